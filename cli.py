@@ -1,0 +1,1 @@
+import typer\napp = typer.Typer()
