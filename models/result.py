@@ -1,0 +1,132 @@
+"""The Result of a solve (SPEC section 5): plain data that renderers read."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pandas as pd
+
+SCHEMA_VERSION = 1
+ALLOCATION_COLUMNS = [
+    "id", "name", "platform", "tier", "niche", "followers",
+    "posts", "spend", "reach", "engagements", "cpe",
+]
+
+
+@dataclass(frozen=True)
+class ScenarioInfo:
+    name: str
+    path: str | None
+    sha256: str
+
+
+@dataclass(frozen=True)
+class CatalogInfo:
+    path: str | None
+    rows: int
+    eligible: int
+
+
+@dataclass(frozen=True)
+class Objective:
+    sense: str          # maximize | minimize
+    metric: str         # engagements | reach | targeted_reach | cost
+    value: float | None
+    bound: float | None  # the solver's proven best possible value
+    gap: float | None    # |bound - value| / |value|
+
+
+@dataclass(frozen=True)
+class Totals:
+    spend: float
+    posts: int
+    influencers: int
+    reach: float
+    engagements: float
+    cpe: float | None   # spend / engagements
+    cpm: float | None   # 1000 * spend / reach
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    value: str
+    influencers: int
+    posts: int
+    spend: float
+    share: float        # of total spend
+    reach: float
+    engagements: float
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    segment: str
+    target: float | None
+    achieved: float
+
+
+@dataclass(frozen=True)
+class ConstraintRow:
+    name: str
+    lhs: float
+    sense: str          # <= | >= | ==
+    rhs: float
+    slack: float        # how far the plan is from the bound (>= 0 when satisfied)
+    binding: bool
+
+
+@dataclass(frozen=True)
+class SolverInfo:
+    name: str
+    method: str         # fast | plain
+    build_seconds: float
+    solve_seconds: float
+
+
+@dataclass(frozen=True)
+class Result:
+    scenario: ScenarioInfo
+    catalog: CatalogInfo
+    status: str         # optimal | time_limit | infeasible
+    objective: Objective
+    totals: Totals
+    groups: dict[str, list[GroupRow]]
+    coverage: list[CoverageRow]
+    constraints: list[ConstraintRow]
+    allocation_records: list[dict[str, Any]]
+    solver: SolverInfo
+    diagnosis: list[dict[str, Any]] = field(default_factory=list)
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def allocation(self) -> pd.DataFrame:
+        """Booked influencers, one row each, in the columns of SPEC section 5."""
+        return pd.DataFrame(self.allocation_records, columns=ALLOCATION_COLUMNS)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of SPEC section 5 as Python data."""
+        data = asdict(self)
+        data["allocation"] = data.pop("allocation_records")
+        if self.status != "infeasible":
+            data.pop("diagnosis")
+        order = ["schema_version", "scenario", "catalog", "status", "objective", "totals",
+                 "groups", "coverage", "constraints", "allocation", "diagnosis", "solver"]
+        return {key: _finite(data[key]) for key in order if key in data}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """One JSON document (NaN and infinity never appear: they become null)."""
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    """Replace non-finite floats by None, recursively."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value

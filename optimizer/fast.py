@@ -1,0 +1,178 @@
+"""The fast path: prove most influencers out with LP duals, then solve the exact MILP on the rest.
+
+1. LP relaxation by column generation: solve it on a candidate subset, price every other
+   influencer with the duals in numpy, add the profitable ones, repeat.
+2. Lagrangian bound: for duals pi of the right signs, every plan satisfies
+   `objective <= L(pi) = pi.b + sum_i v_i + sum_extra max(d_j lb_j, d_j ub_j)`, where each
+   influencer's block value `v_i = max(0, rx_i + ry_i, m_i rx_i + ry_i)` is the best of its
+   choices (not booked, one post, m_i posts) at reduced costs `d = obj - A^T pi`. A plan that
+   books i is worth at most `U_i = L - v_i + w_i`, with `w_i = max(rx_i + ry_i, m_i rx_i + ry_i)`.
+   The bound holds for any such pi, so it never depends on the LP solve being exact.
+3. A MILP on a heuristic core (the LP's support and the best U_i) gives a plan worth z.
+   Every influencer with `U_i <= z (1 + gap)` cannot improve it beyond the gap: the proven
+   core is the rest. If the heuristic core holds it, the plan stands; otherwise the MILP
+   is solved again on the union. The bound reported is max(core bound, max U_i outside).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from optimizer.backend import Solution, solve_linear
+from optimizer.linear import LinearModel
+from optimizer.model import build_model
+from optimizer.outcome import Outcome
+from optimizer.problem import Problem
+
+DIRECT_BELOW = 1500       # below this many influencers the whole MILP is solved at once
+FIRST_CANDIDATES = 150    # per ranking, in the first restricted LP
+GROUP_CANDIDATES = 25     # per group of a limit or a distinct floor
+CORE_MIN = 400            # smallest heuristic core for the first MILP
+MAX_ROUNDS = 40           # column generation rounds
+
+
+def solve_fast(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_min: int = CORE_MIN) -> Outcome:
+    """The optimal plan within the scenario's gap, with a proven bound."""
+    started = time.perf_counter()
+    options = problem.scenario.solver
+    model, _ = build_model(problem)
+    if problem.n < direct_below:
+        return _outcome(solve_linear(model, time_limit=options.time_limit, gap=options.gap), problem.n,
+                        np.arange(problem.n), None, started)
+    rankings = candidate_rankings(problem, model)
+    relaxation = relax(model, rankings)
+    if relaxation is None:
+        return Outcome("infeasible", None, None, time.perf_counter() - started, 0.0)
+    bound_all, block, booked_best, support = relaxation
+    potential = bound_all - block + booked_best       # U_i: best value of any plan booking i
+    potential[problem.included] = np.inf
+    order = np.argsort(-potential, kind="stable")
+    size = max(core_min, 3 * len(support))
+    while True:
+        core = np.union1d(order[:size], support)
+        first = solve_linear(model.restrict(core)[0], time_limit=_left(options.time_limit, started), gap=options.gap)
+        if first.status != "infeasible" or len(core) == problem.n:
+            break
+        size *= 4
+    if first.status in ("infeasible", "no_solution"):
+        return Outcome(first.status, None, None, time.perf_counter() - started, 0.0)
+    threshold = first.objective + options.gap * abs(first.objective)
+    proven = np.flatnonzero(potential > threshold)
+    if np.isin(proven, core).all() or first.status == "time_limit":
+        return _outcome(first, problem.n, core, _outside(potential, core), started)
+    wider = np.union1d(core, proven)
+    second = solve_linear(model.restrict(wider)[0], time_limit=_left(options.time_limit, started), gap=options.gap)
+    if second.values is not None and second.objective >= first.objective:
+        return _outcome(second, problem.n, wider, _outside(potential, wider), started)
+    # the wider solve stopped early without a better plan: keep the first, bounded as well as known
+    bound = _outside(potential, core) if second.bound is None else max(second.bound, _outside(potential, wider))
+    return _outcome(first, problem.n, core, bound, started, status="time_limit")
+
+
+def relax(model: LinearModel, rankings: list[np.ndarray]) -> tuple[float, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Column generation for the LP relaxation; None when even the whole LP is infeasible.
+
+    Returns the Lagrangian bound, each influencer's block value and best booked value, and
+    the influencers the last restricted LP uses.
+    """
+    take = FIRST_CANDIDATES
+    candidates = _top(rankings, take, model.n)
+    for _ in range(MAX_ROUNDS):
+        restricted, cols, rows = model.restrict(candidates)
+        solution = solve_linear(restricted, mip=False)
+        if solution.status == "infeasible":
+            if len(candidates) == model.n:
+                return None
+            take *= 4
+            candidates = np.union1d(candidates, _top(rankings, take, model.n))
+            continue
+        duals = np.zeros(model.num_rows)
+        duals[rows] = solution.duals
+        bound, block, booked = lagrangian(model, duals)
+        outside = np.setdiff1d(np.arange(model.n), candidates)
+        gain = block[outside]
+        entering = outside[gain > 1e-9 * max(1.0, abs(solution.objective))]
+        converged = bound - solution.objective <= 1e-7 * max(1.0, abs(solution.objective))
+        if converged or len(entering) == 0:
+            break
+        best = entering[np.argsort(-block[entering], kind="stable")[: max(200, len(candidates) // 2)]]
+        candidates = np.union1d(candidates, best)
+    values = solution.values[: restricted.n] + solution.values[restricted.n: 2 * restricted.n]
+    return bound, block, booked, candidates[values > 1e-7]
+
+
+def lagrangian(model: LinearModel, duals: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """L(pi), the block values v_i and the booked values w_i (see the module docstring)."""
+    pi = np.where(model.link, 0.0, duals)
+    pi = np.where((pi > 0) & ~np.isfinite(model.hi), 0.0, pi)
+    pi = np.where((pi < 0) & ~np.isfinite(model.lo), 0.0, pi)
+    side = np.where(pi > 0, model.hi, np.where(pi < 0, model.lo, 0.0))
+    reduced = model.obj - model.transpose_dot(pi)
+    n = model.n
+    rx, ry, most = reduced[:n], reduced[n: 2 * n], model.ub[:n]
+    booked = np.where(most >= 1, np.maximum(rx + ry, most * rx + ry), -np.inf)
+    must = model.lb[:n] >= 1
+    block = np.where(must, booked, np.maximum(booked, 0.0))
+    extra = reduced[2 * n:]
+    lb, ub = model.lb[2 * n:], model.ub[2 * n:]
+    with np.errstate(invalid="ignore"):
+        columns = np.where(extra > 0, extra * ub, np.where(extra < 0, extra * lb, 0.0))
+    bound = float(pi @ side + block.sum() + columns.sum())
+    return bound, block, booked
+
+
+def candidate_rankings(problem: Problem, model: LinearModel) -> list[np.ndarray]:
+    """Influencer orders that a good plan draws from: value per dollar of the objective and
+    of every floor, cheapest first, and the best of each limited or distinct group."""
+    n, cost = problem.n, np.maximum(problem.cost, 1e-9)
+    value = model.obj[:n] + model.obj[n: 2 * n]
+    scores = [value / cost, -cost, problem.engagements / cost, problem.audience / cost]
+    scores += [problem.segment_audience(segment) / cost for segment in problem.scenario.coverage]
+    rankings = [np.argsort(-score, kind="stable") for score in scores]
+    rankings.append(np.flatnonzero(problem.included))
+    groups = [(column, value) for column, limits in problem.scenario.limits.items() for value in limits]
+    groups += [(column, v) for column in problem.scenario.diversity.min_distinct
+               for v in np.unique(problem.categories[column].astype(str))]
+    for column, group in groups:
+        members = np.flatnonzero(problem.categories[column].astype(str) == group)
+        limit = problem.scenario.limits.get(column, {}).get(group)
+        extra = (limit.min_count or 0) if limit is not None else 0
+        for score in (value / cost, -cost):
+            best = members[np.argsort(-score[members], kind="stable")]
+            rankings.append(best[: GROUP_CANDIDATES + extra])
+    return rankings
+
+
+def _top(rankings: list[np.ndarray], take: int, n: int) -> np.ndarray:
+    """The first `take` of every ranking (all of a short one), as sorted positions."""
+    if take >= n:
+        return np.arange(n)
+    return np.unique(np.concatenate([ranking[:take] for ranking in rankings]))
+
+
+def _outside(potential: np.ndarray, core: np.ndarray) -> float:
+    """The best value any plan booking an influencer outside the core could reach."""
+    mask = np.ones(len(potential), dtype=bool)
+    mask[core] = False
+    return float(potential[mask].max(initial=-np.inf))
+
+
+def _left(limit: float | None, started: float) -> float | None:
+    return None if limit is None else max(limit - (time.perf_counter() - started), 0.01)
+
+
+def _outcome(solution: Solution, n: int, core: np.ndarray, outside: float | None, started: float,
+             status: str | None = None) -> Outcome:
+    """Posts of every influencer from a solve on `core`; bound = max(core bound, outside)."""
+    if solution.values is None:
+        return Outcome(solution.status, None, None, time.perf_counter() - started, 0.0)
+    posts = np.zeros(n, dtype=np.int64)
+    posts[core] = np.round(solution.values[: len(core)]).astype(np.int64)
+    bound = solution.bound
+    if bound is not None and outside is not None:
+        bound = max(bound, outside)
+    elapsed = time.perf_counter() - started
+    return Outcome(status or solution.status, posts, bound, elapsed - solution.solve_seconds, solution.solve_seconds)
+

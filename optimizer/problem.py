@@ -1,0 +1,160 @@
+"""The eligible influencers of a scenario as numpy arrays (SPEC section 4, first paragraph)."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.catalog import Catalog
+from models.errors import ScenarioError
+from models.scenario import Scenario
+
+CATEGORICAL = ("tier", "platform", "niche", "country")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Everything the model needs, one entry per eligible influencer."""
+
+    scenario: Scenario
+    catalog: Catalog
+    positions: np.ndarray        # catalog row of each eligible influencer
+    cost: np.ndarray             # c_i, per post
+    engagements: np.ndarray      # E_i, per post
+    audience: np.ndarray         # A_i
+    max_posts: np.ndarray        # m_i, tightened by the budget and the per-influencer share
+    included: np.ndarray         # bool: must be booked
+    categories: dict[str, np.ndarray]  # tier, platform, niche, country of each influencer
+
+    @property
+    def n(self) -> int:
+        return len(self.positions)
+
+    def segment_audience(self, segment: str) -> np.ndarray:
+        """A_ik for the eligible influencers."""
+        return self.audience * self.catalog.frame[f"aud_{segment}"].to_numpy(float)[self.positions]
+
+    def targeted_audience(self) -> np.ndarray:
+        """sum_k w_k A_ik over every catalog segment (weight 1 unless the scenario says)."""
+        weights = self.scenario.objective.segment_weights
+        total = np.zeros(self.n)
+        for segment in self.catalog.segments:
+            total += weights.get(segment, 1.0) * self.segment_audience(segment)
+        return total
+
+
+def prepare(catalog: Catalog, scenario: Scenario) -> Problem:
+    """Check the scenario against the catalog and select the eligible influencers."""
+    check_against_catalog(catalog, scenario)
+    frame = catalog.frame
+    categories = {
+        "tier": catalog.tiers(scenario.tier_scheme),
+        "platform": frame["platform"].to_numpy(object),
+        "niche": frame["niche"].to_numpy(object),
+        "country": frame["country"].to_numpy(object),
+    }
+    eligible = _eligible(catalog, scenario, categories)
+    positions = np.flatnonzero(eligible)
+    included = np.isin(frame["id"].to_numpy(object)[positions], list(scenario.selection.include))
+    cost = frame["cost_per_post"].to_numpy(float)[positions]
+    return Problem(
+        scenario=scenario,
+        catalog=catalog,
+        positions=positions,
+        cost=cost,
+        engagements=catalog.engagements_per_post[positions],
+        audience=catalog.audience[positions],
+        max_posts=_tightened_max_posts(frame["max_posts"].to_numpy(np.int64)[positions], cost, included, scenario),
+        included=included,
+        categories={column: values[positions] for column, values in categories.items()},
+    )
+
+
+def _eligible(catalog: Catalog, scenario: Scenario, categories: dict[str, np.ndarray]) -> np.ndarray:
+    """Rows passing [filters], plus included ids, minus excluded ids."""
+    frame, filters = catalog.frame, scenario.filters
+    keep = np.ones(catalog.rows, dtype=bool)
+    for column, allowed in (("platform", filters.platforms), ("niche", filters.niches), ("country", filters.countries)):
+        if allowed is not None:
+            keep &= np.isin(categories[column], list(allowed))
+    followers = frame["followers"].to_numpy(float)
+    if filters.min_followers is not None:
+        keep &= followers >= filters.min_followers
+    if filters.max_followers is not None:
+        keep &= followers <= filters.max_followers
+    if filters.min_authenticity is not None:
+        keep &= frame["authenticity"].to_numpy(float) >= filters.min_authenticity
+    if filters.min_engagement_rate is not None:
+        keep &= frame["engagement_rate"].to_numpy(float) >= filters.min_engagement_rate
+    ids = frame["id"].to_numpy(object)
+    keep |= np.isin(ids, list(scenario.selection.include))
+    keep &= ~np.isin(ids, list(scenario.selection.exclude))
+    return keep
+
+
+def _tightened_max_posts(max_posts: np.ndarray, cost: np.ndarray, included: np.ndarray,
+                         scenario: Scenario) -> np.ndarray:
+    """m_i lowered to what budget.max and max_share_per_influencer allow (c_i x_i <= p * budget.max)."""
+    budget = scenario.budget.max
+    if budget is None:
+        return max_posts
+    share = scenario.diversity.max_share_per_influencer or 1.0
+    with np.errstate(divide="ignore"):
+        affordable = np.where(cost > 0, np.floor(share * budget / np.where(cost > 0, cost, 1.0) + 1e-9), np.inf)
+    tightened = np.minimum(max_posts, affordable).astype(np.int64)
+    return np.where(included, np.maximum(tightened, 1), tightened)
+
+
+def check_against_catalog(catalog: Catalog, scenario: Scenario) -> None:
+    """The catalog-dependent rules of SPEC section 3; raises ScenarioError naming the key."""
+    problems: list[tuple[str, str]] = []
+    objective = scenario.objective
+    if objective.sense == "maximize" and scenario.budget.max is None:
+        problems.append(("budget.max", "a maximize objective needs budget.max (or --budget)"))
+    if objective.sense == "minimize" and not _has_floor(scenario):
+        problems.append(("objective.minimize", "minimize = \"cost\" needs a target, a coverage floor or a count floor"))
+    known = set(catalog.segments)
+    for key, segment in [(f"coverage.{s}", s) for s in scenario.coverage] + [
+            (f"objective.segment_weights.{s}", s) for s in objective.segment_weights]:
+        if segment not in known:
+            problems.append((key, f"segment '{segment}' is not in the catalog (no column aud_{segment}); "
+                                  f"catalog segments: {', '.join(catalog.segments) or 'none'}"))
+    for column, groups in scenario.limits.items():
+        present = set(_column_values(catalog, scenario, column))
+        for value in groups:
+            if value not in present:
+                problems.append((f"limits.{column}.{value}", f"'{value}' appears nowhere in column {column}"))
+    ids = set(catalog.frame["id"])
+    missing = [i for i in scenario.selection.include if i not in ids]
+    if missing:
+        problems.append(("selection.include", f"ids not in the catalog: {', '.join(missing)}"))
+    unknown = [i for i in scenario.selection.exclude if i not in ids]
+    if unknown:
+        warnings.warn(f"{scenario.key_file('selection.exclude')}: selection.exclude: ids not in the catalog: "
+                      f"{', '.join(unknown)}", stacklevel=3)
+    if problems:
+        first_file = scenario.key_file(problems[0][0])
+        raise ScenarioError(first_file, [_locate(scenario, key, first_file) + message for key, message in problems])
+
+
+def _column_values(catalog: Catalog, scenario: Scenario, column: str) -> list[str]:
+    """Values a limit may name: those in the column (for tier: also every tier of the scheme)."""
+    if column == "tier":
+        return list(scenario.tier_scheme) + list(catalog.frame["tier"].unique())
+    return list(catalog.frame[column].unique())
+
+
+def _has_floor(scenario: Scenario) -> bool:
+    targets, diversity = scenario.targets, scenario.diversity
+    return bool(
+        targets.engagements or targets.reach or scenario.coverage or diversity.min_influencers
+        or any(limit.min_count for groups in scenario.limits.values() for limit in groups.values())
+    )
+
+
+def _locate(scenario: Scenario, key: str, first_file) -> str:
+    """'key a.b: ' prefixed by the file that set it when that is not the error's file."""
+    file = scenario.key_file(key)
+    return (f"{file}: " if file != first_file else "") + f"key {key}: "

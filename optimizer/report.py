@@ -1,0 +1,117 @@
+"""Turn a verified plan (posts per catalog row) into a Result; every figure from the catalog."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from models.catalog import Catalog
+from models.result import (CatalogInfo, ConstraintRow, CoverageRow, GroupRow, Objective, Result,
+                           ScenarioInfo, SolverInfo, Totals)
+from models.scenario import Scenario
+
+GROUP_COLUMNS = ("tier", "platform", "niche")
+
+
+def plan_frame(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> pd.DataFrame:
+    """Booked rows with posts, spend, reach, engagements and reach per segment, best first."""
+    frame = catalog.frame
+    booked = np.flatnonzero(posts > 0)
+    plan = frame.iloc[booked][["id", "name", "platform", "niche", "followers"]].copy()
+    plan.insert(3, "tier", catalog.tiers(scenario.tier_scheme)[booked])
+    plan["posts"] = posts[booked].astype(np.int64)
+    plan["spend"] = frame["cost_per_post"].to_numpy(float)[booked] * plan["posts"].to_numpy()
+    plan["reach"] = catalog.audience[booked]
+    plan["engagements"] = catalog.engagements_per_post[booked] * plan["posts"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        plan["cpe"] = np.where(plan["engagements"] > 0, plan["spend"] / plan["engagements"], np.nan)
+    for segment in catalog.segments:
+        plan[f"reach_{segment}"] = catalog.segment_audience(segment)[booked]
+    return plan.sort_values(["engagements", "id"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def objective_value(catalog: Catalog, scenario: Scenario, plan: pd.DataFrame) -> float:
+    """The scenario's objective recomputed from the plan."""
+    metric = scenario.objective.metric
+    if metric == "engagements":
+        return float(plan["engagements"].sum())
+    if metric == "reach":
+        return float(plan["reach"].sum())
+    if metric == "targeted_reach":
+        weights = scenario.objective.segment_weights
+        return float(sum(weights.get(s, 1.0) * plan[f"reach_{s}"].sum() for s in catalog.segments))
+    return float(plan["spend"].sum())
+
+
+def build_result(catalog: Catalog, scenario: Scenario, posts: np.ndarray, *, status: str, bound: float | None,
+                 eligible: int, constraints: list[ConstraintRow], solver: SolverInfo) -> Result:
+    """A Result whose numbers all come from the plan and the catalog."""
+    plan = plan_frame(catalog, scenario, posts)
+    value = objective_value(catalog, scenario, plan)
+    return Result(
+        scenario=scenario_info(scenario),
+        catalog=CatalogInfo(catalog.source, catalog.rows, eligible),
+        status=status,
+        objective=_objective(scenario, value, bound),
+        totals=_totals(plan),
+        groups={column: _groups(plan, column) for column in GROUP_COLUMNS},
+        coverage=_coverage(catalog, scenario, plan),
+        constraints=constraints,
+        allocation_records=_records(plan),
+        solver=solver,
+    )
+
+
+def scenario_info(scenario: Scenario) -> ScenarioInfo:
+    return ScenarioInfo(scenario.name, str(scenario.path) if scenario.path else None, scenario.sha256)
+
+
+def _objective(scenario: Scenario, value: float, bound: float | None) -> Objective:
+    """Value and proven bound in the scenario's own sense; the gap never negative."""
+    sense, metric = scenario.objective.sense, scenario.objective.metric
+    if bound is None:
+        return Objective(sense, metric, value, None, None)
+    bound = max(bound, value) if sense == "maximize" else min(bound, value)
+    gap = abs(bound - value) / max(abs(value), 1e-9) if value or bound else 0.0
+    return Objective(sense, metric, value, bound, gap)
+
+
+def _totals(plan: pd.DataFrame) -> Totals:
+    spend, reach, engagements = (float(plan[c].sum()) for c in ("spend", "reach", "engagements"))
+    return Totals(
+        spend=spend, posts=int(plan["posts"].sum()), influencers=len(plan), reach=reach, engagements=engagements,
+        cpe=spend / engagements if engagements > 0 else None,
+        cpm=1000 * spend / reach if reach > 0 else None,
+    )
+
+
+def _groups(plan: pd.DataFrame, column: str) -> list[GroupRow]:
+    total = float(plan["spend"].sum())
+    summary = plan.groupby(column, sort=True).agg(
+        influencers=("id", "size"), posts=("posts", "sum"), spend=("spend", "sum"),
+        reach=("reach", "sum"), engagements=("engagements", "sum"))
+    return [
+        GroupRow(str(value), int(row.influencers), int(row.posts), float(row.spend),
+                 float(row.spend) / total if total > 0 else 0.0, float(row.reach), float(row.engagements))
+        for value, row in summary.iterrows()
+    ]
+
+
+def _coverage(catalog: Catalog, scenario: Scenario, plan: pd.DataFrame) -> list[CoverageRow]:
+    """Every catalog segment: achieved reach, with the floor where the scenario sets one."""
+    return [
+        CoverageRow(s, scenario.coverage[s].min_reach if s in scenario.coverage else None,
+                    float(plan[f"reach_{s}"].sum()))
+        for s in catalog.segments
+    ]
+
+
+def _records(plan: pd.DataFrame) -> list[dict]:
+    columns = ["id", "name", "platform", "tier", "niche", "followers", "posts", "spend", "reach", "engagements", "cpe"]
+    records = plan[columns].astype(object).where(plan[columns].notna(), None).to_dict("records")
+    for record in records:
+        record["followers"], record["posts"] = int(record["followers"]), int(record["posts"])
+        for key in ("spend", "reach", "engagements", "cpe"):
+            if record[key] is not None:
+                record[key] = float(record[key])
+    return records

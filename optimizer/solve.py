@@ -1,0 +1,64 @@
+"""solve(catalog, scenario) -> Result: prepare, solve (fast or plain), verify, report."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.catalog import Catalog
+from models.errors import NoPlanError
+from models.result import Result, SolverInfo
+from models.scenario import Scenario
+from optimizer.outcome import Outcome
+from optimizer.plain import solve_plain
+from optimizer.problem import Problem, prepare
+from optimizer.report import build_result
+from optimizer.verify import check_plan, violations
+
+METHODS = ("fast", "plain")
+
+
+def solve(catalog: Catalog, scenario: Scenario, *, method: str = "fast") -> Result:
+    """The optimal plan for the scenario, verified independently of the solver.
+
+    Returns a Result with status optimal, time_limit (best plan found, with its proven gap)
+    or infeasible (with a diagnosis). Raises ScenarioError for a scenario that does not
+    fit the catalog and NoPlanError when the time limit passes before any plan is found.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}")
+    problem = prepare(catalog, scenario)
+    outcome = _run(problem, method)
+    info = SolverInfo(scenario.solver.name, method, outcome.build_seconds, outcome.solve_seconds)
+    if outcome.status == "infeasible":
+        from optimizer.diagnosis import infeasible_result
+        return infeasible_result(problem, info)
+    if outcome.status == "no_solution":
+        raise NoPlanError(scenario.path, f"no plan found within the time limit of {scenario.solver.time_limit:g} s")
+    posts = np.zeros(catalog.rows, dtype=np.int64)
+    posts[problem.positions] = outcome.posts
+    posts = trim_idle_posts(catalog, scenario, posts)
+    constraints = check_plan(catalog, scenario, posts)
+    bound = None if outcome.bound is None else (-outcome.bound if scenario.objective.sense == "minimize"
+                                                 else outcome.bound)
+    return build_result(catalog, scenario, posts, status=outcome.status, bound=bound, eligible=problem.n,
+                        constraints=constraints, solver=info)
+
+
+def _run(problem: Problem, method: str) -> Outcome:
+    if method == "plain" or problem.scenario.solver.name == "cbc":
+        return solve_plain(problem)
+    from optimizer.fast import solve_fast
+    return solve_fast(problem)
+
+
+def trim_idle_posts(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> np.ndarray:
+    """For reach objectives extra posts add nothing: drop each one that no constraint needs."""
+    if scenario.objective.metric not in ("reach", "targeted_reach"):
+        return posts
+    cost = catalog.frame["cost_per_post"].to_numpy(float)
+    for row in sorted(np.flatnonzero(posts > 1), key=lambda r: (-cost[r], r)):
+        trial = posts.copy()
+        trial[row] = 1
+        if not violations(catalog, scenario, trial):
+            posts = trial
+    return posts
