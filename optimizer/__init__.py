@@ -1,5 +1,5 @@
 """Model building, solving, verification, diagnosis, sweeps and comparison."""
 
-from optimizer.solve import solve
+from optimizer.api import solve
 
 __all__ = ["solve"]
