@@ -16,7 +16,9 @@
 
 from __future__ import annotations
 
+import logging
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,46 +34,85 @@ GROUP_CANDIDATES = 25     # per group of a limit or a distinct floor
 CORE_MIN = 400            # smallest heuristic core for the first MILP
 MAX_ROUNDS = 40           # column generation rounds
 
+log = logging.getLogger(__name__)
+
 
 def solve_fast(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_min: int = CORE_MIN) -> Outcome:
     """The optimal plan within the scenario's gap, with a proven bound."""
-    started = time.perf_counter()
     options = problem.scenario.solver
+    clock = Clock(options.time_limit)
     model, _ = build_model(problem)
     if problem.n < direct_below:
-        return _outcome(solve_linear(model, time_limit=options.time_limit, gap=options.gap), problem.n,
-                        np.arange(problem.n), None, started)
-    rankings = candidate_rankings(problem, model)
-    relaxation = relax(model, rankings)
+        return clock.outcome(clock.solve(model, gap=options.gap), problem.n, np.arange(problem.n), None)
+    relaxation = relax(model, candidate_rankings(problem, model), clock)
     if relaxation is None:
-        return Outcome("infeasible", None, None, time.perf_counter() - started, 0.0)
+        return Outcome("infeasible", None, None, clock.elapsed - clock.solving, clock.solving)
     bound_all, block, booked_best, support = relaxation
-    potential = bound_all - block + booked_best       # U_i: best value of any plan booking i
+    with np.errstate(invalid="ignore"):
+        potential = bound_all - block + booked_best       # U_i: best value of any plan booking i
     potential[problem.included] = np.inf
     order = np.argsort(-potential, kind="stable")
     size = max(core_min, 3 * len(support))
     while True:
         core = np.union1d(order[:size], support)
-        first = solve_linear(model.restrict(core)[0], time_limit=_left(options.time_limit, started), gap=options.gap)
+        first = clock.solve(model.restrict(core)[0], gap=options.gap)
         if first.status != "infeasible" or len(core) == problem.n:
             break
         size *= 4
+    log.debug("fast: %d influencers, LP bound %.6g, support %d, core %d -> %s %s",
+              problem.n, bound_all, len(support), len(core), first.status, first.objective)
     if first.status in ("infeasible", "no_solution"):
-        return Outcome(first.status, None, None, time.perf_counter() - started, 0.0)
+        return clock.outcome(first, problem.n, core, None)
     threshold = first.objective + options.gap * abs(first.objective)
     proven = np.flatnonzero(potential > threshold)
+    log.debug("fast: proven core %d, of it outside the first core %d", len(proven), np.setdiff1d(proven, core).size)
     if np.isin(proven, core).all() or first.status == "time_limit":
-        return _outcome(first, problem.n, core, _outside(potential, core), started)
+        return clock.outcome(first, problem.n, core, _outside(potential, core))
     wider = np.union1d(core, proven)
-    second = solve_linear(model.restrict(wider)[0], time_limit=_left(options.time_limit, started), gap=options.gap)
-    if second.values is not None and second.objective >= first.objective:
-        return _outcome(second, problem.n, wider, _outside(potential, wider), started)
-    # the wider solve stopped early without a better plan: keep the first, bounded as well as known
+    second = clock.solve(model.restrict(wider)[0], gap=options.gap)
+    better = second.values is not None and second.objective > first.objective
+    best, on = (second, wider) if better else (first, core)
+    if second.status == "optimal":
+        return clock.outcome(best, problem.n, on, max(second.bound, _outside(potential, wider)), "optimal")
+    # the wider solve stopped early: keep the better plan, bounded as well as known
     bound = _outside(potential, core) if second.bound is None else max(second.bound, _outside(potential, wider))
-    return _outcome(first, problem.n, core, bound, started, status="time_limit")
+    return clock.outcome(best, problem.n, on, bound, "time_limit")
 
 
-def relax(model: LinearModel, rankings: list[np.ndarray]) -> tuple[float, np.ndarray, np.ndarray, np.ndarray] | None:
+@dataclass
+class Clock:
+    """Time spent, in the solver and in all, against the scenario's time limit."""
+
+    limit: float | None
+    started: float = field(default_factory=time.perf_counter)
+    solving: float = 0.0
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def solve(self, model: LinearModel, **options) -> Solution:
+        """solve_linear within the time left."""
+        left = None if self.limit is None else max(self.limit - self.elapsed, 0.01)
+        solution = solve_linear(model, time_limit=left, **options)
+        self.solving += solution.solve_seconds
+        return solution
+
+    def outcome(self, solution: Solution, n: int, core: np.ndarray, outside: float | None,
+                status: str | None = None) -> Outcome:
+        """Posts of every influencer from a solve on `core`; bound = max(core bound, outside)."""
+        build = self.elapsed - self.solving
+        if solution.values is None:
+            return Outcome(solution.status, None, None, build, self.solving)
+        posts = np.zeros(n, dtype=np.int64)
+        posts[core] = np.round(solution.values[: len(core)]).astype(np.int64)
+        bound = solution.bound
+        if bound is not None and outside is not None:
+            bound = max(bound, outside)
+        return Outcome(status or solution.status, posts, bound, build, self.solving)
+
+
+def relax(model: LinearModel, rankings: list[np.ndarray], clock: Clock) -> tuple[float, np.ndarray, np.ndarray, np.ndarray] | None:
     """Column generation for the LP relaxation; None when even the whole LP is infeasible.
 
     Returns the Lagrangian bound, each influencer's block value and best booked value, and
@@ -79,9 +120,9 @@ def relax(model: LinearModel, rankings: list[np.ndarray]) -> tuple[float, np.nda
     """
     take = FIRST_CANDIDATES
     candidates = _top(rankings, take, model.n)
-    for _ in range(MAX_ROUNDS):
+    for rounds in range(MAX_ROUNDS):
         restricted, cols, rows = model.restrict(candidates)
-        solution = solve_linear(restricted, mip=False)
+        solution = clock.solve(restricted, mip=False)
         if solution.status == "infeasible":
             if len(candidates) == model.n:
                 return None
@@ -99,6 +140,8 @@ def relax(model: LinearModel, rankings: list[np.ndarray]) -> tuple[float, np.nda
             break
         best = entering[np.argsort(-block[entering], kind="stable")[: max(200, len(candidates) // 2)]]
         candidates = np.union1d(candidates, best)
+    log.debug("fast: LP after %d rounds on %d influencers: %.6g, bound %.6g", rounds + 1, len(candidates),
+              solution.objective, bound)
     values = solution.values[: restricted.n] + solution.values[restricted.n: 2 * restricted.n]
     return bound, block, booked, candidates[values > 1e-7]
 
@@ -157,22 +200,3 @@ def _outside(potential: np.ndarray, core: np.ndarray) -> float:
     mask = np.ones(len(potential), dtype=bool)
     mask[core] = False
     return float(potential[mask].max(initial=-np.inf))
-
-
-def _left(limit: float | None, started: float) -> float | None:
-    return None if limit is None else max(limit - (time.perf_counter() - started), 0.01)
-
-
-def _outcome(solution: Solution, n: int, core: np.ndarray, outside: float | None, started: float,
-             status: str | None = None) -> Outcome:
-    """Posts of every influencer from a solve on `core`; bound = max(core bound, outside)."""
-    if solution.values is None:
-        return Outcome(solution.status, None, None, time.perf_counter() - started, 0.0)
-    posts = np.zeros(n, dtype=np.int64)
-    posts[core] = np.round(solution.values[: len(core)]).astype(np.int64)
-    bound = solution.bound
-    if bound is not None and outside is not None:
-        bound = max(bound, outside)
-    elapsed = time.perf_counter() - started
-    return Outcome(status or solution.status, posts, bound, elapsed - solution.solve_seconds, solution.solve_seconds)
-

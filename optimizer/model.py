@@ -25,12 +25,17 @@ def objective_vector(problem: Problem, layout: Layout) -> np.ndarray:
 
 
 def build_model(problem: Problem) -> tuple[LinearModel, Layout]:
-    """The whole model: x_i in [0, m_i] integer, y_i binary, S >= 0, z_g binary."""
+    """The whole model: x_i in [0, m_i] integer, y_i binary, S in [budget.min, budget.max], z_g binary.
+
+    Without budget.max, S is bounded by the most that every post of every influencer costs.
+    """
     layout = layout_for(problem)
     n, extra = problem.n, layout.num_cols - 2 * problem.n
     must = problem.included.astype(float)
-    lb = np.concatenate([must, must, np.zeros(extra)])
-    ub = np.concatenate([problem.max_posts.astype(float), np.ones(n), [np.inf], np.ones(extra - 1)])
+    budget = problem.scenario.budget
+    most_spend = budget.max if budget.max is not None else float(problem.cost @ problem.max_posts)
+    lb = np.concatenate([must, must, [budget.min or 0.0], np.zeros(extra - 1)])
+    ub = np.concatenate([problem.max_posts.astype(float), np.ones(n), [most_spend], np.ones(extra - 1)])
     integer = np.concatenate([np.ones(2 * n, dtype=bool), [False], np.ones(extra - 1, dtype=bool)])
     names = [f"x[{i}]" for i in range(n)] + [f"y[{i}]" for i in range(n)] + ["spend"] + [
         f"z[{column}={value}]" for column, (_, values) in layout.distinct.items() for value in values]

@@ -1,0 +1,512 @@
+"""The scenario file (SPEC section 3): TOML in, a validated and immutable Scenario out.
+
+Loading follows `extends` (tables merge deeply, the extending file wins), resolves the
+catalog path against the file that names it, and remembers which file set each key, so
+that every problem is reported as `file: key a.b: message`. Rules that need the catalog
+(segments, limit values, ids) are checked by the optimizer.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+import os
+import re
+import tomllib
+from pathlib import Path
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from models.errors import ScenarioError
+from models.tiers import DEFAULT_TIERS, ordered
+
+COMMAND_LINE = "command line"
+Column = Literal["tier", "platform", "niche", "country"]
+Source = Path | str | None  # a scenario file, COMMAND_LINE, or None for a dict without a file
+NonNegative = Annotated[float, Field(ge=0)]
+Share = Annotated[float, Field(ge=0, le=1)]
+Count = Annotated[int, Field(ge=0)]
+
+
+class _Table(BaseModel):
+    """A TOML table: unknown keys are errors, values are frozen, no lax string-to-number coercion."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+def _fault(field: str | None, message: str) -> PydanticCustomError:
+    """A rule broken by the value being validated, or by one of its fields (reported as its dotted key)."""
+    return PydanticCustomError("scenario", "{message}", {"field": field, "message": message})
+
+
+def _check_order(table: BaseModel, low: str, high: str) -> None:
+    """Fault at `high` when both bounds are set and `low` exceeds it."""
+    lower, upper = getattr(table, low), getattr(table, high)
+    if lower is not None and upper is not None and lower > upper:
+        raise _fault(high, f"must be at least {low} ({_number(lower)}), got {_number(upper)}")
+
+
+class Objective(_Table):
+    """What the plan optimizes: maximize a delivery metric, or minimize cost."""
+
+    maximize: Literal["engagements", "reach", "targeted_reach"] | None = Field(
+        None, description="Metric to maximize; the default when neither maximize nor minimize is given: engagements.")
+    minimize: Literal["cost"] | None = Field(
+        None, description="The alternative to maximize: the cheapest plan that meets the targets.")
+    segment_weights: dict[str, NonNegative] = Field(
+        default_factory=dict, description="targeted_reach only: weight per audience segment (default 1).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_metric(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("maximize") is None and data.get("minimize") is None:
+            return {**data, "maximize": "engagements"}
+        return data
+
+    @model_validator(mode="after")
+    def _one_sense(self) -> Objective:
+        if self.maximize is not None and self.minimize is not None:
+            raise _fault("minimize", "give either maximize or minimize, not both")
+        if self.segment_weights and self.maximize != "targeted_reach":
+            raise _fault("segment_weights", 'only applies to maximize = "targeted_reach"')
+        return self
+
+    @property
+    def sense(self) -> Literal["maximize", "minimize"]:
+        return "minimize" if self.minimize else "maximize"
+
+    @property
+    def metric(self) -> Literal["engagements", "reach", "targeted_reach", "cost"]:
+        return self.minimize or self.maximize or "engagements"
+
+
+class Budget(_Table):
+    """Bounds on total spend S, in the scenario's currency."""
+
+    max: NonNegative | None = Field(None, description="S <= max. A maximize objective needs it (or --budget).")
+    min: NonNegative | None = Field(None, description="S >= min.")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Budget:
+        _check_order(self, "min", "max")
+        return self
+
+
+class Targets(_Table):
+    """Floors on the whole plan."""
+
+    engagements: NonNegative | None = Field(None, description="Expected engagements of the plan >= this.")
+    reach: NonNegative | None = Field(None, description="Gross reach (each booked audience once) >= this.")
+
+
+class Coverage(_Table):
+    """A floor on the reach of one audience segment (catalog column aud_<segment>)."""
+
+    min_reach: NonNegative = Field(description="Reach within the segment >= this.")
+
+
+class Diversity(_Table):
+    """How spread out the plan must be."""
+
+    max_share_per_influencer: Annotated[float, Field(gt=0, le=1)] | None = Field(
+        None, description="Most any one influencer may take of total spend, in (0, 1].")
+    min_influencers: Count | None = Field(None, description="Fewest influencers booked.")
+    max_influencers: Count | None = Field(None, description="Most influencers booked.")
+    min_distinct: dict[Column, Count] = Field(
+        default_factory=dict, description="Fewest distinct values booked per column, e.g. {niche = 3}.")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Diversity:
+        _check_order(self, "min_influencers", "max_influencers")
+        return self
+
+
+class GroupLimit(_Table):
+    """Bounds for one group of a categorical column, e.g. [limits.tier.mega]."""
+
+    min_share: Share | None = Field(None, description="Group spend >= min_share * total spend.")
+    max_share: Share | None = Field(None, description="Group spend <= max_share * total spend.")
+    min_count: Count | None = Field(None, description="Fewest influencers booked from the group.")
+    max_count: Count | None = Field(None, description="Most influencers booked from the group.")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> GroupLimit:
+        _check_order(self, "min_share", "max_share")
+        _check_order(self, "min_count", "max_count")
+        return self
+
+
+class Filters(_Table):
+    """Which catalog rows are eligible (an explicit include beats the filters)."""
+
+    platforms: list[str] | None = Field(None, description="Allowed platforms (case-insensitive).")
+    niches: list[str] | None = Field(None, description="Allowed niches.")
+    countries: list[str] | None = Field(None, description="Allowed audience countries.")
+    min_authenticity: Share | None = Field(None, description="Lowest share of real followers, in [0, 1].")
+    min_followers: NonNegative | None = Field(None, description="Fewest followers.")
+    max_followers: NonNegative | None = Field(None, description="Most followers.")
+    min_engagement_rate: Share | None = Field(None, description="Lowest engagement rate, in [0, 1].")
+
+    @field_validator("platforms")
+    @classmethod
+    def _lower(cls, platforms: list[str] | None) -> list[str] | None:
+        return None if platforms is None else [platform.lower() for platform in platforms]
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Filters:
+        _check_order(self, "min_followers", "max_followers")
+        return self
+
+
+class Selection(_Table):
+    """Influencers forced in or out, by catalog id."""
+
+    include: list[str] = Field(default_factory=list, description="Ids that must be booked (>= 1 post).")
+    exclude: list[str] = Field(default_factory=list, description="Ids that are never booked.")
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _unique(cls, ids: list[str]) -> list[str]:
+        return list(dict.fromkeys(ids))
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> Selection:
+        both = [i for i in self.include if i in self.exclude]
+        if both:
+            raise _fault("exclude", f"{', '.join(map(repr, both))} also in include; an id cannot be both")
+        return self
+
+
+class SolverOptions(_Table):
+    """Which MIP solver runs and when it may stop."""
+
+    name: Literal["highs", "cbc"] = Field(
+        "highs", description="highs (default, in-process) or cbc (bundled with PuLP).")
+    time_limit: Annotated[float, Field(gt=0)] | None = Field(
+        None, description="Seconds before the best plan found is returned.")
+    gap: Annotated[float, Field(ge=0, lt=1)] = Field(1e-4, description="Relative MIP gap at which the solver stops.")
+
+
+class Scenario(_Table):
+    """An influmix scenario file: a campaign's objective, budget, floors and limits (SPEC section 3)."""
+
+    name: str = Field("scenario", description="Display name; not inherited through extends; default: the file's stem.")
+    description: str = Field("", description="Free text.")
+    catalog: Annotated[Path | None, Field(strict=False)] = Field(
+        None, description="Catalog file, relative to the file that names it; "
+                          "required unless given on the command line.")
+    extends: str | None = Field(
+        None, description="Base scenario file, relative to this one; consumed while loading: "
+                          "tables merge deeply, this file wins, arrays and scalars replace.")
+    currency: str = Field("USD", description="Currency of budget and catalog costs.")
+    objective: Objective = Field(default_factory=Objective, description="What to optimize.")
+    budget: Budget = Field(default_factory=Budget, description="Bounds on total spend.")
+    targets: Targets = Field(default_factory=Targets, description="Floors on engagements and reach of the plan.")
+    coverage: dict[str, Coverage] = Field(default_factory=dict, description="Reach floor per audience segment.")
+    diversity: Diversity = Field(default_factory=Diversity, description="Spread of the plan.")
+    tiers: dict[str, NonNegative] | None = Field(
+        None, description="Replaces the default tier scheme: tier name -> lower bound of followers.")
+    limits: dict[Column, dict[str, GroupLimit]] = Field(
+        default_factory=dict, description="Spend-share and count bounds per group: limits.<column>.<value>.")
+    filters: Filters = Field(default_factory=Filters, description="Which catalog rows are eligible.")
+    selection: Selection = Field(default_factory=Selection, description="Ids forced in or out.")
+    solver: SolverOptions = Field(default_factory=SolverOptions, description="Solver and stopping rules.")
+
+    _path: Path | None = PrivateAttr(None)
+    _provenance: dict[str, Source] = PrivateAttr(default_factory=dict)
+    _raw: dict[str, Any] | None = PrivateAttr(None)
+
+    @field_validator("tiers")
+    @classmethod
+    def _scheme(cls, tiers: dict[str, float] | None) -> dict[str, float] | None:
+        if tiers is None:
+            return None
+        if not tiers:
+            raise _fault(None, "needs at least one tier (or leave [tiers] out for the default scheme)")
+        seen: dict[float, str] = {}
+        for tier, bound in tiers.items():
+            if bound in seen:
+                raise _fault(tier, f"has the lower bound of {seen[bound]} ({_number(bound)}); bounds must be distinct")
+            seen[bound] = tier
+        return tiers
+
+    @field_validator("limits")
+    @classmethod
+    def _lower_platforms(cls, limits: dict[str, dict[str, GroupLimit]]) -> dict[str, dict[str, GroupLimit]]:
+        if "platform" not in limits:
+            return limits
+        lowered = {value.lower(): limit for value, limit in limits["platform"].items()}
+        if len(lowered) < len(limits["platform"]):
+            raise _fault("platform", "names one platform twice (platform names are case-insensitive)")
+        return {**limits, "platform": lowered}
+
+    @classmethod
+    def load(cls, path: str | Path) -> Scenario:
+        """Read, merge (extends) and validate a scenario file."""
+        file = Path(path).absolute()
+        return cls._compose(_read(file), file)
+
+    @classmethod
+    def from_dict(cls, data: dict, path: Path | None = None) -> Scenario:
+        """Validate a scenario given as a dict; relative paths resolve against path's folder (or the cwd)."""
+        file = Path(path).absolute() if path is not None else None
+        if not isinstance(data, dict):
+            raise ScenarioError(file, f"a scenario is a table of keys, got {_show(data)}")
+        return cls._compose(copy.deepcopy(data), file)
+
+    @classmethod
+    def _compose(cls, data: dict, file: Path | None) -> Scenario:
+        merged, provenance = _layered(data, file, ())
+        return cls._validated({"name": file.stem if file else "scenario", **merged}, file, provenance)
+
+    @classmethod
+    def _validated(cls, raw: dict, file: Path | None, provenance: dict[str, Source]) -> Scenario:
+        try:
+            scenario = cls.model_validate(raw)
+        except ValidationError as error:
+            raise _scenario_error(error, provenance, file) from error
+        scenario._path, scenario._provenance, scenario._raw = file, provenance, raw
+        return scenario
+
+    @property
+    def path(self) -> Path | None:
+        """The file this scenario was loaded from (absolute), if any."""
+        return self._path
+
+    @property
+    def sha256(self) -> str:
+        """Hex SHA-256 of the validated scenario as canonical JSON (sorted keys).
+
+        The catalog enters relative to the scenario's folder, so a project moved to another
+        folder or machine keeps its hashes.
+        """
+        data = self.model_dump(mode="json")
+        if self.catalog is not None and self._path is not None:
+            data["catalog"] = Path(os.path.relpath(self.catalog, self._path.parent)).as_posix()
+        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def key_file(self, key: str) -> Source:
+        """The file that set the dotted key (or its nearest parent table); "command line" for overrides."""
+        return _source(self._provenance, key, self._path)
+
+    def override(self, changes: dict[str, object]) -> Scenario:
+        """A new validated Scenario with dotted keys replaced, e.g. {"budget.max": 20000}."""
+        raw = copy.deepcopy(self._raw) if self._raw is not None else self.model_dump(exclude_unset=True)
+        provenance = dict(self._provenance)
+        for key, value in _with_catalog(copy.deepcopy(dict(changes)), Path.cwd()).items():
+            _assign(raw, key, value)
+            provenance = {k: v for k, v in provenance.items() if k != key and not k.startswith(f"{key}.")}
+            provenance.update({key: COMMAND_LINE, **_sources(value, COMMAND_LINE, f"{key}.")})
+        return self._validated(raw, self._path, provenance)
+
+    @property
+    def tier_scheme(self) -> dict[str, float]:
+        """The tier scheme in force, sorted by lower bound."""
+        return ordered(self.tiers or DEFAULT_TIERS)
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """JSON Schema of the scenario file format."""
+        schema = cls.model_json_schema()
+        return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema,
+                "title": "influmix scenario file"}
+
+
+# --- reading and merging files ---------------------------------------------------------
+
+def _read(file: Path) -> dict:
+    """The TOML table in `file` (a UTF-8 BOM is fine); any failure is a ScenarioError naming it."""
+    try:
+        raw = file.read_bytes()
+    except (OSError, ValueError) as error:
+        raise ScenarioError(file, f"cannot read the file: {getattr(error, 'strerror', None) or error}") from None
+    if b"\0" in raw:
+        raise ScenarioError(file, "not a TOML text file (binary content)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ScenarioError(file, f"not UTF-8 text (invalid byte at offset {error.start})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(file, f"TOML syntax error: {error}") from None
+
+
+def _layered(data: dict, file: Path | None, chain: tuple[Path, ...]) -> tuple[dict, dict[str, Source]]:
+    """`data` merged over its `extends` chain, with the file that set each key."""
+    folder = file.parent if file else Path.cwd()
+    data = _with_catalog(data, folder)
+    provenance = _sources(data, file)
+    base_name = data.get("extends")
+    if base_name is None:
+        return data, provenance
+    if not isinstance(base_name, str):
+        raise ScenarioError(file, f"key extends: must be a string, got {_show(base_name)}")
+    chain = chain + (file.resolve(),) if file else chain
+    base_file = folder / base_name
+    if not os.path.exists(base_file):
+        raise ScenarioError(file, f"key extends: base file {base_name!r} not found ({base_file})")
+    base_data = _read(base_file)
+    if base_file.resolve() in chain:
+        names = [os.path.relpath(link, chain[0].parent) for link in chain + (base_file.resolve(),)]
+        raise ScenarioError(file, f"key extends: extends cycle: {' -> '.join(names)}")
+    base, base_provenance = _layered(base_data, base_file, chain)
+    base.pop("name", None)
+    merged = _merge(base, data)
+    present = _sources(merged, None)
+    return merged, {key: source for key, source in {**base_provenance, **provenance}.items() if key in present}
+
+
+def _with_catalog(data: dict, folder: Path) -> dict:
+    """`data` with a relative catalog path made absolute against `folder`."""
+    catalog = data.get("catalog")
+    if isinstance(catalog, (str, Path)):
+        return {**data, "catalog": folder / catalog}
+    return data
+
+
+def _merge(base: dict, child: dict) -> dict:
+    """Tables merge deeply, the child wins; arrays and scalars replace."""
+    merged = dict(base)
+    for key, value in child.items():
+        below = merged.get(key)
+        merged[key] = _merge(below, value) if isinstance(value, dict) and isinstance(below, dict) else value
+    return merged
+
+
+def _sources(value: object, source: Source, prefix: str = "") -> dict[str, Source]:
+    """Every dotted key in a (nested) table mapped to `source`."""
+    if not isinstance(value, dict):
+        return {}
+    found: dict[str, Source] = {}
+    for key, inner in value.items():
+        found[f"{prefix}{key}"] = source
+        found.update(_sources(inner, source, f"{prefix}{key}."))
+    return found
+
+
+def _source(provenance: dict[str, Source], key: str, fallback: Source) -> Source:
+    """The source of `key` or of its nearest parent table that has one."""
+    while key:
+        if key in provenance:
+            return provenance[key]
+        key = key.rpartition(".")[0]
+    return fallback
+
+
+def _assign(tree: dict, key: str, value: object) -> None:
+    """Set a dotted key, creating missing tables."""
+    *tables, leaf = key.split(".")
+    node = tree
+    for depth, table in enumerate(tables, start=1):
+        node = node.setdefault(table, {})
+        if not isinstance(node, dict):
+            raise ScenarioError(COMMAND_LINE, f"key {key}: {'.'.join(tables[:depth])} is not a table")
+    node[leaf] = value
+
+
+# --- turning pydantic's errors into located messages -----------------------------------
+
+_BOUNDS = {"greater_than_equal": ("at least", "ge"), "less_than_equal": ("at most", "le"),
+           "greater_than": ("greater than", "gt"), "less_than": ("less than", "lt")}
+_KINDS = {"float_type": "a number", "int_type": "a whole number", "string_type": "a string",
+          "list_type": "an array", "dict_type": "a table", "model_type": "a table",
+          "finite_number": "a finite number", "path_type": "a path"}
+
+
+def _scenario_error(error: ValidationError, provenance: dict[str, Source], fallback: Source) -> ScenarioError:
+    """One ScenarioError, one line per problem, grouped by the file that set the key."""
+    located = []
+    for detail in error.errors(include_url=False):
+        key, line = _problem(detail)
+        located.append((_source(provenance, key, fallback), line))
+    files = list(dict.fromkeys(file for file, _ in located))
+    located.sort(key=lambda item: files.index(item[0]))
+    first = files[0]
+    return ScenarioError(first, [(f"{file}: " if file != first else "") + line for file, line in located])
+
+
+def _problem(detail: dict) -> tuple[str, str]:
+    """The dotted key of one pydantic error and its line `key a.b: message`."""
+    loc = list(detail["loc"])
+    in_key = len(loc) > 1 and loc[-1] == "[key]" and detail["type"] != "extra_forbidden"  # a bad dict key
+    if in_key:
+        loc.pop()
+    ctx = detail.get("ctx") or {}
+    if detail["type"] == "scenario" and ctx["field"] is not None:
+        loc.append(ctx["field"])
+    key = ".".join(map(str, loc))
+    message = _message(detail, ctx, loc, in_key)
+    return key, f"key {key}: {message}" if key else message
+
+
+def _message(detail: dict, ctx: dict, loc: list, in_key: bool) -> str:
+    """A user's words for one pydantic error."""
+    kind, value = detail["type"], detail.get("input")
+    if kind == "scenario":
+        return ctx["message"]
+    if kind == "extra_forbidden":
+        table = _table_at(loc[:-1])
+        return "unknown key" + _hint(loc[-1], list(table.model_fields) if table else [])
+    if kind == "literal_error":
+        expected = ctx["expected"]
+        head = f"unknown key; expected {expected}" if in_key else f"must be {expected}, got {_show(value)}"
+        return head + _hint(value, re.findall(r"'([^']*)'", expected))
+    if kind in _BOUNDS:
+        word, name = _BOUNDS[kind]
+        return f"must be {word} {_number(ctx[name])}, got {_show(value)}"
+    if kind in _KINDS:
+        return f"must be {_KINDS[kind]}, got {_show(value)}"
+    if kind == "missing":
+        return "is required"
+    return detail["msg"]
+
+
+def _table_at(loc: list) -> type[BaseModel] | None:
+    """The model class of the table at `loc`, if it is one."""
+    node: Any = Scenario
+    for step in loc:
+        node = _bare(node)
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            field = node.model_fields.get(step)
+            node = field.annotation if field else None
+        elif get_origin(node) is dict:
+            node = get_args(node)[1]
+        else:
+            return None
+    node = _bare(node)
+    return node if isinstance(node, type) and issubclass(node, BaseModel) else None
+
+
+def _bare(annotation: Any) -> Any:
+    """`annotation` without `| None`."""
+    if get_origin(annotation) in (Union, UnionType):
+        return next(arg for arg in get_args(annotation) if arg is not type(None))
+    return annotation
+
+
+def _hint(word: object, choices: list[str]) -> str:
+    close = difflib.get_close_matches(str(word), choices, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _show(value: object) -> str:
+    """A short rendering of a value as the user wrote it."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(value)
