@@ -27,7 +27,7 @@ STOPPED = {"kTimeLimit", "kIterationLimit", "kInterrupt", "kSolutionLimit", "kOb
 class Solution:
     """What a solver returned, in the model's maximize form."""
 
-    status: str                   # optimal | time_limit | infeasible | no_solution
+    status: str                   # optimal | time_limit | infeasible | no_solution | cut_off
     values: np.ndarray | None     # one per column
     objective: float | None
     bound: float | None           # proven upper bound (None where the solver does not say)
@@ -37,16 +37,21 @@ class Solution:
 
 
 def solve_linear(model: LinearModel, *, solver: str = "highs", mip: bool = True,
-                 time_limit: float | None = None, gap: float = 1e-4) -> Solution:
-    """Build the PuLP problem from the arrays and solve it."""
+                 time_limit: float | None = None, gap: float = 1e-4, cutoff: float | None = None) -> Solution:
+    """Build the PuLP problem from the arrays and solve it.
+
+    With a `cutoff` (HiGHS only), plans worth no more than it are pruned, and status
+    "cut_off" means the solver proved that no plan is worth more.
+    """
     started = time.perf_counter()
     problem, variables, constraints = _build(model, mip)
     built = time.perf_counter()
     if solver == "highs":
         _silence_highs_banner()
-        options = pulp.HiGHS(msg=False, mip=mip, gapRel=gap, timeLimit=time_limit)
+        extra = {} if cutoff is None else {"objective_bound": -cutoff}
+        options = pulp.HiGHS(msg=False, mip=mip, gapRel=gap, timeLimit=time_limit, **extra)
         problem.solve(options)
-        status, objective, bound = _highs_status(problem, mip)
+        status, objective, bound = _highs_status(problem, mip, cutoff)
     else:
         options = pulp.COIN_CMD(path=pulp_cbc_path, msg=False, mip=mip, gapRel=gap, timeLimit=time_limit)
         problem.solve(options)
@@ -113,12 +118,15 @@ def _finite(bound: float) -> float | None:
     return bound if math.isfinite(bound) else None
 
 
-def _highs_status(problem: pulp.LpProblem, mip: bool) -> tuple[str, float | None, float | None]:
+def _highs_status(problem: pulp.LpProblem, mip: bool,
+                  cutoff: float | None) -> tuple[str, float | None, float | None]:
     """Status, objective and bound from HiGHS itself (PuLP hands it the negated objective)."""
     highs = problem.solverModel
     name = highs.getModelStatus().name
     info = highs.getInfo()
     has_plan = info.primal_solution_status == 2
+    if cutoff is not None and not has_plan and name in ("kInfeasible", "kObjectiveBound"):
+        return "cut_off", None, cutoff
     if name == "kOptimal":
         status = "optimal"
     elif name in ("kInfeasible", "kUnboundedOrInfeasible"):

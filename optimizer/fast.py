@@ -11,7 +11,9 @@
 3. A MILP on a heuristic core (the LP's support and the best U_i) gives a plan worth z.
    Every influencer with `U_i <= z (1 + gap)` cannot improve it beyond the gap: the proven
    core is the rest. If the heuristic core holds it, the plan stands; otherwise the MILP
-   is solved again on the union. The bound reported is max(core bound, max U_i outside).
+   is solved again on the union with z as a cutoff (it only has to prove that nothing
+   beats z by more than the gap, or find what does). The bound reported is the core's
+   bound, or z (1 + gap) after a cut-off proof, and never below max U_i outside the core.
 """
 
 from __future__ import annotations
@@ -69,7 +71,9 @@ def solve_fast(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_min: 
     if np.isin(proven, core).all() or first.status == "time_limit":
         return clock.outcome(first, problem.n, core, _outside(potential, core))
     wider = np.union1d(core, proven)
-    second = clock.solve(model.restrict(wider)[0], gap=options.gap)
+    second = clock.solve(model.restrict(wider)[0], gap=options.gap, cutoff=first.objective)
+    if second.status == "cut_off":      # nothing in the wider core beats the first plan beyond the gap
+        return clock.outcome(first, problem.n, core, max(threshold, _outside(potential, wider)), "optimal")
     better = second.values is not None and second.objective > first.objective
     best, on = (second, wider) if better else (first, core)
     if second.status == "optimal":

@@ -1,0 +1,99 @@
+"""Fast path versus plain path on generated catalogs of growing size.
+
+Each (size, method) runs in its own process so that peak memory is its own. For each it
+prints catalog load, model build and solve seconds, end-to-end seconds (catalog file to
+verified Result), peak memory, objective, proven bound and gap; then the plain/fast ratio.
+
+    python benchmarks/scale.py                      # 1k, 10k, 20k, 100k
+    python benchmarks/scale.py --sizes 1000,20000 --plain-limit 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SEGMENTS = 30
+
+
+def scenario_for(rows: int) -> dict:
+    """The issue's setting: coverage on several segments, tier and platform shares,
+    a per-influencer cap, a distinct-niche floor, integer posts; budget grows with the catalog."""
+    budget = round(50_000 * max(1.0, rows / 10_000) ** 0.5, -3)
+    return {
+        "name": f"benchmark {rows}",
+        "budget": {"max": budget},
+        "coverage": {"f18_24_na": {"min_reach": 2 * budget}, "f25_34_na": {"min_reach": 2 * budget},
+                     "m18_24_eu": {"min_reach": budget}},
+        "diversity": {"max_share_per_influencer": 0.1, "min_distinct": {"niche": 5}},
+        "limits": {"tier": {"micro": {"min_share": 0.3}, "mega": {"max_share": 0.2}},
+                   "platform": {"tiktok": {"max_share": 0.4}}},
+    }
+
+
+def run_one(rows: int, method: str, time_limit: float | None, folder: Path) -> dict:
+    """Generate (cached on disk), load, solve and verify once; report the figures."""
+    from models import Catalog, Scenario
+    from models.synthetic import generate_catalog, write_catalog
+    from optimizer import solve
+
+    path = folder / f"catalog-{rows}.csv"
+    if not path.exists():
+        write_catalog(generate_catalog(rows, seed=2026, segments=SEGMENTS), path)
+    settings = scenario_for(rows)
+    if time_limit:
+        settings["solver"] = {"time_limit": time_limit}
+    started = time.perf_counter()
+    catalog = Catalog.load(path)
+    loaded = time.perf_counter()
+    result = solve(catalog, Scenario.from_dict(settings), method=method)
+    finished = time.perf_counter()
+    return {
+        "rows": rows, "method": method, "status": result.status,
+        "load": loaded - started, "build": result.solver.build_seconds, "solve": result.solver.solve_seconds,
+        "total": finished - started, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "objective": result.objective.value, "bound": result.objective.bound, "gap": result.objective.gap,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000,20000,100000")
+    parser.add_argument("--methods", default="fast,plain")
+    parser.add_argument("--plain-limit", type=float, default=600, help="time limit of the plain path, seconds")
+    parser.add_argument("--one", nargs=4, metavar=("ROWS", "METHOD", "LIMIT", "FOLDER"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        rows, method, limit, folder = args.one
+        print(json.dumps(run_one(int(rows), method, float(limit) or None, Path(folder))))
+        return
+    print(f"{'rows':>7} {'method':>6} {'status':>10} {'load s':>7} {'build s':>8} {'solve s':>8} {'total s':>8} "
+          f"{'peak MB':>8} {'objective':>14} {'bound':>14} {'gap':>9}")
+    with tempfile.TemporaryDirectory() as folder:
+        for rows in (int(size) for size in args.sizes.split(",")):
+            totals = {}
+            for method in args.methods.split(","):
+                limit = args.plain_limit if method == "plain" else 0
+                child = subprocess.run([sys.executable, __file__, "--one", str(rows), method, str(limit), folder],
+                                       capture_output=True, text=True, check=True)
+                figures = json.loads(child.stdout.strip().splitlines()[-1])
+                totals[method] = figures
+                print(f"{rows:>7} {method:>6} {figures['status']:>10} {figures['load']:>7.2f} {figures['build']:>8.2f} "
+                      f"{figures['solve']:>8.2f} {figures['total']:>8.2f} {figures['peak_mb']:>8.0f} "
+                      f"{figures['objective']:>14.1f} {figures['bound'] or float('nan'):>14.1f} "
+                      f"{figures['gap'] or 0:>9.2e}", flush=True)
+            if {"fast", "plain"} <= totals.keys():
+                fast, plain = totals["fast"], totals["plain"]
+                print(f"{rows:>7} plain/fast time ratio {plain['total'] / fast['total']:.1f}x, "
+                      f"objective difference {(fast['objective'] - plain['objective']) / plain['objective']:+.2e}",
+                      flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""Plans side by side: key figures of several Results, and who is booked in some plans but not all."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from models.result import Result
+
+FIGURES = ("status", "objective", "metric", "spend", "influencers", "posts", "reach", "engagements", "cpe", "cpm")
+"""Rows of Comparison.figures, before one row `tier:<tier>` (share of spend) per tier booked anywhere."""
+TIER_PREFIX = "tier:"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """`figures`: rows = figures, columns = plan names (None where a plan has no such figure).
+    `membership`: id -> names of the plans that book it, for every id booked by some plans but not all.
+    """
+
+    names: tuple[str, ...]
+    figures: pd.DataFrame
+    membership: dict[str, tuple[str, ...]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON: {plans, figures: {figure: {plan: value}}, membership: {id: [plans]}}."""
+        figures = {figure: {name: _plain(self.figures.at[figure, name]) for name in self.names}
+                   for figure in self.figures.index}
+        return {"plans": list(self.names), "figures": figures,
+                "membership": {id_: list(plans) for id_, plans in self.membership.items()}}
+
+
+def compare(results: Sequence[Result], names: Sequence[str] | None = None) -> Comparison:
+    """Compare plans; `names` label them (default: each scenario's name, made unique)."""
+    labels = _unique(list(names) if names is not None else [result.scenario.name for result in results])
+    if len(labels) != len(results):
+        raise ValueError(f"{len(results)} results but {len(labels)} names")
+    tiers = list(dict.fromkeys(row.value for result in results for row in result.groups["tier"]))
+    columns = {label: _figures(result, tiers) for label, result in zip(labels, results)}
+    figures = pd.DataFrame(columns, index=list(FIGURES) + [TIER_PREFIX + tier for tier in tiers], dtype=object)
+    return Comparison(tuple(labels), figures, _membership(results, labels))
+
+
+def _figures(result: Result, tiers: list[str]) -> list[Any]:
+    """One plan's column of figures; None where an infeasible result has no plan."""
+    totals, planned = result.totals, result.status != "infeasible"
+    shares = {row.value: row.share for row in result.groups["tier"]}
+    values = [result.status, result.objective.value, f"{result.objective.sense} {result.objective.metric}"]
+    values += [totals.spend, totals.influencers, totals.posts, totals.reach, totals.engagements, totals.cpe, totals.cpm]
+    if not planned:
+        values[3:] = [None] * (len(values) - 3)
+    return values + [shares.get(tier, 0.0) if planned else None for tier in tiers]
+
+
+def _membership(results: Sequence[Result], labels: list[str]) -> dict[str, tuple[str, ...]]:
+    booked = [set(result.allocation["id"]) for result in results]
+    everyone = sorted(set().union(*booked))
+    found = {id_: tuple(label for label, ids in zip(labels, booked) if id_ in ids) for id_ in everyone}
+    return {id_: plans for id_, plans in found.items() if len(plans) < len(results)}
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Names with repeats suffixed ' (2)', ' (3)', ..."""
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return unique
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars as Python numbers, for JSON."""
+    return value.item() if hasattr(value, "item") else value
