@@ -56,9 +56,11 @@ def trim_idle_posts(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> 
     if scenario.objective.metric not in ("reach", "targeted_reach"):
         return posts
     cost = catalog.frame["cost_per_post"].to_numpy(float)
+    posts = posts.copy()
     for row in sorted(np.flatnonzero(posts > 1), key=lambda r: (-cost[r], r)):
-        trial = posts.copy()
-        trial[row] = 1
-        if not violations(catalog, scenario, trial):
-            posts = trial
+        while posts[row] > 1:
+            posts[row] -= 1
+            if violations(catalog, scenario, posts):
+                posts[row] += 1
+                break
     return posts

@@ -95,9 +95,9 @@ class Clock:
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
 
-    def solve(self, model: LinearModel, **options) -> Solution:
-        """solve_linear within the time left."""
-        left = None if self.limit is None else max(self.limit - self.elapsed, 0.01)
+    def solve(self, model: LinearModel, limited: bool = True, **options) -> Solution:
+        """solve_linear within the time left (or without a limit: the fast LPs)."""
+        left = None if self.limit is None or not limited else max(self.limit - self.elapsed, 0.01)
         solution = solve_linear(model, time_limit=left, **options)
         self.solving += solution.solve_seconds
         return solution
@@ -124,10 +124,11 @@ def relax(model: LinearModel, rankings: list[np.ndarray], clock: Clock) -> tuple
     """
     take = FIRST_CANDIDATES
     candidates = _top(rankings, take, model.n)
-    for rounds in range(MAX_ROUNDS):
-        restricted, cols, rows = model.restrict(candidates)
-        solution = clock.solve(restricted, mip=False)
-        if solution.status == "infeasible":
+    rounds = 0
+    while True:
+        restricted, _, rows = model.restrict(candidates)
+        solution = clock.solve(restricted, mip=False, limited=False)
+        if solution.status != "optimal":            # infeasible on these candidates: widen
             if len(candidates) == model.n:
                 return None
             take *= 4
@@ -136,18 +137,19 @@ def relax(model: LinearModel, rankings: list[np.ndarray], clock: Clock) -> tuple
         duals = np.zeros(model.num_rows)
         duals[rows] = solution.duals
         bound, block, booked = lagrangian(model, duals)
+        rounds += 1
         outside = np.setdiff1d(np.arange(model.n), candidates)
-        gain = block[outside]
-        entering = outside[gain > 1e-9 * max(1.0, abs(solution.objective))]
-        converged = bound - solution.objective <= 1e-7 * max(1.0, abs(solution.objective))
-        if converged or len(entering) == 0:
+        scale = max(1.0, abs(solution.objective))
+        entering = outside[block[outside] > 1e-9 * scale]
+        converged = bound - solution.objective <= 1e-7 * scale
+        if converged or len(entering) == 0 or rounds >= MAX_ROUNDS:
             break
         best = entering[np.argsort(-block[entering], kind="stable")[: max(200, len(candidates) // 2)]]
         candidates = np.union1d(candidates, best)
-    log.debug("fast: LP after %d rounds on %d influencers: %.6g, bound %.6g", rounds + 1, len(candidates),
+    log.debug("fast: LP after %d rounds on %d influencers: %.6g, bound %.6g", rounds, len(candidates),
               solution.objective, bound)
-    values = solution.values[: restricted.n] + solution.values[restricted.n: 2 * restricted.n]
-    return bound, block, booked, candidates[values > 1e-7]
+    used = solution.values[: restricted.n] + solution.values[restricted.n: 2 * restricted.n]
+    return bound, block, booked, candidates[used > 1e-7]
 
 
 def lagrangian(model: LinearModel, duals: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:

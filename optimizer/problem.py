@@ -132,7 +132,8 @@ def check_against_catalog(catalog: Catalog, scenario: Scenario) -> None:
         problems.append(("selection.include", f"ids not in the catalog: {', '.join(missing)}"))
     unknown = [i for i in scenario.selection.exclude if i not in ids]
     if unknown:
-        warnings.warn(f"{scenario.key_file('selection.exclude')}: selection.exclude: ids not in the catalog: "
+        source = scenario.key_file("selection.exclude")
+        warnings.warn(f"{f'{source}: ' if source else ''}key selection.exclude: ids not in the catalog: "
                       f"{', '.join(unknown)}", stacklevel=3)
     if problems:
         first_file = scenario.key_file(problems[0][0])
