@@ -33,7 +33,9 @@ def solve(catalog: Catalog, scenario: Scenario, *, method: str = "fast") -> Resu
         from optimizer.diagnosis import infeasible_result
         return infeasible_result(problem, info)
     if outcome.status == "no_solution":
-        raise NoPlanError(scenario.path, f"no plan found within the time limit of {scenario.solver.time_limit:g} s")
+        limit = scenario.solver.time_limit
+        raise NoPlanError(scenario.path, "no plan found within the time limit"
+                                         + (f" of {limit:g} s" if limit is not None else ""))
     posts = np.zeros(catalog.rows, dtype=np.int64)
     posts[problem.positions] = outcome.posts
     posts = trim_idle_posts(catalog, scenario, posts)

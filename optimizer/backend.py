@@ -152,6 +152,8 @@ def _cbc_status(problem: pulp.LpProblem) -> tuple[str, float | None, float | Non
         return "time_limit", pulp.value(problem.objective) or 0.0, None
     if sol_status in (pulp.LpSolutionInfeasible, pulp.LpSolutionUnbounded):
         return "infeasible", None, None
+    if problem.status == pulp.LpStatusInfeasible:    # found in CBC's presolve
+        return "infeasible", None, None
     return "no_solution", None, None
 
 

@@ -1,10 +1,59 @@
-"""What an infeasible scenario must relax, and by how much."""
+"""What an infeasible scenario must relax, and by how much.
+
+Three steps, cheapest first:
+
+1. Structural conflicts, found with numpy before any solve: an included id that alone costs
+   more than budget.max (or than its max_share_per_influencer of it), included ids that
+   together do, more included ids than max_influencers or a group's max_count allows,
+   fewer eligible creators than min_influencers or a group's min_count asks, fewer
+   distinct values than min_distinct asks. Each names the filters and exclusions that
+   shrank the eligible set.
+2. An elastic model: the scenario's model (linear.py arrays, posts not tightened by the
+   budget) where every scenario constraint may move. Each relaxable side of a row gets a
+   slack column, `lo <= a.v + s_lo` or `a.v - s_hi <= hi`, with `0 <= s <= M u` for a
+   binary indicator u and M the most the row can move over the column box (from the
+   arrays). The per-influencer max_share rows form one group with one indicator; each
+   included id is a row `y_i + s_i >= 1`. The link rows, the spend definition and the
+   distinct indicators stay hard, so relaxing everything always leaves the empty plan.
+   Stage 1 minimizes the number of relaxed constraints `sum u`; stage 2, with
+   `sum u <= k*`, minimizes the normalized relaxation `sum s / max(1, |rhs|)` (spend-share
+   rows scale by the budget instead: their right-hand side is 0).
+3. One follow-up solve per relaxed constraint, on the same model without slacks, with the
+   other relaxed constraints held at the values of the stage-2 plan: the closest value the
+   constraint can take. Floors are maximized, ceilings minimized (budget.max: the cheapest
+   plan meeting every other constraint); a spend share is a ratio, found by Dinkelbach's
+   iteration from the stage-2 plan's share (usually one or two solves). When a single
+   constraint moves and stage 2 was solved to optimality, stage 2 has already pushed it as
+   far as the others allow, and no follow-up is needed.
+
+The whole diagnosis keeps to the scenario's time limit (60 s when it sets none, at least
+1 s): stage 1 may take 40% of it, stage 2 30% of what is left, the follow-ups share the
+rest; a solve stopped early contributes its best plan. Entries are dicts
+`{"constraint", "asked", "achievable", "message"}`; structural conflicts come first.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
 from models.result import CatalogInfo, Objective, Result, SolverInfo, Totals
+from optimizer.backend import Solution, solve_linear
+from optimizer.linear import LinearModel
+from optimizer.model import build_model
 from optimizer.problem import Problem
 from optimizer.report import scenario_info
+
+DEFAULT_SECONDS = 60.0      # the whole diagnosis, when the scenario sets no time limit
+SHORTEST_SOLVE = 0.5        # seconds any diagnosis solve gets, even past the budget
+RATIO_ROUNDS = 4            # most Dinkelbach solves for one spend share
+LOWER, UPPER = 1, -1        # the side of a row that a slack moves: a.v >= lo, a.v <= hi
+FILTER_KEYS = ("platforms", "niches", "countries", "min_followers", "max_followers", "min_authenticity",
+               "min_engagement_rate")
 
 
 def infeasible_result(problem: Problem, solver: SolverInfo) -> Result:
@@ -21,5 +70,514 @@ def infeasible_result(problem: Problem, solver: SolverInfo) -> Result:
         constraints=[],
         allocation_records=[],
         solver=solver,
-        diagnosis=[],
+        diagnosis=diagnose(problem),
     )
+
+
+def diagnose(problem: Problem) -> list[dict]:
+    """The diagnosis entries: structural conflicts first, then the minimal relaxation."""
+    entries = structural_conflicts(problem)
+    merged = {_key(entry): entry for entry in entries}
+    try:
+        relaxation = minimal_relaxation(problem)
+    except RuntimeError as error:     # a solver status the backend does not know: keep what is known
+        relaxation = [] if entries else [_entry("scenario", None, None, f"the diagnosis failed: {error}")]
+    for entry in relaxation:
+        known = merged.get(_key(entry))
+        if known is None:
+            entries.append(entry)
+            merged[_key(entry)] = entry
+        elif _tighter(entry, known):
+            known["achievable"] = entry["achievable"]
+            known["message"] += (f"; at most {_num(entry['achievable'])} with every other constraint held"
+                                 if entry.get("_sense") == LOWER else
+                                 f"; the other constraints need at least {_num(entry['achievable'])}")
+    if not entries:
+        entries.append(_entry("scenario", None, None,
+                              "the solver found no plan, yet no constraint needs relaxing: a numerical problem; "
+                              "try the other solver (--solver cbc) or rescale the numbers"))
+    return [{k: v for k, v in entry.items() if not k.startswith("_")} for entry in entries]
+
+
+def _entry(constraint: str, asked: float | None, achievable: float | None, message: str, **private) -> dict:
+    return {"constraint": constraint, "asked": None if asked is None else float(asked),
+            "achievable": None if achievable is None else float(achievable), "message": message,
+            **{f"_{key}": value for key, value in private.items()}}
+
+
+def _key(entry: dict) -> tuple:
+    return entry["constraint"], entry.get("_id")
+
+
+def _tighter(new: dict, old: dict) -> bool:
+    """Whether a relaxation's closest value says more than a structural count does."""
+    if new["achievable"] is None or old["achievable"] is None or new["constraint"] == "selection.include":
+        return False
+    if new.get("_sense") == UPPER:
+        return new["achievable"] > old["achievable"] + 1e-9
+    return new["achievable"] < old["achievable"] - 1e-9
+
+
+# --- 1. structural conflicts ------------------------------------------------------------------
+
+def structural_conflicts(problem: Problem) -> list[dict]:
+    """Conflicts visible from counts and prices alone, without a solve."""
+    scenario = problem.scenario
+    diversity, budget = scenario.diversity, scenario.budget.max
+    ids = problem.catalog.frame["id"].to_numpy(object)[problem.positions]
+    included = np.flatnonzero(problem.included)
+    entries = []
+    share = diversity.max_share_per_influencer
+    single = False
+    if budget is not None:
+        for i in included:
+            cost = float(problem.cost[i])
+            if cost > budget * (1 + 1e-9):
+                entries.append(_entry("selection.include", 1, 0, f"selection.include: {ids[i]} costs {_num(cost)} "
+                                      f"per post, more than budget.max {_num(budget)}", id=ids[i]))
+                single = True
+            elif share is not None and cost > share * budget * (1 + 1e-9):
+                entries.append(_entry("selection.include", 1, 0, f"selection.include: {ids[i]} costs {_num(cost)} "
+                                      f"per post, more than diversity.max_share_per_influencer {_num(share)} of "
+                                      f"budget.max {_num(budget)} ({_num(share * budget)})", id=ids[i]))
+                single = True
+        together = np.sort(problem.cost[included])
+        if not single and together.sum() > budget * (1 + 1e-9):
+            fit = int(np.searchsorted(np.cumsum(together), budget * (1 + 1e-9), side="right"))
+            entries.append(_entry("selection.include", len(included), fit,
+                                  f"selection.include: the {len(included)} included ids cost {_num(together.sum())} "
+                                  f"together (one post each), more than budget.max {_num(budget)}; "
+                                  f"at most {fit} of them fit", sense=LOWER))
+    if diversity.max_influencers is not None and len(included) > diversity.max_influencers:
+        entries.append(_entry("diversity.max_influencers", diversity.max_influencers, len(included),
+                              f"diversity.max_influencers: asked at most {diversity.max_influencers}, "
+                              f"but selection.include books {len(included)}", sense=UPPER))
+    if diversity.min_influencers is not None and problem.n < diversity.min_influencers:
+        entries.append(_entry("diversity.min_influencers", diversity.min_influencers, problem.n,
+                              f"diversity.min_influencers: asked {diversity.min_influencers}, only "
+                              f"{_creators(problem.n)} eligible{_eligibility(problem)}", sense=LOWER))
+    for column, groups in scenario.limits.items():
+        member = problem.categories[column] == np.array(list(groups), dtype=object)[:, None] if groups else None
+        for k, (value, limit) in enumerate(groups.items()):
+            name = f"limits.{column}.{value}"
+            eligible = int(member[k].sum())
+            forced = int((member[k] & problem.included).sum())
+            if limit.min_count is not None and eligible < limit.min_count:
+                in_catalog = _catalog_column(problem, column) == value
+                entries.append(_entry(f"{name}.min_count", limit.min_count, eligible,
+                                      f"{name}.min_count: asked {limit.min_count}, only {_creators(eligible)} in "
+                                      f"{column} {value} eligible{_eligibility(problem, in_catalog)}", sense=LOWER))
+            if limit.max_count is not None and forced > limit.max_count:
+                entries.append(_entry(f"{name}.max_count", limit.max_count, forced,
+                                      f"{name}.max_count: asked at most {limit.max_count}, but selection.include "
+                                      f"books {_creators(forced)} in {column} {value}", sense=UPPER))
+    for column, floor in diversity.min_distinct.items():
+        present = len(set(problem.categories[column].astype(str)))
+        if present < floor:
+            entries.append(_entry(f"diversity.min_distinct.{column}", floor, present,
+                                  f"diversity.min_distinct.{column}: asked {floor}, the eligible creators have only "
+                                  f"{present} distinct {column} values{_eligibility(problem)}", sense=LOWER))
+    return entries
+
+
+def _catalog_column(problem: Problem, column: str) -> np.ndarray:
+    """A categorical column for every catalog row (eligible or not)."""
+    if column == "tier":
+        return problem.catalog.tiers(problem.scenario.tier_scheme)
+    return problem.catalog.frame[column].to_numpy(object)
+
+
+def _eligibility(problem: Problem, among: np.ndarray | None = None) -> str:
+    """' (of N in the catalog: filters.x removes a, selection.exclude removes b)': what shrank the
+    eligible set (rows `among`), or '' when nothing did."""
+    scenario, frame = problem.scenario, problem.catalog.frame
+    among = np.ones(len(frame), dtype=bool) if among is None else among
+    filters = scenario.filters
+    tests = {
+        "platforms": lambda v: np.isin(frame["platform"].to_numpy(object), list(v)),
+        "niches": lambda v: np.isin(frame["niche"].to_numpy(object), list(v)),
+        "countries": lambda v: np.isin(frame["country"].to_numpy(object), list(v)),
+        "min_followers": lambda v: frame["followers"].to_numpy(float) >= v,
+        "max_followers": lambda v: frame["followers"].to_numpy(float) <= v,
+        "min_authenticity": lambda v: frame["authenticity"].to_numpy(float) >= v,
+        "min_engagement_rate": lambda v: frame["engagement_rate"].to_numpy(float) >= v,
+    }
+    ids = frame["id"].to_numpy(object)
+    forced = np.isin(ids, list(scenario.selection.include))
+    parts = []
+    for key in FILTER_KEYS:
+        setting = getattr(filters, key)
+        if setting is not None:
+            removed = int((among & ~forced & ~tests[key](setting)).sum())
+            if removed:
+                parts.append(f"filters.{key} removes {removed}")
+    excluded = int((among & np.isin(ids, list(scenario.selection.exclude))).sum())
+    if excluded:
+        parts.append(f"selection.exclude removes {excluded}")
+    if not parts:
+        return ""
+    return f" (of {int(among.sum())} in the catalog: {', '.join(parts)})"
+
+
+def _creators(count: int) -> str:
+    return f"{count} creator{'' if count == 1 else 's'}"
+
+
+# --- 2. the elastic model ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Side:
+    """One scenario constraint that may move: rows of the base model and the side that moves."""
+
+    name: str                 # scenario key, e.g. "budget.max", "limits.tier.micro.min_count"
+    rows: np.ndarray          # base model rows (several only for the per-influencer share)
+    sense: int                # LOWER: a.v >= lo may drop; UPPER: a.v <= hi may rise
+    kind: str                 # budget | floor | count | share | per_influencer | include
+    ident: str | None = None  # the included id
+
+
+@dataclass(frozen=True)
+class Context:
+    """The base model (no slacks), its spend column, and the solve options for the diagnosis."""
+
+    problem: Problem
+    base: LinearModel
+    spend: int
+    solver: str
+    seconds: float            # the whole diagnosis
+    gap: float
+    scale: float              # spend scale that normalizes share rows
+    started: float = dataclasses.field(default_factory=time.perf_counter)
+
+    def solve(self, model: LinearModel, *, share: float, gap: float | None = None) -> Solution:
+        """A MILP solve within `share` of the diagnosis time still left."""
+        left = self.seconds - (time.perf_counter() - self.started)
+        return solve_linear(model, solver=self.solver, mip=True, time_limit=max(SHORTEST_SOLVE, share * left),
+                            gap=self.gap if gap is None else gap)
+
+    def rounded(self, values: np.ndarray) -> np.ndarray:
+        """Base columns of a solution: integers rounded, spend recomputed from the posts."""
+        v = np.array(values[: self.base.num_cols], dtype=float)
+        v[self.base.integer] = np.round(v[self.base.integer])
+        v[self.spend] = float(self.problem.cost @ v[: self.problem.n])
+        return v
+
+
+def base_model(problem: Problem) -> tuple[LinearModel, int]:
+    """The scenario's model with posts bounded by max_posts alone, spend by what every post costs,
+    and each included id as a row `y_i >= 1` named selection.include[i] instead of a bound."""
+    n = problem.n
+    most = problem.catalog.frame["max_posts"].to_numpy(np.int64)[problem.positions]
+    loose = dataclasses.replace(problem, max_posts=most, included=np.zeros(n, dtype=bool))
+    model, layout = build_model(loose)
+    lb, ub = model.lb.copy(), model.ub.copy()
+    lb[layout.spend], ub[layout.spend] = 0.0, float(problem.cost @ most)
+    included = np.flatnonzero(problem.included)
+    model = _grow(dataclasses.replace(model, lb=lb, ub=ub),
+                  rows=([f"selection.include[{i}]" for i in included], np.ones(len(included)),
+                        np.full(len(included), np.inf)),
+                  nonzeros=(model.num_rows + np.arange(len(included)), n + included, np.ones(len(included))))
+    return model, layout.spend
+
+
+def _grow(model: LinearModel, *, cols: tuple | None = None, rows: tuple | None = None,
+          nonzeros: tuple | None = None) -> LinearModel:
+    """The model with columns (obj, lb, ub, integer, names), rows (names, lo, hi) and nonzeros
+    (row, column, value; absolute indices) added."""
+    obj, lb, ub, integer, col_names = cols or (np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, bool), [])
+    row_names, lo, hi = rows or ([], np.zeros(0), np.zeros(0))
+    r, c, v = nonzeros or (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    k = len(row_names)
+    return dataclasses.replace(
+        model, obj=np.concatenate([model.obj, obj]), lb=np.concatenate([model.lb, lb]),
+        ub=np.concatenate([model.ub, ub]), integer=np.concatenate([model.integer, np.asarray(integer, bool)]),
+        col_names=model.col_names + list(col_names), row_names=model.row_names + list(row_names),
+        rows=np.concatenate([model.rows, np.asarray(r, np.int64)]),
+        cols=np.concatenate([model.cols, np.asarray(c, np.int64)]),
+        vals=np.concatenate([model.vals, np.asarray(v, float)]),
+        lo=np.concatenate([model.lo, lo]), hi=np.concatenate([model.hi, hi]),
+        owner=np.concatenate([model.owner, np.full(k, -1, np.int64)]),
+        link=np.concatenate([model.link, np.zeros(k, bool)]))
+
+
+def relaxable_sides(context: Context) -> list[Side]:
+    """Every scenario constraint of the base model, in row order; the rest stays hard."""
+    model, problem = context.base, context.problem
+    ids = problem.catalog.frame["id"].to_numpy(object)[problem.positions]
+    floors = {f"diversity.min_distinct.{column}" for column in problem.scenario.diversity.min_distinct}
+    sides, per_influencer = [], []
+    for r, name in enumerate(model.row_names):
+        if name == "budget":
+            pairs = [("budget.min", LOWER, "budget"), ("budget.max", UPPER, "budget")]
+        elif name.startswith(("targets.", "coverage.")):
+            pairs = [(name, LOWER, "floor")]
+        elif name in floors:
+            pairs = [(name, LOWER, "count")]
+        elif name == "diversity.influencers":
+            pairs = [("diversity.min_influencers", LOWER, "count"), ("diversity.max_influencers", UPPER, "count")]
+        elif name.startswith("limits."):
+            group, _, bound = name.rpartition(".")
+            pairs = {"count": [(f"{group}.min_count", LOWER, "count"), (f"{group}.max_count", UPPER, "count")],
+                     "min_share": [(name, LOWER, "share")], "max_share": [(name, UPPER, "share")]}.get(bound, [])
+        elif name.startswith("diversity.max_share_per_influencer["):
+            per_influencer.append(r)
+            continue
+        elif name.startswith("selection.include["):
+            i = int(name[len("selection.include["):-1])
+            sides.append(Side("selection.include", np.array([r]), LOWER, "include", str(ids[i])))
+            continue
+        else:
+            continue
+        for side_name, sense, kind in pairs:
+            if math.isfinite(model.lo[r] if sense == LOWER else model.hi[r]):
+                sides.append(Side(side_name, np.array([r]), sense, kind))
+    if per_influencer:
+        sides.append(Side("diversity.max_share_per_influencer", np.array(per_influencer), UPPER, "per_influencer"))
+    return sides
+
+
+def _norm(context: Context, side: Side, r: int) -> float:
+    """What one unit of slack on row r weighs: 1 / max(1, |rhs|), spend shares by the spend scale."""
+    if side.kind in ("share", "per_influencer"):
+        return max(1.0, context.scale)
+    bound = context.base.lo[r] if side.sense == LOWER else context.base.hi[r]
+    return max(1.0, abs(bound))
+
+
+def elastic_model(context: Context, sides: list[Side]) -> tuple[LinearModel, list[Side], np.ndarray, np.ndarray,
+                                                                  np.ndarray]:
+    """The base model with one slack column and one indicator for each side that can be violated at all.
+
+    A side's slack enters each of its rows (the per-influencer shares share one: their
+    largest excess). Returns the model, the sides kept, their indicator and slack columns,
+    and each slack's weight in stage 2.
+    """
+    base = context.base
+    low = np.minimum(base.vals * base.lb[base.cols], base.vals * base.ub[base.cols])
+    high = np.maximum(base.vals * base.lb[base.cols], base.vals * base.ub[base.cols])
+    least = np.bincount(base.rows, weights=low, minlength=base.num_rows)
+    most = np.bincount(base.rows, weights=high, minlength=base.num_rows)
+    kept, bounds, weights, entries = [], [], [], []
+    for side in sides:
+        rows = side.rows
+        reach = base.lo[rows] - least[rows] if side.sense == LOWER else most[rows] - base.hi[rows]
+        movable = reach > 1e-9 * np.maximum(1.0, np.abs(reach))
+        if not movable.any():
+            continue
+        entries.append((rows[movable], side.sense))
+        bounds.append(float(reach[movable].max()))
+        weights.append(1.0 / _norm(context, side, int(rows[0])))
+        kept.append(side)
+    s = len(kept)
+    slack = base.num_cols + np.arange(s)
+    indicator = base.num_cols + s + np.arange(s)
+    m = np.array(bounds)
+    count = np.array([len(rows) for rows, _ in entries], dtype=np.int64)
+    link_rows = base.num_rows + np.arange(s)
+    model = _grow(
+        base,
+        cols=(np.zeros(2 * s), np.zeros(2 * s), np.concatenate([m, np.ones(s)]),
+              np.concatenate([np.zeros(s, bool), np.ones(s, bool)]),
+              [f"slack[{side.name}]" for side in kept] + [f"relax[{side.name}]" for side in kept]),
+        rows=([f"slack_link[{side.name}]" for side in kept], np.full(s, -np.inf), np.zeros(s)),
+        nonzeros=(np.concatenate([np.concatenate([rows for rows, _ in entries] or [np.zeros(0, np.int64)]),
+                                  link_rows, link_rows]),
+                  np.concatenate([np.repeat(slack, count), slack, indicator]),
+                  np.concatenate([np.repeat([sense for _, sense in entries], count).astype(float), np.ones(s), -m])))
+    return model, kept, indicator, slack, np.array(weights)
+
+
+def minimal_relaxation(problem: Problem) -> list[dict]:
+    """Stages 1 and 2 on the elastic model, then the closest value of each relaxed constraint."""
+    options = problem.scenario.solver
+    base, spend = base_model(problem)
+    budget = problem.scenario.budget.max
+    seconds = max(options.time_limit, 1.0) if options.time_limit else DEFAULT_SECONDS
+    context = Context(problem, base, spend, options.name, seconds, options.gap,
+                      scale=float(budget) if budget else float(base.ub[spend]))
+    model, sides, indicator, slack_cols, weights = elastic_model(context, relaxable_sides(context))
+    if not sides:
+        return []
+    obj = np.zeros(model.num_cols)
+    obj[indicator] = -1.0
+    first = context.solve(dataclasses.replace(model, obj=obj), share=0.4, gap=0.0)
+    if first.values is None:
+        return [_entry("scenario", None, None, f"the diagnosis found no relaxation within its time limit of "
+                                               f"{context.seconds:g} s; raise solver.time_limit to diagnose")]
+    count = int(round(first.values[indicator].sum()))
+    obj = np.zeros(model.num_cols)
+    obj[slack_cols] = -weights
+    capped = _grow(dataclasses.replace(model, obj=obj), rows=(["relaxations"], np.array([-np.inf]),
+                                                              np.array([float(count)])),
+                   nonzeros=(np.full(len(indicator), model.num_rows), indicator, np.ones(len(indicator))))
+    second = context.solve(capped, share=0.3)
+    plan = second if second.values is not None else first
+    v = context.rounded(plan.values)
+    activity = base.activity(v)
+    relaxed = [side for side in sides if _violated(context, side, activity)]
+    held_lo, held_hi = base.lo.copy(), base.hi.copy()
+    for side in relaxed:
+        _widen(context, side, activity, held_lo, held_hi)
+    # one relaxation, stage 2 optimal: it already pushed that row as far as the others allow
+    settled = len(relaxed) == 1 and plan is second and second.status == "optimal"
+    entries = [_closest(context, side, v, activity, held_lo, held_hi, 1 / (len(relaxed) - k), settled)
+               for k, side in enumerate(relaxed)]
+    if first.status != "optimal":
+        for entry in entries:
+            entry["message"] += "; the time limit ran out before the fewest relaxations were proven"
+    return entries
+
+
+def _violated(context: Context, side: Side, activity: np.ndarray) -> bool:
+    base = context.base
+    tolerance = np.array([1e-7 * _norm(context, side, r) for r in side.rows])
+    if side.sense == LOWER:
+        return bool(np.any(activity[side.rows] < base.lo[side.rows] - tolerance))
+    return bool(np.any(activity[side.rows] > base.hi[side.rows] + tolerance))
+
+
+def _widen(context: Context, side: Side, activity: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+    """Hold a relaxed side at its value in the stage-2 plan (never tighter than asked)."""
+    rows = side.rows
+    slack = np.array([1e-9 * _norm(context, side, r) for r in rows])
+    if side.sense == LOWER:
+        lo[rows] = np.minimum(lo[rows], activity[rows] - slack)
+    else:
+        hi[rows] = np.maximum(hi[rows], activity[rows] + slack)
+
+
+# --- 3. the closest value of each relaxed constraint --------------------------------------------
+
+def _closest(context: Context, side: Side, plan: np.ndarray, activity: np.ndarray, held_lo: np.ndarray,
+             held_hi: np.ndarray, share: float, settled: bool = False) -> dict:
+    """One diagnosis entry: the constraint freed, the others held, its best value found
+    (`settled`: the stage-2 plan's value is that best already)."""
+    lo, hi = held_lo.copy(), held_hi.copy()
+    if side.sense == LOWER:
+        lo[side.rows] = -np.inf
+    else:
+        hi[side.rows] = np.inf
+    if side.kind == "include":
+        return _describe(context, side, 0.0, True, held_hi)
+    if side.kind in ("share", "per_influencer"):
+        return _describe(context, side, *_ratio(context, side, plan, lo, hi, share), held_hi)
+    r = int(side.rows[0])
+    if settled:
+        return _describe(context, side, float(activity[r]), True, held_hi)
+    base = context.base
+    mask = base.rows == r
+    obj = np.zeros(base.num_cols)
+    np.add.at(obj, base.cols[mask], base.vals[mask] * side.sense)
+    solution = context.solve(dataclasses.replace(base, obj=obj, lo=lo, hi=hi), share=share)
+    value = float(activity[r])
+    if solution.values is not None:
+        found = float(base.activity(context.rounded(solution.values))[r])
+        value = max(value, found) if side.sense == LOWER else min(value, found)
+    return _describe(context, side, value, solution.status == "optimal", held_hi)
+
+
+def _ratio(context: Context, side: Side, plan: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+           share: float) -> tuple[float | None, bool]:
+    """The best spend share for a share side (largest for min_share, smallest otherwise) and
+    whether it is proven, by Dinkelbach's iteration: with w the group's spend (or the largest
+    single spend), solve max w - t S (or max t S - w) and move t to the new plan's share until
+    nothing improves."""
+    base, spend = context.base, context.spend
+    w = base.num_cols
+    on_side = np.isin(base.rows, side.rows)
+    cols = np.where(on_side & (base.cols == spend), w, base.cols)
+    vals = np.where(on_side & (base.cols == spend), -1.0, base.vals)
+    lo, hi = lo.copy(), hi.copy()
+    lo[side.rows] = 0.0 if side.kind == "share" else -np.inf
+    hi[side.rows] = 0.0
+    model = _grow(dataclasses.replace(base, cols=cols, vals=vals, lo=lo, hi=hi),
+                  cols=(np.zeros(1), np.zeros(1), np.array([base.ub[spend]]), np.zeros(1, bool), ["w"]))
+    best = _share(context, side, plan)
+    if best is None:
+        return None, False
+    for _ in range(RATIO_ROUNDS):
+        obj = np.zeros(model.num_cols)
+        obj[w], obj[spend] = side.sense, -side.sense * best
+        solution = context.solve(dataclasses.replace(model, obj=obj), share=share / 2)
+        found = None if solution.values is None else _share(context, side, context.rounded(solution.values))
+        if found is None or (found <= best + 1e-9 if side.sense == LOWER else found >= best - 1e-9):
+            return best, solution.status == "optimal"
+        best = found
+    return best, False
+
+
+def _share(context: Context, side: Side, v: np.ndarray) -> float | None:
+    """The group's share of spend in a plan (for the per-influencer rows: the largest one's)."""
+    base, spend = context.base, context.spend
+    if v[spend] <= 0:
+        return None
+    mask = np.isin(base.rows, side.rows) & (base.cols != spend)
+    numerator = np.bincount(base.rows[mask], weights=base.vals[mask] * v[base.cols[mask]], minlength=base.num_rows)
+    return float(numerator[side.rows].max()) / float(v[spend])
+
+
+UNPROVEN = " (the best found within the time limit)"
+
+
+def _describe(context: Context, side: Side, value: float | None, proven: bool, held_hi: np.ndarray) -> dict:
+    """The entry for a relaxed side, in the planner's words; `proven`: no plan does better than `value`."""
+    scenario, base = context.problem.scenario, context.base
+    name, r = side.name, int(side.rows[0])
+    if side.kind == "include":
+        return _entry(name, 1, 0, f"selection.include: {side.ident} cannot be booked together with the other "
+                                  f"constraints; drop it from include or relax them", id=side.ident, sense=LOWER)
+    if side.kind in ("share", "per_influencer"):
+        asked = _asked_share(scenario, side)
+        what = " per creator" if side.kind == "per_influencer" else ""
+        shown = f"{_num(asked)} of spend{what}"
+    else:
+        asked = float(base.lo[r] if side.sense == LOWER else base.hi[r])
+        shown = _num(asked)
+    found = _num(value)
+    if name == "budget.max":
+        text = (f"budget.max: {shown} too small; the cheapest plan meeting every other constraint costs {found}"
+                if proven else f"budget.max: {shown} too small; a plan meeting every other constraint costs {found}")
+    elif name == "budget.min":
+        text = (f"budget.min: {shown} too large; a plan meeting every other constraint spends at most {found}"
+                if proven else f"budget.min: {shown} too large; a plan meeting every other constraint spends {found}")
+    elif side.sense == LOWER:
+        text = (f"{name}: asked {shown}, {'at most ' if proven else ''}{found}{_unit(name)} reachable "
+                f"{_context(context, held_hi)}")
+    else:
+        text = f"{name}: asked at most {shown}, the other constraints need {'at least ' if proven else ''}{found}"
+    return _entry(name, asked, value, text + ("" if proven else UNPROVEN), sense=side.sense)
+
+
+def _asked_share(scenario, side: Side) -> float:
+    if side.kind == "per_influencer":
+        return float(scenario.diversity.max_share_per_influencer)
+    _, column, rest = side.name.split(".", 2)
+    value, _, bound = rest.rpartition(".")
+    return float(getattr(scenario.limits[column][value], bound))
+
+
+def _unit(name: str) -> str:
+    if name in ("diversity.min_influencers",) or name.endswith(".min_count"):
+        return " creators"
+    if name.startswith("diversity.min_distinct."):
+        return f" distinct {name.rsplit('.', 1)[1]} values"
+    return ""
+
+
+def _context(context: Context, held_hi: np.ndarray) -> str:
+    """'with budget 5,000' (the budget held, at its relaxed value when it moved too)."""
+    rows = [r for r, name in enumerate(context.base.row_names) if name == "budget"]
+    if not rows or not math.isfinite(held_hi[rows[0]]):
+        return "with the other constraints held"
+    return f"with budget {_num(held_hi[rows[0]])}"
+
+
+def _num(value: float | None) -> str:
+    """A number as a planner reads it: 143,500; 7,850.5; 0.4 (whole from 10,000 on)."""
+    if value is None:
+        return "n/a"
+    if abs(value - round(value)) <= 1e-9 * max(1.0, abs(value)) or abs(value) >= 10_000:
+        return f"{round(value):,}"
+    if abs(value) >= 100:
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{value:.4g}"

@@ -1,0 +1,171 @@
+"""The fast path (LP pricing, Lagrangian bound, MILP on a core) against the plain MILP.
+
+The reduction is forced (`direct_below=0`, small `core_min`) on instances of 200..3000 rows,
+including ones built to defeat it: exact ties, tight floors, every niche required, count
+floors per group, included ids, minimize cost, reach objectives.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import Reference, make_catalog, make_scenario
+from models.synthetic import NICHES, generate_catalog
+from optimizer import solve
+from optimizer.backend import solve_linear
+from optimizer.fast import DIRECT_BELOW, lagrangian, solve_fast
+from optimizer.model import build_model
+from optimizer.problem import prepare
+from optimizer.verify import violations
+
+GAP = 1e-4
+
+
+def duplicated(rows: int, copies: int, seed: int) -> pd.DataFrame:
+    """`rows` distinct creators, each repeated `copies` times under new ids: exact ties everywhere."""
+    base = generate_catalog(rows, seed)
+    frame = pd.concat([base] * copies, ignore_index=True)
+    frame["id"] = [f"d{k}" for k in range(len(frame))]
+    frame["name"] = frame["id"]
+    return frame
+
+
+def reachable(frame: pd.DataFrame, segment: str, budget: float) -> float:
+    """Segment reach of a greedy plan (best segment reach per dollar, one post each) within the budget."""
+    audience = frame["followers"] * frame["authenticity"] * frame[f"aud_{segment}"]
+    order = (audience / frame["cost_per_post"]).sort_values(ascending=False).index
+    spent = reached = 0.0
+    for i in order:
+        if spent + frame.at[i, "cost_per_post"] <= budget:
+            spent += frame.at[i, "cost_per_post"]
+            reached += audience[i]
+    return reached
+
+
+def cases():
+    ties = duplicated(150, 8, 1)                       # 1,200 rows in groups of 8 identical creators
+    big = generate_catalog(3000, 2)
+    mid = generate_catalog(1200, 3)
+    small = generate_catalog(200, 4)
+    niche_min_count = {niche: {"min_count": 2} for niche in NICHES}
+    worst = mid.assign(value=mid["followers"] * mid["engagement_rate"] / mid["cost_per_post"])
+    worst = worst[worst["cost_per_post"] <= 1000]
+    poor = list(worst.sort_values("value")["id"][:4])  # the worst value per dollar among affordable rows
+    return [
+        ("ties-engagements", ties, {"budget": {"max": 25_000}, "coverage": {"f18_24": {"min_reach": 300_000}}}),
+        ("ties-reach-distinct", ties, {"objective": {"maximize": "reach"}, "budget": {"max": 10_000},
+                                       "diversity": {"min_distinct": {"niche": 10}, "max_influencers": 30}}),
+        ("tight-coverage", mid, {"budget": {"max": 20_000},
+                                 "coverage": {"m13_17": {"min_reach": 0.97 * reachable(mid, "m13_17", 20_000)}}}),
+        ("every-niche-min-count", mid, {"budget": {"max": 15_000}, "diversity": {"min_distinct": {"niche": 10}},
+                                        "limits": {"niche": niche_min_count}}),
+        ("included-poor-value", mid, {"budget": {"max": 12_000}, "selection": {"include": poor},
+                                      "diversity": {"max_share_per_influencer": 0.15}}),
+        ("minimize-cost", mid, {"objective": {"minimize": "cost"}, "targets": {"engagements": 150_000},
+                                "coverage": {"f25_34": {"min_reach": 400_000}},
+                                "diversity": {"min_distinct": {"platform": 3}}}),
+        ("reach-3000", big, {"objective": {"maximize": "reach"}, "budget": {"max": 20_000},
+                             "limits": {"tier": {"micro": {"min_share": 0.4}, "nano": {"max_count": 20}}}}),
+        ("targeted-small", small, {"objective": {"maximize": "targeted_reach",
+                                                 "segment_weights": {"f18_24": 4.0}},
+                                   "budget": {"max": 5_000, "min": 4_000},
+                                   "limits": {"platform": {"tiktok": {"min_share": 0.3}}}}),
+    ]
+
+
+CASES = cases()
+
+
+@functools.cache
+def plain_case(name: str):
+    """Catalog, scenario, spec and plain-path Result of a case (solved once per session)."""
+    frame, spec = next((f, s) for n, f, s in CASES if n == name)
+    spec = dict(spec, solver={"gap": GAP, "time_limit": 60})
+    catalog, scenario = make_catalog(frame), make_scenario(spec)
+    return catalog, scenario, spec, solve(catalog, scenario, method="plain")
+
+
+def maximize_form(value: float, spec: dict) -> float:
+    return -value if spec.get("objective", {}).get("minimize") == "cost" else value
+
+
+@pytest.mark.parametrize("name, frame, spec", CASES, ids=[c[0] for c in CASES])
+def test_fast_matches_plain(name, frame, spec):
+    catalog, scenario, spec, plain = plain_case(name)
+    assert plain.status == "optimal"
+    optimum = maximize_form(plain.objective.value, spec)
+
+    problem = prepare(catalog, scenario)
+    outcome = solve_fast(problem, direct_below=0, core_min=20)
+    assert outcome.status == "optimal"
+    posts = np.zeros(catalog.rows, dtype=np.int64)
+    posts[problem.positions] = outcome.posts
+    assert violations(catalog, scenario, posts) == []
+    reference = Reference(frame, spec)
+    assert reference.feasible(posts[None, :])[0]
+    value = maximize_form(float(reference.objective(posts[None, :])[0]), spec)
+    scale = max(abs(value), abs(optimum))
+    assert abs(value - optimum) <= 1.01 * GAP * scale + 1e-6, (value, optimum)
+    # the fast path's bound is proven: no plan, the plain one included, beats it
+    assert outcome.bound is not None
+    assert outcome.bound >= optimum - 1e-9 * scale, (outcome.bound, optimum)
+    assert outcome.bound <= value + 1.01 * GAP * scale + 1e-6, (outcome.bound, value)
+
+    # and through solve() (its own reduction from DIRECT_BELOW rows on) the same numbers arrive, in the
+    # scenario's sense; below DIRECT_BELOW solve() runs the plain MILP, already checked above
+    if problem.n < DIRECT_BELOW:
+        return
+    fast = solve(catalog, scenario, method="fast")
+    assert abs(maximize_form(fast.objective.value, spec) - optimum) <= 1.01 * GAP * scale + 1e-6
+    if fast.objective.sense == "maximize":
+        assert fast.objective.bound >= plain.objective.value - 1e-9 * scale
+    else:
+        assert fast.objective.bound <= plain.objective.value + 1e-9 * scale
+
+
+@pytest.mark.parametrize("name, frame, spec", [CASES[i] for i in (0, 3, 5, 7)],
+                         ids=[CASES[i][0] for i in (0, 3, 5, 7)])
+def test_lagrangian_bounds_the_lp(name, frame, spec):
+    """L(pi) >= the LP optimum for any duals (weak duality), and equals it at the LP's own duals."""
+    problem = prepare(make_catalog(frame), make_scenario(dict(spec, solver={"gap": GAP})))
+    model, _ = build_model(problem)
+    lp = solve_linear(model, mip=False)
+    assert lp.status == "optimal" and lp.duals is not None
+    scale = max(1.0, abs(lp.objective))
+    bound, block, booked = lagrangian(model, lp.duals)
+    assert bound >= lp.objective - 1e-7 * scale
+    assert bound <= lp.objective + 1e-6 * scale, "the LP duals should make the bound tight (strong duality)"
+    assert np.all(block >= booked - 1e-9) or np.any(problem.included)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        noisy = lp.duals * rng.uniform(0.5, 1.5, len(lp.duals)) + rng.normal(0, 1e-3, len(lp.duals))
+        assert lagrangian(model, noisy)[0] >= lp.objective - 1e-7 * scale
+    assert lagrangian(model, np.zeros(model.num_rows))[0] >= lp.objective - 1e-7 * scale
+
+
+@pytest.mark.parametrize("name, frame, spec", [CASES[1], CASES[5]], ids=[CASES[1][0], CASES[5][0]])
+def test_column_generation_cut_short(monkeypatch, name, frame, spec):
+    """Column generation stopped by MAX_ROUNDS before it converges still gives a valid bound and the optimum.
+
+    The Lagrangian bound holds for any duals (module docstring of optimizer.fast), so stopping
+    early may only make the core larger, never the answer wrong.
+    """
+    import optimizer.fast as fast
+
+    catalog, scenario, spec, plain = plain_case(name)
+    optimum = maximize_form(plain.objective.value, spec)
+    monkeypatch.setattr(fast, "MAX_ROUNDS", 1)
+    problem = prepare(catalog, scenario)
+    outcome = solve_fast(problem, direct_below=0, core_min=20)
+    assert outcome.status == "optimal"
+    posts = np.zeros(catalog.rows, dtype=np.int64)
+    posts[problem.positions] = outcome.posts
+    assert violations(catalog, scenario, posts) == []
+    value = maximize_form(float(Reference(frame, spec).objective(posts[None, :])[0]), spec)
+    scale = max(abs(value), abs(optimum))
+    assert abs(value - optimum) <= 1.01 * GAP * scale + 1e-6, (value, optimum)
+    assert outcome.bound >= optimum - 1e-9 * scale
