@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from models.result import Result
+from models.tiers import DEFAULT_TIERS
 
 FIGURES = ("status", "objective", "metric", "spend", "influencers", "posts", "reach", "engagements", "cpe", "cpm")
 """Rows of Comparison.figures, before one row `tier:<tier>` (share of spend) per tier booked anywhere."""
@@ -33,12 +34,18 @@ class Comparison:
                 "membership": {id_: list(plans) for id_, plans in self.membership.items()}}
 
 
-def compare(results: Sequence[Result], names: Sequence[str] | None = None) -> Comparison:
-    """Compare plans; `names` label them (default: each scenario's name, made unique)."""
+def compare(results: Sequence[Result], names: Sequence[str] | None = None, *,
+            tiers: Sequence[str] = tuple(DEFAULT_TIERS)) -> Comparison:
+    """Compare plans; `names` label them (default: each scenario's name, made unique).
+
+    Tier rows follow `tiers` (default: the default scheme's order; pass a scenario's
+    `tier_scheme` for its own), then any other tier booked, by name.
+    """
     labels = _unique(list(names) if names is not None else [result.scenario.name for result in results])
     if len(labels) != len(results):
         raise ValueError(f"{len(results)} results but {len(labels)} names")
-    tiers = list(dict.fromkeys(row.value for result in results for row in result.groups["tier"]))
+    booked = {row.value for result in results for row in result.groups["tier"]}
+    tiers = [tier for tier in dict.fromkeys(tiers) if tier in booked] + sorted(booked - set(tiers))
     columns = {label: _figures(result, tiers) for label, result in zip(labels, results)}
     figures = pd.DataFrame(columns, index=list(FIGURES) + [TIER_PREFIX + tier for tier in tiers], dtype=object)
     return Comparison(tuple(labels), figures, _membership(results, labels))

@@ -148,10 +148,12 @@ def _column_values(catalog: Catalog, scenario: Scenario, column: str) -> list[st
 
 
 def _has_floor(scenario: Scenario) -> bool:
+    """A target, a coverage floor or a count floor: something for minimize cost to meet."""
     targets, diversity = scenario.targets, scenario.diversity
-    return bool(
-        targets.engagements or targets.reach or scenario.coverage or diversity.min_influencers
-        or any(limit.min_count for groups in scenario.limits.values() for limit in groups.values())
+    return (
+        targets.engagements is not None or targets.reach is not None or bool(scenario.coverage)
+        or diversity.min_influencers is not None
+        or any(limit.min_count is not None for groups in scenario.limits.values() for limit in groups.values())
     )
 
 

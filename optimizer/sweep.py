@@ -89,8 +89,10 @@ def sweep(catalog: Catalog, scenario: Scenario, budgets: Iterable[float], *, met
 
     The scenario is checked against the catalog once, before any solve (ScenarioError for a
     budget the scenario cannot take, e.g. below budget.min). With `workers` >= 2 and at least
-    two budgets the solves run in that many processes. `progress(budget, status)` is called as
-    each budget finishes, in the order they finish.
+    two budgets the solves run in that many processes, started with the "spawn" method (a forked
+    child would inherit the solver's threads): a script that calls sweep() needs the usual
+    `if __name__ == "__main__":` guard. `progress(budget, status)` is called as each budget
+    finishes, in the order they finish.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}")
@@ -119,7 +121,6 @@ def _solve_all(catalog: Catalog, scenarios: Sequence[Scenario], method: str, wor
         finally:
             _WORKER.clear()
         return
-    # spawn, not fork: a forked child would inherit the solver's thread pool in an unusable state.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(min(workers, len(scenarios)), mp_context=context,
                              initializer=_start_worker, initargs=(catalog, method)) as pool:
