@@ -13,7 +13,6 @@ import inspect
 import io
 import json
 import os
-import secrets
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -32,6 +31,7 @@ from rich.text import Text
 
 from models import Catalog, InfluError, NoPlanError, Result, Scenario, ScenarioError
 from models.describe import CatalogSummary, describe
+from models.files import write_atomic
 from models.synthetic import generate_catalog, write_catalog
 from optimizer import compare, solve, sweep
 from optimizer.compare import TIER_PREFIX, Comparison
@@ -108,7 +108,7 @@ def emit(text: str, output: Path | None) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        write_atomic(output, text.encode("utf-8"))
+        write_output(output, text.encode("utf-8"))
         err_console().print(Text(f"wrote {output}"))
 
 
@@ -144,15 +144,11 @@ def check_writable(path: Path | None) -> None:
         raise InfluError(path, f"cannot write: folder {path.parent} does not exist")
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename it over `path`."""
-    temporary = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+def write_output(path: Path, data: bytes) -> None:
+    """Write the whole output at once (temporary file, then rename); an OSError names the file."""
     try:
-        with open(temporary, "xb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
+        write_atomic(path, data)
     except OSError as error:
-        temporary.unlink(missing_ok=True)
         raise InfluError(path, f"cannot write: {error.strerror or error}") from None
 
 
@@ -436,7 +432,7 @@ def sweep_command(
     else:
         show([frontier_table(frontier, scenario)], output)
     if image is not None:
-        write_atomic(plot, image)
+        write_output(plot, image)
         err_console().print(Text(f"wrote {plot}"))
 
 

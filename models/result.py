@@ -21,6 +21,7 @@ class ScenarioInfo:
     name: str
     path: str | None
     sha256: str
+    currency: str
 
 
 @dataclass(frozen=True)

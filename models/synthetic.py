@@ -51,14 +51,13 @@ Calibration (sources as listed in the project's reference-data notes, SOURCES.md
 from __future__ import annotations
 
 import json
-import os
-import secrets
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from models.errors import CatalogError
+from models.files import write_atomic
 
 # --- segments -------------------------------------------------------------------------------
 
@@ -416,17 +415,4 @@ def write_catalog(frame: pd.DataFrame, path: str | Path) -> None:
     suffix = path.suffix.lower()
     if suffix not in _WRITERS:
         raise CatalogError(path, f"unknown catalog format {path.suffix!r}: use one of {', '.join(CATALOG_SUFFIXES)}")
-    data = _WRITERS[suffix](frame)
-    folder = path.parent
-    temporary = folder / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    # 0o666 honours the umask, as a plain open() would; mkstemp would leave the file 0o600.
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    write_atomic(path, _WRITERS[suffix](frame))

@@ -8,6 +8,8 @@ from models.catalog import Catalog
 from models.errors import NoPlanError
 from models.result import Result, SolverInfo
 from models.scenario import Scenario
+from optimizer.diagnosis import infeasible_result
+from optimizer.fast import solve_fast
 from optimizer.outcome import Outcome
 from optimizer.plain import solve_plain
 from optimizer.problem import Problem, prepare
@@ -17,12 +19,14 @@ from optimizer.verify import check_plan, violations
 METHODS = ("fast", "plain")
 
 
-def solve(catalog: Catalog, scenario: Scenario, *, method: str = "fast") -> Result:
+def solve(catalog: Catalog, scenario: Scenario, *, method: str = "fast", diagnose: bool = True) -> Result:
     """The optimal plan for the scenario, verified independently of the solver.
 
     Returns a Result with status optimal, time_limit (best plan found, with its proven gap)
-    or infeasible (with a diagnosis). Raises ScenarioError for a scenario that does not
-    fit the catalog and NoPlanError when the time limit passes before any plan is found.
+    or infeasible (with a diagnosis, unless `diagnose` is False: a sweep needs the status
+    only). The fast path applies to HiGHS; CBC always solves the plain model. Raises
+    ScenarioError for a scenario that does not fit the catalog and NoPlanError when the
+    time limit passes before any plan is found.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}")
@@ -30,8 +34,7 @@ def solve(catalog: Catalog, scenario: Scenario, *, method: str = "fast") -> Resu
     outcome = _run(problem, method)
     info = SolverInfo(scenario.solver.name, method, outcome.build_seconds, outcome.solve_seconds)
     if outcome.status == "infeasible":
-        from optimizer.diagnosis import infeasible_result
-        return infeasible_result(problem, info)
+        return infeasible_result(problem, info, diagnose)
     if outcome.status == "no_solution":
         limit = scenario.solver.time_limit
         raise NoPlanError(scenario.path, "no plan found within the time limit"
@@ -49,7 +52,6 @@ def solve(catalog: Catalog, scenario: Scenario, *, method: str = "fast") -> Resu
 def _run(problem: Problem, method: str) -> Outcome:
     if method == "plain" or problem.scenario.solver.name == "cbc":
         return solve_plain(problem)
-    from optimizer.fast import solve_fast
     return solve_fast(problem)
 
 

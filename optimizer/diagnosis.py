@@ -56,8 +56,8 @@ FILTER_KEYS = ("platforms", "niches", "countries", "min_followers", "max_followe
                "min_engagement_rate")
 
 
-def infeasible_result(problem: Problem, solver: SolverInfo) -> Result:
-    """A Result with status infeasible, no allocation, and the diagnosis."""
+def infeasible_result(problem: Problem, solver: SolverInfo, diagnose_it: bool = True) -> Result:
+    """A Result with status infeasible, no allocation, and the diagnosis (unless not wanted)."""
     scenario, catalog = problem.scenario, problem.catalog
     return Result(
         scenario=scenario_info(scenario),
@@ -70,7 +70,7 @@ def infeasible_result(problem: Problem, solver: SolverInfo) -> Result:
         constraints=[],
         allocation_records=[],
         solver=solver,
-        diagnosis=diagnose(problem),
+        diagnosis=diagnose(problem) if diagnose_it else [],
     )
 
 

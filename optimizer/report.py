@@ -63,7 +63,8 @@ def build_result(catalog: Catalog, scenario: Scenario, posts: np.ndarray, *, sta
 
 
 def scenario_info(scenario: Scenario) -> ScenarioInfo:
-    return ScenarioInfo(scenario.name, str(scenario.path) if scenario.path else None, scenario.sha256)
+    return ScenarioInfo(scenario.name, str(scenario.path) if scenario.path else None, scenario.sha256,
+                        scenario.currency)
 
 
 def _objective(scenario: Scenario, value: float, bound: float | None) -> Objective:

@@ -141,7 +141,7 @@ def _solve_one(scenario: Scenario) -> tuple[float, Result | None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # already reported once, by sweep()
         try:
-            return scenario.budget.max, solve(_WORKER["catalog"], scenario, method=_WORKER["method"])
+            return scenario.budget.max, solve(_WORKER["catalog"], scenario, method=_WORKER["method"], diagnose=False)
         except NoPlanError:
             return scenario.budget.max, None
 

@@ -39,9 +39,9 @@ def catalog_error(path: Path) -> str:
 
 
 def test_defaults_apply_and_columns_are_normalized(tmp_path):
-    path = write(tmp_path, f" ID ,Platform,followers,engagement_rate,cost_per_post,email,aud_f18_24\n"
-                           f" 0017 , Instagram ,1000.0,0.05,100,a@b.c,\n"
-                           f"c2,TikTok,20,0.1,5.5,,0.25\n")
+    path = write(tmp_path, " ID ,Platform,followers,engagement_rate,cost_per_post,email,aud_f18_24\n"
+                           " 0017 , Instagram ,1000.0,0.05,100,a@b.c,\n"
+                           "c2,TikTok,20,0.1,5.5,,0.25\n")
     catalog = Catalog.load(path)
     frame = catalog.frame
     assert list(frame.columns) == NORMALIZED + ["aud_f18_24"]

@@ -403,6 +403,7 @@ def scenario_dicts(draw) -> dict:
     return data
 
 
+@pytest.mark.filterwarnings("ignore:.*selection.exclude:UserWarning")
 @settings(max_examples=80, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 6), data=scenario_dicts())
