@@ -68,6 +68,12 @@ class LinearModel:
         """Row activities a.v for a column vector."""
         return np.bincount(self.rows, weights=self.vals * values[self.cols], minlength=self.num_rows)
 
+    def row_vector(self, name: str) -> np.ndarray:
+        """The coefficients of the named row, one per column."""
+        row = self.row_names.index(name)
+        mask = self.rows == row
+        return np.bincount(self.cols[mask], weights=self.vals[mask], minlength=self.num_cols)
+
     def transpose_dot(self, duals: np.ndarray) -> np.ndarray:
         """A^T . duals: each column's weighted sum over its rows."""
         return np.bincount(self.cols, weights=self.vals * duals[self.rows], minlength=self.num_cols)

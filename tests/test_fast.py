@@ -93,14 +93,20 @@ def maximize_form(value: float, spec: dict) -> float:
     return -value if spec.get("objective", {}).get("minimize") == "cost" else value
 
 
+BRANCHING = {"no": {}, "forced": {"leaf_core": 0, "max_nodes": 8}}
+
+
+@pytest.mark.parametrize("branching", BRANCHING)
 @pytest.mark.parametrize("name, frame, spec", CASES, ids=[c[0] for c in CASES])
-def test_fast_matches_plain(name, frame, spec):
+def test_fast_matches_plain(name, frame, spec, branching):
+    # "forced" splits every branch (up to 8) however small its proven core, so that the
+    # branch-and-bound proof runs even on these small catalogs
     catalog, scenario, spec, plain = plain_case(name)
     assert plain.status == "optimal"
     optimum = maximize_form(plain.objective.value, spec)
 
     problem = prepare(catalog, scenario)
-    outcome = solve_fast(problem, direct_below=0, core_min=20)
+    outcome = solve_fast(problem, direct_below=0, core_min=20, **BRANCHING[branching])
     assert outcome.status == "optimal"
     posts = np.zeros(catalog.rows, dtype=np.int64)
     posts[problem.positions] = outcome.posts
