@@ -49,6 +49,8 @@ def solve_linear(model: LinearModel, *, solver: str = "highs", mip: bool = True,
     if solver == "highs":
         _silence_highs_banner()
         extra = {} if cutoff is None else {"objective_bound": -cutoff}
+        if time_limit is not None:
+            extra.update(_deadline(time_limit))
         options = pulp.HiGHS(msg=False, mip=mip, gapRel=gap, timeLimit=time_limit, **extra)
         problem.solve(options)
         status, objective, bound = _highs_status(problem, mip, cutoff)
@@ -62,6 +64,21 @@ def solve_linear(model: LinearModel, *, solver: str = "highs", mip: bool = True,
         values = np.array([v.varValue if v.varValue is not None else 0.0 for v in variables])
     duals = _duals(model, constraints) if (not mip and status == "optimal") else None
     return Solution(status, values, objective, bound, duals, built - started, solved - built)
+
+
+def _deadline(seconds: float) -> dict:
+    """HiGHS options that interrupt it once `seconds` have passed: on large models its own
+    time limit is checked loosely (60 s became 97 s at 100,000 influencers)."""
+    deadline = time.perf_counter() + seconds
+
+    def interrupt(kind, message, data_out, data_in, user_data) -> None:
+        if time.perf_counter() > deadline:
+            data_in.user_interrupt = True
+
+    kinds = highspy.cb.HighsCallbackType
+    return {"callbackTuple": (interrupt, None),
+            "callbacksToActivate": [kinds.kCallbackSimplexInterrupt, kinds.kCallbackIpmInterrupt,
+                                    kinds.kCallbackMipInterrupt]}
 
 
 @functools.cache
