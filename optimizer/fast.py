@@ -4,9 +4,10 @@
    influencer with the duals in numpy, add the profitable ones, repeat.
 2. Lagrangian bound: for duals pi of the right signs, every plan satisfies
    `objective <= L(pi) = pi.b + sum_i v_i + sum_extra max(d_j lb_j, d_j ub_j)`, where each
-   influencer's block value `v_i = max(0, rx_i + ry_i, m_i rx_i + ry_i)` is the best of its
-   choices (not booked, one post, m_i posts) at reduced costs `d = obj - A^T pi`. A plan that
-   books i is worth at most `U_i = L - v_i + w_i`, with `w_i = max(rx_i + ry_i, m_i rx_i + ry_i)`.
+   influencer's block value `v_i = max(0, w_i)` is the best of its choices at reduced costs
+   `d = obj - A^T pi`: not booked, or booked with `w_i = max(l_i rx_i + ry_i, m_i rx_i + ry_i)`
+   (l_i = its fewest posts, at least 1; m_i = its most; v_i = w_i when it must be booked).
+   A plan that books i is worth at most `U_i = L - v_i + w_i`.
    The bound holds for any such pi, so it never depends on the LP solve being exact.
 3. A MILP on a heuristic core (the LP's support and the best U_i) gives a plan worth z.
    Every influencer with `U_i <= z (1 + gap)` cannot improve it beyond the gap: the proven
