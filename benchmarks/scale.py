@@ -6,6 +6,7 @@ verified Result), peak memory, objective, proven bound and gap; then the plain/f
 
     python benchmarks/scale.py                      # 1k, 10k, 20k, 100k
     python benchmarks/scale.py --sizes 1000,20000 --time-limit 120
+    python benchmarks/scale.py --sizes 100000 --methods fast --seeds 1,2,3,4,5 --time-limit 60
 """
 
 from __future__ import annotations
@@ -37,15 +38,15 @@ def scenario_for(rows: int) -> dict:
     }
 
 
-def run_one(rows: int, method: str, time_limit: float | None, folder: Path) -> dict:
+def run_one(rows: int, method: str, time_limit: float | None, folder: Path, seed: int) -> dict:
     """Generate (cached on disk), load, solve and verify once; report the figures."""
     from models import Catalog, Scenario
     from models.synthetic import generate_catalog, write_catalog
     from optimizer import solve
 
-    path = folder / f"catalog-{rows}.csv"
+    path = folder / f"catalog-{rows}-{seed}.csv"
     if not path.exists():
-        write_catalog(generate_catalog(rows, seed=2026, segments=SEGMENTS), path)
+        write_catalog(generate_catalog(rows, seed=seed, segments=SEGMENTS), path)
     settings = scenario_for(rows)
     if time_limit:
         settings["solver"] = {"time_limit": time_limit}
@@ -55,7 +56,7 @@ def run_one(rows: int, method: str, time_limit: float | None, folder: Path) -> d
     result = solve(catalog, Scenario.from_dict(settings), method=method)
     finished = time.perf_counter()
     return {
-        "rows": rows, "method": method, "status": result.status,
+        "rows": rows, "seed": seed, "method": method, "status": result.status,
         "load": loaded - started, "build": result.solver.build_seconds, "solve": result.solver.solve_seconds,
         "total": finished - started, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "objective": result.objective.value, "bound": result.objective.bound, "gap": result.objective.gap,
@@ -67,29 +68,30 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,20000,100000")
     parser.add_argument("--methods", default="fast,plain")
     parser.add_argument("--time-limit", type=float, default=300, help="time limit of each solve, seconds")
-    parser.add_argument("--one", nargs=4, metavar=("ROWS", "METHOD", "LIMIT", "FOLDER"), help=argparse.SUPPRESS)
+    parser.add_argument("--seeds", default="2026", help="catalog generator seeds, one catalog each")
+    parser.add_argument("--one", nargs=5, metavar=("ROWS", "METHOD", "LIMIT", "FOLDER", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        rows, method, limit, folder = args.one
-        print(json.dumps(run_one(int(rows), method, float(limit) or None, Path(folder))))
+        rows, method, limit, folder, seed = args.one
+        print(json.dumps(run_one(int(rows), method, float(limit) or None, Path(folder), int(seed))))
         return
-    print(f"{'rows':>7} {'method':>6} {'status':>10} {'load s':>7} {'build s':>8} {'solve s':>8} {'total s':>8} "
+    print(f"{'rows':>7} {'seed':>5} {'method':>6} {'status':>10} {'load s':>7} {'build s':>8} {'solve s':>8} {'total s':>8} "
           f"{'peak MB':>8} {'objective':>14} {'bound':>14} {'gap':>9}")
     with tempfile.TemporaryDirectory() as folder:
-        for rows in (int(size) for size in args.sizes.split(",")):
+        for rows, seed in ((int(size), int(seed)) for size in args.sizes.split(",") for seed in args.seeds.split(",")):
             totals = {}
             for method in args.methods.split(","):
-                child = subprocess.run([sys.executable, __file__, "--one", str(rows), method, str(args.time_limit), folder],
-                                       capture_output=True, text=True, check=True)
+                child = subprocess.run([sys.executable, __file__, "--one", str(rows), method, str(args.time_limit), folder,
+                                        str(seed)], capture_output=True, text=True, check=True)
                 figures = json.loads(child.stdout.strip().splitlines()[-1])
                 totals[method] = figures
-                print(f"{rows:>7} {method:>6} {figures['status']:>10} {figures['load']:>7.2f} {figures['build']:>8.2f} "
+                print(f"{rows:>7} {seed:>5} {method:>6} {figures['status']:>10} {figures['load']:>7.2f} {figures['build']:>8.2f} "
                       f"{figures['solve']:>8.2f} {figures['total']:>8.2f} {figures['peak_mb']:>8.0f} "
                       f"{figures['objective']:>14.1f} {figures['bound'] or float('nan'):>14.1f} "
                       f"{figures['gap'] or 0:>9.2e}", flush=True)
             if {"fast", "plain"} <= totals.keys():
                 fast, plain = totals["fast"], totals["plain"]
-                print(f"{rows:>7} plain/fast time ratio {plain['total'] / fast['total']:.1f}x, "
+                print(f"{rows:>7} {seed:>5} plain/fast time ratio {plain['total'] / fast['total']:.1f}x, "
                       f"objective difference {(fast['objective'] - plain['objective']) / plain['objective']:+.2e}",
                       flush=True)
 
