@@ -45,15 +45,13 @@ from models.result import CatalogInfo, Objective, Result, SolverInfo, Totals
 from optimizer.backend import Solution, solve_linear
 from optimizer.linear import LinearModel
 from optimizer.model import build_model
-from optimizer.problem import Problem
+from optimizer.problem import Problem, catalog_categories, filter_masks
 from optimizer.report import scenario_info
 
 DEFAULT_SECONDS = 60.0      # the whole diagnosis, when the scenario sets no time limit
 SHORTEST_SOLVE = 0.5        # seconds any diagnosis solve gets, even past the budget
 RATIO_ROUNDS = 4            # most Dinkelbach solves for one spend share
 LOWER, UPPER = 1, -1        # the side of a row that a slack moves: a.v >= lo, a.v <= hi
-FILTER_KEYS = ("platforms", "niches", "countries", "min_followers", "max_followers", "min_authenticity",
-               "min_engagement_rate")
 
 
 def infeasible_result(problem: Problem, solver: SolverInfo, diagnose_it: bool = True) -> Result:
@@ -163,7 +161,7 @@ def structural_conflicts(problem: Problem) -> list[dict]:
             eligible = int(member[k].sum())
             forced = int((member[k] & problem.included).sum())
             if limit.min_count is not None and eligible < limit.min_count:
-                in_catalog = _catalog_column(problem, column) == value
+                in_catalog = catalog_categories(problem.catalog, scenario)[column] == value
                 entries.append(_entry(f"{name}.min_count", limit.min_count, eligible,
                                       f"{name}.min_count: asked {limit.min_count}, only {_creators(eligible)} in "
                                       f"{column} {value} eligible{_eligibility(problem, in_catalog)}", sense=LOWER))
@@ -180,37 +178,16 @@ def structural_conflicts(problem: Problem) -> list[dict]:
     return entries
 
 
-def _catalog_column(problem: Problem, column: str) -> np.ndarray:
-    """A categorical column for every catalog row (eligible or not)."""
-    if column == "tier":
-        return problem.catalog.tiers(problem.scenario.tier_scheme)
-    return problem.catalog.frame[column].to_numpy(object)
-
-
 def _eligibility(problem: Problem, among: np.ndarray | None = None) -> str:
     """' (of N in the catalog: filters.x removes a, selection.exclude removes b)': what shrank the
     eligible set (rows `among`), or '' when nothing did."""
     scenario, frame = problem.scenario, problem.catalog.frame
     among = np.ones(len(frame), dtype=bool) if among is None else among
-    filters = scenario.filters
-    tests = {
-        "platforms": lambda v: np.isin(frame["platform"].to_numpy(object), list(v)),
-        "niches": lambda v: np.isin(frame["niche"].to_numpy(object), list(v)),
-        "countries": lambda v: np.isin(frame["country"].to_numpy(object), list(v)),
-        "min_followers": lambda v: frame["followers"].to_numpy(float) >= v,
-        "max_followers": lambda v: frame["followers"].to_numpy(float) <= v,
-        "min_authenticity": lambda v: frame["authenticity"].to_numpy(float) >= v,
-        "min_engagement_rate": lambda v: frame["engagement_rate"].to_numpy(float) >= v,
-    }
     ids = frame["id"].to_numpy(object)
     forced = np.isin(ids, list(scenario.selection.include))
-    parts = []
-    for key in FILTER_KEYS:
-        setting = getattr(filters, key)
-        if setting is not None:
-            removed = int((among & ~forced & ~tests[key](setting)).sum())
-            if removed:
-                parts.append(f"filters.{key} removes {removed}")
+    masks = filter_masks(problem.catalog, scenario, catalog_categories(problem.catalog, scenario))
+    parts = [f"filters.{key} removes {removed}" for key, passes in masks.items()
+             if (removed := int((among & ~forced & ~passes).sum()))]
     excluded = int((among & np.isin(ids, list(scenario.selection.exclude))).sum())
     if excluded:
         parts.append(f"selection.exclude removes {excluded}")

@@ -49,14 +49,8 @@ def prepare(catalog: Catalog, scenario: Scenario) -> Problem:
     """Check the scenario against the catalog and select the eligible influencers."""
     check_against_catalog(catalog, scenario)
     frame = catalog.frame
-    categories = {
-        "tier": catalog.tiers(scenario.tier_scheme),
-        "platform": frame["platform"].to_numpy(object),
-        "niche": frame["niche"].to_numpy(object),
-        "country": frame["country"].to_numpy(object),
-    }
-    eligible = _eligible(catalog, scenario, categories)
-    positions = np.flatnonzero(eligible)
+    categories = catalog_categories(catalog, scenario)
+    positions = np.flatnonzero(_eligible(catalog, scenario, categories))
     included = np.isin(frame["id"].to_numpy(object)[positions], list(scenario.selection.include))
     cost = frame["cost_per_post"].to_numpy(float)[positions]
     return Problem(
@@ -72,23 +66,34 @@ def prepare(catalog: Catalog, scenario: Scenario) -> Problem:
     )
 
 
+def catalog_categories(catalog: Catalog, scenario: Scenario) -> dict[str, np.ndarray]:
+    """tier (the scenario's scheme), platform, niche and country of every catalog row."""
+    frame = catalog.frame
+    return {"tier": catalog.tiers(scenario.tier_scheme),
+            **{column: frame[column].to_numpy(object) for column in CATEGORICAL[1:]}}
+
+
+def filter_masks(catalog: Catalog, scenario: Scenario, categories: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """For each filter the scenario sets (its key in [filters]), the catalog rows that pass it."""
+    frame, filters = catalog.frame, scenario.filters
+    tests = {
+        "platforms": lambda allowed: np.isin(categories["platform"], list(allowed)),
+        "niches": lambda allowed: np.isin(categories["niche"], list(allowed)),
+        "countries": lambda allowed: np.isin(categories["country"], list(allowed)),
+        "min_followers": lambda low: frame["followers"].to_numpy(float) >= low,
+        "max_followers": lambda high: frame["followers"].to_numpy(float) <= high,
+        "min_authenticity": lambda low: frame["authenticity"].to_numpy(float) >= low,
+        "min_engagement_rate": lambda low: frame["engagement_rate"].to_numpy(float) >= low,
+    }
+    return {key: test(getattr(filters, key)) for key, test in tests.items() if getattr(filters, key) is not None}
+
+
 def _eligible(catalog: Catalog, scenario: Scenario, categories: dict[str, np.ndarray]) -> np.ndarray:
     """Rows passing [filters], plus included ids, minus excluded ids."""
-    frame, filters = catalog.frame, scenario.filters
     keep = np.ones(catalog.rows, dtype=bool)
-    for column, allowed in (("platform", filters.platforms), ("niche", filters.niches), ("country", filters.countries)):
-        if allowed is not None:
-            keep &= np.isin(categories[column], list(allowed))
-    followers = frame["followers"].to_numpy(float)
-    if filters.min_followers is not None:
-        keep &= followers >= filters.min_followers
-    if filters.max_followers is not None:
-        keep &= followers <= filters.max_followers
-    if filters.min_authenticity is not None:
-        keep &= frame["authenticity"].to_numpy(float) >= filters.min_authenticity
-    if filters.min_engagement_rate is not None:
-        keep &= frame["engagement_rate"].to_numpy(float) >= filters.min_engagement_rate
-    ids = frame["id"].to_numpy(object)
+    for passes in filter_masks(catalog, scenario, categories).values():
+        keep &= passes
+    ids = catalog.frame["id"].to_numpy(object)
     keep |= np.isin(ids, list(scenario.selection.include))
     keep &= ~np.isin(ids, list(scenario.selection.exclude))
     return keep
