@@ -267,12 +267,14 @@ def candidate_rankings(problem: Problem, model: LinearModel) -> list[np.ndarray]
     scores += [problem.segment_audience(segment) / cost for segment in problem.scenario.coverage]
     rankings = [np.argsort(-score, kind="stable") for score in scores]
     rankings.append(np.flatnonzero(problem.included))
-    groups = [(column, value) for column, limits in problem.scenario.limits.items() for value in limits]
-    groups += [(column, v) for column in problem.scenario.diversity.min_distinct
-               for v in np.unique(problem.categories[column].astype(str))]
+    scenario = problem.scenario
+    columns = {*scenario.limits, *scenario.diversity.min_distinct}
+    labels = {column: problem.categories[column].astype(str) for column in columns}
+    groups = [(column, value) for column, limits in scenario.limits.items() for value in limits]
+    groups += [(column, v) for column in scenario.diversity.min_distinct for v in np.unique(labels[column])]
     for column, group in groups:
-        members = np.flatnonzero(problem.categories[column].astype(str) == group)
-        limit = problem.scenario.limits.get(column, {}).get(group)
+        members = np.flatnonzero(labels[column] == group)
+        limit = scenario.limits.get(column, {}).get(group)
         extra = (limit.min_count or 0) if limit is not None else 0
         for score in (value / cost, -cost):
             best = members[np.argsort(-score[members], kind="stable")]
