@@ -72,10 +72,10 @@ def solve_fast(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_min: 
     root = relax(model, rankings, clock)
     if root is None:
         return Outcome("infeasible", None, None, clock.elapsed - clock.solving, clock.solving)
-    order = np.argsort(-root.potential, kind="stable")
-    size = max(core_min, 3 * len(root.support))
+    orders = core_orders(problem, root)
+    size = core_min + len(root.support)
     while True:
-        core = np.union1d(order[:size], root.support)
+        core = np.union1d(np.concatenate([order[:size] for order in orders]), root.support)
         first = clock.solve(model.restrict(core)[0], gap=options.gap)
         if first.status != "infeasible" or len(core) == problem.n:
             break
@@ -106,6 +106,15 @@ def solve_fast(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_min: 
     # the wider solve stopped early: keep the better plan, bounded as well as known
     bound = tree_bound if second.bound is None else max(second.bound, threshold)
     return clock.outcome(best, problem.n, on, bound, "time_limit")
+
+
+def core_orders(problem: Problem, root: Relaxation) -> list[np.ndarray]:
+    """Influencers by what booking them loses against the LP bound (L - U_i), and by that loss
+    per dollar they can spend: small influencers lose little in total, large ones that
+    replace a fractional one in a tight share lose little per dollar."""
+    loss = root.bound - root.potential
+    spend = np.maximum(problem.cost * problem.max_posts, 1e-9)
+    return [np.argsort(loss, kind="stable"), np.argsort(loss / spend, kind="stable")]
 
 
 def prove(model: LinearModel, rankings: list[np.ndarray], root: Relaxation, threshold: float, clock: Clock,
