@@ -1,4 +1,5 @@
 """The one module that speaks PuLP: hand a LinearModel to HiGHS (in-process) or CBC.
+(The fast path's LP relaxations go to HiGHS directly: `optimizer.warm_lp`.)
 
 Statuses come from the solvers' own figures, never from PuLP's `LpStatus` alone: a
 HiGHS run stopped by its time limit is "Optimal" to PuLP (see shared/PULP_NOTES.md).
@@ -47,7 +48,7 @@ def solve_linear(model: LinearModel, *, solver: str = "highs", mip: bool = True,
     problem, variables, constraints = _build(model, mip)
     built = time.perf_counter()
     if solver == "highs":
-        _silence_highs_banner()
+        silence_highs_banner()
         extra = {} if cutoff is None else {"objective_bound": -cutoff}
         if time_limit is not None:
             extra.update(_deadline(time_limit))
@@ -82,7 +83,7 @@ def _deadline(seconds: float) -> dict:
 
 
 @functools.cache
-def _silence_highs_banner() -> None:
+def silence_highs_banner() -> None:
     """HiGHS prints a banner on stdout from its first instance, whatever its options: swallow it."""
     sys.stdout.flush()
     saved = os.dup(1)

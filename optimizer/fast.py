@@ -1,7 +1,9 @@
 """The fast path: prove most influencers out with LP duals, then solve the exact MILP on the rest.
 
-1. LP relaxation by column generation: solve it on a candidate subset, price every other
-   influencer with the duals in numpy, add the profitable ones, repeat.
+1. LP relaxation by column generation: solve it on a candidate subset (warm-started in
+   HiGHS, `optimizer.warm_lp`), price every other influencer with the duals in numpy, add
+   the profitable ones, repeat. Where the subset has no plan at all, HiGHS's Farkas ray is
+   priced the same way: it either proves the whole LP infeasible or names who could help.
 2. Lagrangian bound: for duals pi of the right signs, every plan satisfies
    `objective <= L(pi) = pi.b + sum_i v_i + sum_extra max(d_j lb_j, d_j ub_j)`, where each
    influencer's block value `v_i = max(0, w_i)` is the best of its choices at reduced costs
@@ -9,15 +11,17 @@
    (l_i = its fewest posts, at least 1; m_i = its most; v_i = w_i when it must be booked).
    A plan that books i is worth at most `U_i = L - v_i + w_i`.
    The bound holds for any such pi, so it never depends on the LP solve being exact.
-3. A MILP on a heuristic core (the LP's support and the best U_i) gives a plan worth z.
+3. A MILP on a heuristic core (the LP's support, the best U_i and the best U_i per dollar
+   of spend) gives a plan worth z.
    Every influencer with `U_i <= z (1 + gap)` cannot improve it beyond the gap: the proven
    core is the rest. If the heuristic core holds it, the plan stands.
 4. Otherwise the LP bound is too weak (a few expensive influencers at fractional posts).
    A small branch-and-bound tightens it: branch on a fractional influencer (not booked /
-   booked, or fewer / more posts), bound each branch by its own column-generated LP, and
-   drop branches whose bound is below z (1 + gap). A plan better than z (1 + gap) lies in
-   some open leaf and books only influencers of that leaf's proven core, so the union of
-   the leaves' proven cores holds every such plan.
+   booked, or fewer / more posts), chosen by strong branching among the most expensive
+   fractional ones (the one whose two branches' LPs fall furthest), bound each branch by
+   its own column-generated LP, and drop branches whose bound is below z (1 + gap). A plan
+   better than z (1 + gap) lies in some open leaf and books only influencers of that
+   leaf's proven core, so the union of the leaves' proven cores holds every such plan.
 5. The MILP on that union, with z as a cutoff, either finds a better plan or proves that
    none beats z by more than the gap. The bound reported is the MILP's bound, or
    z (1 + gap) after a cut-off proof, and never below what the proof left outside.
@@ -36,6 +40,7 @@ from optimizer.linear import LinearModel
 from optimizer.model import build_model
 from optimizer.outcome import Outcome
 from optimizer.problem import Problem
+from optimizer.warm_lp import WarmLP
 
 DIRECT_BELOW = 1500       # below this many influencers the whole MILP is solved at once
 FIRST_CANDIDATES = 150    # per ranking, in the first restricted LP
@@ -43,7 +48,8 @@ GROUP_CANDIDATES = 25     # per group of a limit or a distinct floor
 CORE_MIN = 400            # smallest heuristic core for the first MILP
 MAX_ROUNDS = 40           # column generation rounds
 LEAF_CORE = 2000          # a branch whose proven core is this small is not split further
-MAX_NODES = 15            # branches bounded by their own LP, at most
+MAX_NODES = 200           # branches bounded by their own LP, at most
+STRONG = 4                # fractional influencers tried as the branching choice of a branch
 HUGE_CORE = 20_000        # within a time limit, no MILP on a proven core larger than this
 
 log = logging.getLogger(__name__)
@@ -54,10 +60,14 @@ class Relaxation:
     """A column-generated LP bound and what follows from it for each influencer."""
 
     bound: float                 # L: no plan (of this branch) is worth more
+    value: float                 # the LP's optimum on the candidates (at most L)
     potential: np.ndarray        # U_i: no plan booking i is worth more (inf where i must be booked)
     candidates: np.ndarray       # the influencers of the last restricted LP
     support: np.ndarray          # those it books (x_i + y_i > 0)
-    fractional: tuple[int, float, float] | None  # influencer, its posts, its booked value: the best to branch on
+    fractional: list[Choice]     # the most expensive fractional choices, most expensive first
+
+
+Choice = tuple[int, float, float]  # an influencer, its posts and its booked value in an LP
 
 
 def solve_fast(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_min: int = CORE_MIN,
@@ -68,8 +78,9 @@ def solve_fast(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_min: 
     model, _ = build_model(problem)
     if problem.n < direct_below:
         return clock.outcome(clock.solve(model, gap=options.gap), problem.n, np.arange(problem.n), None)
-    rankings = candidate_rankings(problem, model)
-    root = relax(model, rankings, clock)
+    search = Search(WarmLP(model), candidate_rankings(problem, model), problem.cost, clock)
+    clock.warm = search.lp
+    root = relax(model, search)
     if root is None:
         return Outcome("infeasible", None, None, clock.elapsed - clock.solving, clock.solving)
     orders = core_orders(problem, root)
@@ -87,7 +98,7 @@ def solve_fast(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_min: 
     threshold = first.objective + options.gap * abs(first.objective)
     if first.status == "time_limit" or np.isin(np.flatnonzero(root.potential > threshold), core).all():
         return clock.outcome(first, problem.n, core, _outside(root.potential, core))
-    proven, tree_bound = prove(model, rankings, root, threshold, clock, leaf_core, max_nodes)
+    proven, tree_bound = prove(model, search, root, threshold, leaf_core, max_nodes)
     log.debug("fast: proven core %d, of it outside the first core %d, tree bound %.6g",
               len(proven), np.setdiff1d(proven, core).size, tree_bound)
     if np.isin(proven, core).all():
@@ -117,11 +128,11 @@ def core_orders(problem: Problem, root: Relaxation) -> list[np.ndarray]:
     return [np.argsort(loss, kind="stable"), np.argsort(loss / spend, kind="stable")]
 
 
-def prove(model: LinearModel, rankings: list[np.ndarray], root: Relaxation, threshold: float, clock: Clock,
+def prove(model: LinearModel, search: Search, root: Relaxation, threshold: float,
           leaf_core: int, max_nodes: int) -> tuple[np.ndarray, float]:
     """The influencers a plan worth more than `threshold` may book (any plan booking another
     one is worth at most `threshold`), and the best bound of the open leaves. Splits the
-    branch with the largest proven core first."""
+    branch with the largest proven core first, until the time limit."""
     leaves: list[tuple[LinearModel, Relaxation]] = []
     open_nodes = [(model, root)]
     nodes = 0
@@ -129,12 +140,12 @@ def prove(model: LinearModel, rankings: list[np.ndarray], root: Relaxation, thre
         open_nodes.sort(key=lambda node: int((node[1].potential > threshold).sum()))
         node_model, node = open_nodes.pop()
         size = int((node.potential > threshold).sum())
-        if size <= leaf_core or node.fractional is None or nodes + 2 > max_nodes:
+        if size <= leaf_core or not node.fractional or nodes + 2 > max_nodes or search.clock.out_of_time:
             leaves.append((node_model, node))
             continue
-        for child_model in branches(node_model, node.fractional):
+        for child_model in branches(node_model, strong_choice(node_model, node, search)):
             nodes += 1
-            child = relax(child_model, rankings, clock, start=node.candidates)
+            child = relax(child_model, search, start=node.candidates)
             if child is not None and child.bound > threshold:
                 open_nodes.append((child_model, child))
     log.debug("fast: %d branches bounded, %d leaves", nodes, len(leaves))
@@ -143,7 +154,24 @@ def prove(model: LinearModel, rankings: list[np.ndarray], root: Relaxation, thre
     return proven, max([threshold] + [leaf.bound for _, leaf in leaves])
 
 
-def branches(model: LinearModel, fractional: tuple[int, float, float]) -> list[LinearModel]:
+def strong_choice(model: LinearModel, node: Relaxation, search: Search) -> Choice:
+    """The fractional choice whose two branches' LPs (on the branch's candidates) fall furthest
+    below the branch's LP: the product of the two falls, an infeasible branch falling furthest."""
+    if len(node.fractional) == 1:
+        return node.fractional[0]
+    best, chosen = -1.0, node.fractional[0]
+    for choice in node.fractional:
+        falls = []
+        for child in branches(model, choice):
+            solution = search.lp.solve(node.candidates, child.lb, child.ub)
+            falls.append(np.inf if solution.objective is None else max(node.value - solution.objective, 1e-9))
+        score = min(falls) * max(falls)
+        if score > best:
+            best, chosen = score, choice
+    return chosen
+
+
+def branches(model: LinearModel, fractional: Choice) -> list[LinearModel]:
     """Two models that split the influencer's fractional choice: not booked / booked, or
     at most floor(posts) / at least ceil(posts)."""
     i, posts, booked = fractional
@@ -161,21 +189,30 @@ def branches(model: LinearModel, fractional: tuple[int, float, float]) -> list[L
 
 @dataclass
 class Clock:
-    """Time spent, in the solver and in all, against the scenario's time limit."""
+    """Time spent, in the solvers and in all, against the scenario's time limit."""
 
     limit: float | None
     started: float = field(default_factory=time.perf_counter)
-    solving: float = 0.0
+    milp_seconds: float = 0.0
+    warm: WarmLP | None = None      # its LP seconds count as solving
 
     @property
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
 
-    def solve(self, model: LinearModel, limited: bool = True, **options) -> Solution:
-        """solve_linear within the time left (or without a limit: the fast LPs)."""
-        left = None if self.limit is None or not limited else max(self.limit - self.elapsed, 0.01)
+    @property
+    def solving(self) -> float:
+        return self.milp_seconds + (self.warm.seconds if self.warm is not None else 0.0)
+
+    @property
+    def out_of_time(self) -> bool:
+        return self.limit is not None and self.elapsed >= self.limit
+
+    def solve(self, model: LinearModel, **options) -> Solution:
+        """solve_linear within the time left."""
+        left = None if self.limit is None else max(self.limit - self.elapsed, 0.01)
         solution = solve_linear(model, time_limit=left, **options)
-        self.solving += solution.solve_seconds
+        self.milp_seconds += solution.solve_seconds
         return solution
 
     def outcome(self, solution: Solution, n: int, core: np.ndarray, outside: float | None,
@@ -192,27 +229,40 @@ class Clock:
         return Outcome(status or solution.status, posts, bound, build, self.solving)
 
 
-def relax(model: LinearModel, rankings: list[np.ndarray], clock: Clock,
-          start: np.ndarray | None = None) -> Relaxation | None:
-    """Column generation for the LP relaxation, from `start` (or the rankings' best) plus every
-    influencer that must be booked; None when even the whole LP is infeasible."""
-    n = model.n
+@dataclass(frozen=True)
+class Search:
+    """What every LP of the fast path shares."""
+
+    lp: WarmLP
+    rankings: list[np.ndarray]   # where candidates come from (candidate_rankings)
+    cost: np.ndarray             # c_i: weighs fractional choices
+    clock: Clock
+
+
+def relax(model: LinearModel, search: Search, start: np.ndarray | None = None) -> Relaxation | None:
+    """Column generation for the LP relaxation of `model` (the whole model or a branch of it),
+    from `start` (or the rankings' best) plus every influencer that must be booked; None when
+    even the whole LP is infeasible."""
+    n, rankings = model.n, search.rankings
     must = (model.lb[:n] >= 1) | (model.lb[n: 2 * n] >= 1)
     take = FIRST_CANDIDATES
     candidates = np.union1d(_top(rankings, take, n) if start is None else start, np.flatnonzero(must))
     rounds = 0
     while True:
-        restricted, _, rows = model.restrict(candidates)
-        solution = clock.solve(restricted, mip=False, limited=False)
-        if solution.status != "optimal":            # infeasible on these candidates: widen
-            if len(candidates) == n:
+        solution = search.lp.solve(candidates, model.lb, model.ub)
+        candidates = solution.candidates
+        if solution.objective is None:              # infeasible on these candidates
+            proven, entering = farkas(model, solution.duals, candidates)
+            if proven:
                 return None
-            take *= 4
-            candidates = np.union1d(candidates, _top(rankings, take, n))
+            if len(entering) == 0:                  # no ray to price with: widen by the rankings
+                if len(candidates) == n:
+                    return None
+                take *= 4
+                entering = _top(rankings, take, n)
+            candidates = np.union1d(candidates, entering[: max(200, len(candidates) // 2)])
             continue
-        duals = np.zeros(model.num_rows)
-        duals[rows] = solution.duals
-        bound, block, booked = lagrangian(model, duals)
+        bound, block, booked = lagrangian(model, solution.duals)
         rounds += 1
         outside = np.setdiff1d(np.arange(n), candidates)
         scale = max(1.0, abs(solution.objective))
@@ -224,26 +274,40 @@ def relax(model: LinearModel, rankings: list[np.ndarray], clock: Clock,
         candidates = np.union1d(candidates, best)
     log.debug("fast: LP after %d rounds on %d influencers: %.6g, bound %.6g", rounds, len(candidates),
               solution.objective, bound)
-    k = restricted.n
+    k = len(candidates)
     posts, booked_share = solution.values[:k], solution.values[k: 2 * k]
     with np.errstate(invalid="ignore"):
         potential = bound - block + booked
     potential[must] = np.inf
-    return Relaxation(bound, potential, candidates, candidates[posts + booked_share > 1e-7],
-                      _most_fractional(restricted, candidates, posts, booked_share))
+    return Relaxation(bound, solution.objective, potential, candidates, candidates[posts + booked_share > 1e-7],
+                      _most_fractional(search.cost[candidates], candidates, posts, booked_share))
 
 
-def _most_fractional(restricted: LinearModel, candidates: np.ndarray, posts: np.ndarray,
-                     booked: np.ndarray) -> tuple[int, float, float] | None:
-    """The influencer whose fractional choice costs the most (spend times distance to a whole number)."""
+def _most_fractional(cost: np.ndarray, candidates: np.ndarray, posts: np.ndarray,
+                     booked: np.ndarray) -> list[Choice]:
+    """The STRONG influencers whose fractional choices cost the most (spend times distance
+    to a whole number), most first."""
     def distance(values: np.ndarray) -> np.ndarray:
         return np.abs(values - np.round(values))
-    cost = np.abs(restricted.row_vector("spend")[: restricted.n])
     score = cost * np.maximum(distance(posts), distance(booked))
-    if score.size == 0 or score.max() <= 1e-6:
-        return None
-    best = int(np.argmax(score))
-    return int(candidates[best]), float(posts[best]), float(booked[best])
+    best = np.argsort(-score, kind="stable")[:STRONG]
+    return [(int(candidates[j]), float(posts[j]), float(booked[j])) for j in best if score[j] > 1e-6]
+
+
+def farkas(model: LinearModel, ray: np.ndarray | None, candidates: np.ndarray) -> tuple[bool, np.ndarray]:
+    """From a Farkas ray of the LP on `candidates`: whether it proves the whole model (every
+    influencer) infeasible, and otherwise the influencers outside that could break the proof,
+    most promising first. With a zero objective, L(ray) < 0 means no plan at all exists."""
+    if ray is None:
+        return False, np.zeros(0, dtype=np.int64)
+    bound, block, _ = lagrangian(replace(model, obj=np.zeros_like(model.obj)), ray)
+    scale = 1.0 + float(np.abs(ray) @ np.where(np.isfinite(model.lo), np.abs(model.lo), 0.0)) + float(
+        np.abs(ray) @ np.where(np.isfinite(model.hi), np.abs(model.hi), 0.0))
+    if bound < -1e-9 * scale:
+        return True, np.zeros(0, dtype=np.int64)
+    outside = np.setdiff1d(np.arange(model.n), candidates)
+    entering = outside[block[outside] > 1e-12 * scale]
+    return False, entering[np.argsort(-block[entering], kind="stable")]
 
 
 def lagrangian(model: LinearModel, duals: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:

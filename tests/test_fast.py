@@ -175,3 +175,20 @@ def test_column_generation_cut_short(monkeypatch, name, frame, spec):
     scale = max(abs(value), abs(optimum))
     assert abs(value - optimum) <= 1.01 * GAP * scale + 1e-6, (value, optimum)
     assert outcome.bound >= optimum - 1e-9 * scale
+
+
+def test_core_orders_rank_large_efficient_influencers_by_loss_per_dollar():
+    """A large influencer that loses little per dollar (it can replace a fractional one in a
+    tight share) trails many tiny ones by total loss, but leads them by loss per dollar."""
+    from types import SimpleNamespace
+
+    from optimizer.fast import core_orders
+
+    tiny, large = 50, 50                      # positions 0..49 tiny, 50 the large one
+    cost = np.array([10.0] * tiny + [1854.0])
+    max_posts = np.array([6] * tiny + [2])
+    loss = np.array([30.0] * tiny + [804.0])  # 0.5 per dollar against 0.22 per dollar
+    problem = SimpleNamespace(cost=cost, max_posts=max_posts)
+    root = SimpleNamespace(bound=1000.0, potential=1000.0 - loss)
+    by_loss, by_loss_per_dollar = core_orders(problem, root)
+    assert by_loss[-1] == large and by_loss_per_dollar[0] == large
