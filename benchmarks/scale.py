@@ -1,17 +1,20 @@
 """Fast path versus plain path on generated catalogs of growing size.
 
-Each (size, method) runs in its own process so that peak memory is its own. For each it
-prints catalog load, model build and solve seconds, end-to-end seconds (catalog file to
-verified Result), peak memory, objective, proven bound and gap; then the plain/fast ratio.
+Each (size, seed, variant, method) runs in its own process so that peak memory is its own.
+For each it prints catalog load, model build and solve seconds, end-to-end seconds (catalog
+file to verified Result), peak memory, objective, proven bound and gap; then the plain/fast
+ratio. Variants change the issue's scenario (`base`) to test the fast path's robustness.
 
     python benchmarks/scale.py                      # 1k, 10k, 20k, 100k
     python benchmarks/scale.py --sizes 1000,20000 --time-limit 120
     python benchmarks/scale.py --sizes 100000 --methods fast --seeds 1,2,3,4,5 --time-limit 60
+    python benchmarks/scale.py --sizes 100000 --methods fast --variants all --time-limit 60
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import resource
 import subprocess
@@ -38,7 +41,33 @@ def scenario_for(rows: int) -> dict:
     }
 
 
-def run_one(rows: int, method: str, time_limit: float | None, folder: Path, seed: int) -> dict:
+def variants(budget: float) -> dict[str, dict]:
+    """Changes to the base scenario, merged into it section by section."""
+    return {
+        "base": {},
+        "reach": {"objective": {"maximize": "reach"}},
+        "targeted-reach": {"objective": {"maximize": "targeted_reach"}},
+        "budget-x4": {"budget": {"max": 4 * budget}},
+        "budget-div4": {"budget": {"max": budget / 4}},
+        "min-cost": {"objective": {"minimize": "cost"}, "targets": {"engagements": 10 * budget}},
+        "max-40-influencers": {"diversity": {"max_influencers": 40}},
+        "ten-niches-us-cap": {"diversity": {"min_distinct": {"niche": 10}},
+                              "limits": {"country": {"US": {"max_share": 0.3}}}},
+    }
+
+
+def scenario_variant(rows: int, variant: str) -> dict:
+    """The base scenario for `rows` with a variant's changes."""
+    settings = scenario_for(rows)
+    for section, values in variants(settings["budget"]["max"])[variant].items():
+        if section == "objective":
+            settings[section] = copy.deepcopy(values)
+        else:
+            settings.setdefault(section, {}).update(copy.deepcopy(values))
+    return settings
+
+
+def run_one(rows: int, method: str, time_limit: float | None, folder: Path, seed: int, variant: str) -> dict:
     """Generate (cached on disk), load, solve and verify once; report the figures."""
     from models import Catalog, Scenario
     from models.synthetic import generate_catalog, write_catalog
@@ -47,7 +76,7 @@ def run_one(rows: int, method: str, time_limit: float | None, folder: Path, seed
     path = folder / f"catalog-{rows}-{seed}.csv"
     if not path.exists():
         write_catalog(generate_catalog(rows, seed=seed, segments=SEGMENTS), path)
-    settings = scenario_for(rows)
+    settings = scenario_variant(rows, variant)
     if time_limit:
         settings["solver"] = {"time_limit": time_limit}
     started = time.perf_counter()
@@ -56,7 +85,7 @@ def run_one(rows: int, method: str, time_limit: float | None, folder: Path, seed
     result = solve(catalog, Scenario.from_dict(settings), method=method)
     finished = time.perf_counter()
     return {
-        "rows": rows, "seed": seed, "method": method, "status": result.status,
+        "rows": rows, "seed": seed, "variant": variant, "method": method, "status": result.status,
         "load": loaded - started, "build": result.solver.build_seconds, "solve": result.solver.solve_seconds,
         "total": finished - started, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "objective": result.objective.value, "bound": result.objective.bound, "gap": result.objective.gap,
@@ -69,31 +98,46 @@ def main() -> None:
     parser.add_argument("--methods", default="fast,plain")
     parser.add_argument("--time-limit", type=float, default=300, help="time limit of each solve, seconds")
     parser.add_argument("--seeds", default="2026", help="catalog generator seeds, one catalog each")
-    parser.add_argument("--one", nargs=5, metavar=("ROWS", "METHOD", "LIMIT", "FOLDER", "SEED"), help=argparse.SUPPRESS)
+    parser.add_argument("--variants", default="base",
+                        help=f"scenario variants, or all: {', '.join(variants(1.0))}")
+    parser.add_argument("--one", nargs=6, metavar=("ROWS", "METHOD", "LIMIT", "FOLDER", "SEED", "VARIANT"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        rows, method, limit, folder, seed = args.one
-        print(json.dumps(run_one(int(rows), method, float(limit) or None, Path(folder), int(seed))))
+        rows, method, limit, folder, seed, variant = args.one
+        print(json.dumps(run_one(int(rows), method, float(limit) or None, Path(folder), int(seed), variant)))
         return
-    print(f"{'rows':>7} {'seed':>5} {'method':>6} {'status':>10} {'load s':>7} {'build s':>8} {'solve s':>8} {'total s':>8} "
-          f"{'peak MB':>8} {'objective':>14} {'bound':>14} {'gap':>9}")
+    names = list(variants(1.0)) if args.variants == "all" else args.variants.split(",")
+    unknown = set(names) - set(variants(1.0))
+    if unknown:
+        parser.error(f"unknown variants: {', '.join(sorted(unknown))}")
+    print(f"{'rows':>7} {'seed':>5} {'variant':>18} {'method':>6} {'status':>10} {'load s':>7} {'build s':>8} "
+          f"{'solve s':>8} {'total s':>8} {'peak MB':>8} {'objective':>14} {'bound':>14} {'gap':>9}")
     with tempfile.TemporaryDirectory() as folder:
-        for rows, seed in ((int(size), int(seed)) for size in args.sizes.split(",") for seed in args.seeds.split(",")):
+        runs = [(int(size), int(seed), variant) for size in args.sizes.split(",") for seed in args.seeds.split(",")
+                for variant in names]
+        for rows, seed, variant in runs:
             totals = {}
             for method in args.methods.split(","):
                 child = subprocess.run([sys.executable, __file__, "--one", str(rows), method, str(args.time_limit), folder,
-                                        str(seed)], capture_output=True, text=True, check=True)
+                                        str(seed), variant], capture_output=True, text=True, check=True)
                 figures = json.loads(child.stdout.strip().splitlines()[-1])
                 totals[method] = figures
-                print(f"{rows:>7} {seed:>5} {method:>6} {figures['status']:>10} {figures['load']:>7.2f} {figures['build']:>8.2f} "
-                      f"{figures['solve']:>8.2f} {figures['total']:>8.2f} {figures['peak_mb']:>8.0f} "
-                      f"{figures['objective']:>14.1f} {figures['bound'] or float('nan'):>14.1f} "
-                      f"{figures['gap'] or 0:>9.2e}", flush=True)
-            if {"fast", "plain"} <= totals.keys():
+                print(f"{rows:>7} {seed:>5} {variant:>18} {method:>6} {figures['status']:>10} {figures['load']:>7.2f} "
+                      f"{figures['build']:>8.2f} {figures['solve']:>8.2f} {figures['total']:>8.2f} "
+                      f"{figures['peak_mb']:>8.0f} {_figure(figures['objective'], '14.1f')} "
+                      f"{_figure(figures['bound'], '14.1f')} {_figure(figures['gap'], '9.2e')}", flush=True)
+            if {"fast", "plain"} <= totals.keys() and all(totals[m]["objective"] is not None for m in totals):
                 fast, plain = totals["fast"], totals["plain"]
-                print(f"{rows:>7} {seed:>5} plain/fast time ratio {plain['total'] / fast['total']:.1f}x, "
-                      f"objective difference {(fast['objective'] - plain['objective']) / plain['objective']:+.2e}",
+                print(f"{rows:>7} {seed:>5} {variant:>18} plain/fast time ratio {plain['total'] / fast['total']:.1f}x, "
+                      f"objective difference {(fast['objective'] - plain['objective']) / abs(plain['objective']):+.2e}",
                       flush=True)
+
+
+def _figure(value: float | None, spec: str) -> str:
+    """A figure, or a dash where there is none (no plan, no bound)."""
+    width = int(spec.split(".")[0])
+    return format(value, spec) if value is not None else "-".rjust(width)
 
 
 if __name__ == "__main__":
