@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from models.catalog import Catalog
@@ -15,6 +17,7 @@ from optimizer.plain import solve_plain
 from optimizer.problem import Problem, prepare
 from optimizer.report import build_result
 from optimizer.verify import check_plan, violations
+from optimizer.warm_lp import LPFailure
 
 METHODS = ("fast", "plain")
 
@@ -31,7 +34,7 @@ def solve(catalog: Catalog, scenario: Scenario, *, method: str = "fast", diagnos
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}")
     problem = prepare(catalog, scenario)
-    outcome = _run(problem, method)
+    outcome, method = _run(problem, method)
     info = SolverInfo(scenario.solver.name, method, outcome.build_seconds, outcome.solve_seconds)
     if outcome.status == "infeasible":
         return infeasible_result(problem, info, diagnose)
@@ -49,10 +52,16 @@ def solve(catalog: Catalog, scenario: Scenario, *, method: str = "fast", diagnos
                         constraints=constraints, solver=info)
 
 
-def _run(problem: Problem, method: str) -> Outcome:
+def _run(problem: Problem, method: str) -> tuple[Outcome, str]:
+    """The fast path, or the plain one when asked, for CBC, or when an LP of the fast path
+    fails; with the method that gave the outcome."""
     if method == "plain" or problem.scenario.solver.name == "cbc":
-        return solve_plain(problem)
-    return solve_fast(problem)
+        return solve_plain(problem), "plain"
+    try:
+        return solve_fast(problem), "fast"
+    except LPFailure as failure:
+        warnings.warn(f"{failure}; solving the whole model instead (method plain)", stacklevel=3)
+        return solve_plain(problem), "plain"
 
 
 def trim_idle_posts(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> np.ndarray:

@@ -21,6 +21,10 @@ from optimizer.linear import LinearModel
 BASIC, AT_LOWER = highspy.HighsBasisStatus.kBasic, highspy.HighsBasisStatus.kLower
 
 
+class LPFailure(RuntimeError):
+    """HiGHS ended an LP relaxation neither optimal nor infeasible, even from a cold start."""
+
+
 @dataclass(frozen=True)
 class LPSolution:
     """An LP on a candidate set, in the model's maximize form: optimal, or infeasible
@@ -66,7 +70,7 @@ class WarmLP:
                 _, has_ray, ray = self.highs.getDualRay()
                 return LPSolution(self.candidates, None, None, self._whole(ray) if has_ray else None)
             if status != highspy.HighsModelStatus.kOptimal:
-                raise RuntimeError(f"HiGHS stopped an LP relaxation with status {status.name}")
+                raise LPFailure(f"HiGHS stopped an LP relaxation with status {status.name}")
             solution = self.highs.getSolution()
             return LPSolution(self.candidates, -self.highs.getInfo().objective_function_value,
                               np.asarray(solution.col_value), self._whole(solution.row_dual))

@@ -85,3 +85,20 @@ def test_farkas_proves_an_infeasible_branch_and_prices_a_restricted_one(model):
     assert restricted.objective is None
     proven, entering = farkas(model, restricted.duals, restricted.candidates)
     assert not proven and len(entering) > 0 and not np.isin(entering, few).any()
+
+
+def test_a_failing_lp_falls_back_to_the_plain_path(monkeypatch):
+    """HiGHS ending an LP in a status the fast path cannot use: the whole model is solved
+    instead, with a warning, and the result says so."""
+    import highspy
+
+    from optimizer import solve
+    from optimizer.warm_lp import WarmLP as Engine
+
+    monkeypatch.setattr(Engine, "_run", lambda self: highspy.HighsModelStatus.kUnknown)
+    catalog = make_catalog(generate_catalog(1800, 5))
+    scenario = make_scenario({"budget": {"max": 15_000}})
+    with pytest.warns(UserWarning, match="solving the whole model instead"):
+        result = solve(catalog, scenario)
+    assert result.status == "optimal" and result.solver.method == "plain"
+    assert result.objective.value == pytest.approx(solve(catalog, scenario, method="plain").objective.value)
