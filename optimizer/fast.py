@@ -49,6 +49,7 @@ CORE_MIN = 400            # smallest heuristic core for the first MILP
 MAX_ROUNDS = 40           # column generation rounds
 LEAF_CORE = 2000          # a branch whose proven core is this small is not split further
 MAX_NODES = 200           # branches bounded by their own LP, at most
+TREE_SECONDS = 10.0       # and no new branch after this long in the tree (or past the time limit)
 STRONG = 4                # fractional influencers tried as the branching choice of a branch
 HUGE_CORE = 20_000        # within a time limit, no MILP on a proven core larger than this
 
@@ -132,7 +133,8 @@ def prove(model: LinearModel, search: Search, root: Relaxation, threshold: float
           leaf_core: int, max_nodes: int) -> tuple[np.ndarray, float]:
     """The influencers a plan worth more than `threshold` may book (any plan booking another
     one is worth at most `threshold`), and the best bound of the open leaves. Splits the
-    branch with the largest proven core first, until the time limit."""
+    branch with the largest proven core first, for at most TREE_SECONDS."""
+    stop = search.clock.elapsed + TREE_SECONDS
     leaves: list[tuple[LinearModel, Relaxation]] = []
     open_nodes = [(model, root)]
     nodes = 0
@@ -140,7 +142,8 @@ def prove(model: LinearModel, search: Search, root: Relaxation, threshold: float
         open_nodes.sort(key=lambda node: int((node[1].potential > threshold).sum()))
         node_model, node = open_nodes.pop()
         size = int((node.potential > threshold).sum())
-        if size <= leaf_core or not node.fractional or nodes + 2 > max_nodes or search.clock.out_of_time:
+        out_of_time = search.clock.out_of_time or search.clock.elapsed > stop
+        if size <= leaf_core or not node.fractional or nodes + 2 > max_nodes or out_of_time:
             leaves.append((node_model, node))
             continue
         for child_model in branches(node_model, strong_choice(node_model, node, search)):

@@ -192,3 +192,23 @@ def test_core_orders_rank_large_efficient_influencers_by_loss_per_dollar():
     root = SimpleNamespace(bound=1000.0, potential=1000.0 - loss)
     by_loss, by_loss_per_dollar = core_orders(problem, root)
     assert by_loss[-1] == large and by_loss_per_dollar[0] == large
+
+
+@pytest.mark.parametrize("name, frame, spec", [CASES[2], CASES[6]], ids=[CASES[2][0], CASES[6][0]])
+def test_tree_out_of_time_leaves_its_open_branches_to_the_final_milp(monkeypatch, name, frame, spec):
+    """With no time for the tree, every open branch is a leaf: the answer is still the optimum."""
+    import optimizer.fast as fast
+
+    catalog, scenario, spec, plain = plain_case(name)
+    optimum = maximize_form(plain.objective.value, spec)
+    monkeypatch.setattr(fast, "TREE_SECONDS", 0.0)
+    problem = prepare(catalog, scenario)
+    outcome = solve_fast(problem, direct_below=0, core_min=20, leaf_core=0)
+    assert outcome.status == "optimal"
+    posts = np.zeros(catalog.rows, dtype=np.int64)
+    posts[problem.positions] = outcome.posts
+    assert violations(catalog, scenario, posts) == []
+    value = maximize_form(float(Reference(frame, spec).objective(posts[None, :])[0]), spec)
+    scale = max(abs(value), abs(optimum))
+    assert abs(value - optimum) <= 1.01 * GAP * scale + 1e-6, (value, optimum)
+    assert outcome.bound >= optimum - 1e-9 * scale
