@@ -2,7 +2,8 @@
 
 The reduction is forced (`direct_below=0`, small `core_min`) on instances of 200..3000 rows,
 including ones built to defeat it: exact ties, tight floors, every niche required, count
-floors per group, included ids, minimize cost, reach objectives.
+floors per group, included ids, minimize cost, reach objectives, tight spend shares filled
+by expensive creators.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def cases():
     worst = mid.assign(value=mid["followers"] * mid["engagement_rate"] / mid["cost_per_post"])
     worst = worst[worst["cost_per_post"] <= 1000]
     poor = list(worst.sort_values("value")["id"][:4])  # the worst value per dollar among affordable rows
+    knapsack = generate_catalog(2500, 7)
     return [
         ("ties-engagements", ties, {"budget": {"max": 25_000}, "coverage": {"f18_24": {"min_reach": 300_000}}}),
         ("ties-reach-distinct", ties, {"objective": {"maximize": "reach"}, "budget": {"max": 10_000},
@@ -70,6 +72,11 @@ def cases():
                                 "diversity": {"min_distinct": {"platform": 3}}}),
         ("reach-3000", big, {"objective": {"maximize": "reach"}, "budget": {"max": 20_000},
                              "limits": {"tier": {"micro": {"min_share": 0.4}, "nano": {"max_count": 20}}}}),
+        # tight spend shares filled by expensive creators: the LP takes one of them in part, and a
+        # plan must replace it by other large ones that a small core ranked by total loss misses
+        ("share-knapsack", knapsack, {"budget": {"max": 40_000}, "diversity": {"max_share_per_influencer": 0.1},
+                                      "limits": {"tier": {"micro": {"min_share": 0.3}, "mega": {"max_share": 0.2}},
+                                                 "platform": {"tiktok": {"max_share": 0.25}}}}),
         ("targeted-small", small, {"objective": {"maximize": "targeted_reach",
                                                  "segment_weights": {"f18_24": 4.0}},
                                    "budget": {"max": 5_000, "min": 4_000},
@@ -133,8 +140,8 @@ def test_fast_matches_plain(name, frame, spec, branching):
         assert fast.objective.bound <= plain.objective.value + 1e-9 * scale
 
 
-@pytest.mark.parametrize("name, frame, spec", [CASES[i] for i in (0, 3, 5, 7)],
-                         ids=[CASES[i][0] for i in (0, 3, 5, 7)])
+@pytest.mark.parametrize("name, frame, spec", [CASES[i] for i in (0, 3, 5, 7, 8)],
+                         ids=[CASES[i][0] for i in (0, 3, 5, 7, 8)])
 def test_lagrangian_bounds_the_lp(name, frame, spec):
     """L(pi) >= the LP optimum for any duals (weak duality), and equals it at the LP's own duals."""
     problem = prepare(make_catalog(frame), make_scenario(dict(spec, solver={"gap": GAP})))
