@@ -256,14 +256,13 @@ def relax(model: LinearModel, search: Search, start: np.ndarray | None = None) -
         candidates = solution.candidates
         if solution.objective is None:              # infeasible on these candidates
             proven, entering = farkas(model, solution.duals, candidates)
-            if proven:
+            if proven or (len(entering) == 0 and len(candidates) == n):
                 return None
-            if len(entering) == 0:                  # no ray to price with: widen by the rankings
-                if len(candidates) == n:
-                    return None
+            if len(entering):
+                candidates = np.union1d(candidates, entering[: max(200, len(candidates) // 2)])
+            else:                                   # no ray to price with: widen by the rankings
                 take *= 4
-                entering = _top(rankings, take, n)
-            candidates = np.union1d(candidates, entering[: max(200, len(candidates) // 2)])
+                candidates = np.union1d(candidates, _top(rankings, take, n))
             continue
         bound, block, booked = lagrangian(model, solution.duals)
         rounds += 1

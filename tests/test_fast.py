@@ -167,7 +167,7 @@ def test_column_generation_cut_short(monkeypatch, name, frame, spec):
     The Lagrangian bound holds for any duals (module docstring of optimizer.fast), so stopping
     early may only make the core larger, never the answer wrong.
     """
-    import optimizer.fast as fast
+    from optimizer import fast
 
     catalog, scenario, spec, plain = plain_case(name)
     optimum = maximize_form(plain.objective.value, spec)
@@ -204,7 +204,7 @@ def test_core_orders_rank_large_efficient_influencers_by_loss_per_dollar():
 @pytest.mark.parametrize("name, frame, spec", [CASES[2], CASES[6]], ids=[CASES[2][0], CASES[6][0]])
 def test_tree_out_of_time_leaves_its_open_branches_to_the_final_milp(monkeypatch, name, frame, spec):
     """With no time for the tree, every open branch is a leaf: the answer is still the optimum."""
-    import optimizer.fast as fast
+    from optimizer import fast
 
     catalog, scenario, spec, plain = plain_case(name)
     optimum = maximize_form(plain.objective.value, spec)

@@ -10,6 +10,7 @@ import pytest
 
 from helpers import make_catalog, make_scenario
 from models.synthetic import generate_catalog
+from optimizer import fast
 from optimizer.backend import solve_linear
 from optimizer.fast import farkas, lagrangian
 from optimizer.model import build_model
@@ -102,3 +103,62 @@ def test_a_failing_lp_falls_back_to_the_plain_path(monkeypatch):
         result = solve(catalog, scenario)
     assert result.status == "optimal" and result.solver.method == "plain"
     assert result.objective.value == pytest.approx(solve(catalog, scenario, method="plain").objective.value)
+
+
+FARKAS_SPEC = {"budget": {"max": 30_000}, "diversity": {"max_influencers": 6},
+               "coverage": {"f18_24": {"min_reach": 600_000}}, "targets": {"reach": 3_000_000},
+               "solver": {"gap": 1e-4, "time_limit": 60}}
+
+
+@pytest.fixture(scope="module")
+def reach_floor():
+    """A catalog and a scenario whose floors two candidates cannot meet, with the plain optimum."""
+    from optimizer import solve
+
+    catalog, scenario = make_catalog(generate_catalog(1200, 3)), make_scenario(FARKAS_SPEC)
+    return catalog, scenario, solve(catalog, scenario, method="plain").objective.value
+
+
+@pytest.mark.parametrize("ray", ["priced", "missing"])
+def test_column_generation_from_an_infeasible_start(monkeypatch, reach_floor, ray):
+    """Starting from two candidates, the LP has no plan: the Farkas ray names the influencers
+    that could help (or, without a ray, the rankings widen the set) until it has one."""
+    catalog, scenario, optimum = reach_floor
+    calls = []
+    real = fast.farkas
+
+    def spy(model, ray_values, candidates):
+        found = real(model, ray_values, candidates) if ray == "priced" else (False, np.zeros(0, dtype=np.int64))
+        calls.append(found)
+        return found
+
+    monkeypatch.setattr(fast, "FIRST_CANDIDATES", 2)
+    monkeypatch.setattr(fast, "farkas", spy)
+    outcome = fast.solve_fast(prepare(catalog, scenario), direct_below=0, core_min=20)
+    assert calls, "the first restricted LP should have had no plan"
+    if ray == "priced":
+        assert any(len(entering) > 0 for _, entering in calls)
+    assert not any(proven for proven, _ in calls)
+    assert outcome.status == "optimal"
+    engagements = float(prepare(catalog, scenario).engagements @ outcome.posts)
+    assert engagements == pytest.approx(optimum, rel=1.01e-4)
+
+
+def test_farkas_proves_an_infeasible_scenario_on_the_fast_path(monkeypatch):
+    """More reach than the catalog holds: the first ray proves it, from two candidates."""
+    catalog = make_catalog(generate_catalog(1200, 3))
+    spec = dict(FARKAS_SPEC, targets={"reach": 1e12})       # more reach than the whole catalog has
+    problem = prepare(catalog, make_scenario(spec))
+    proofs = []
+    real = fast.farkas
+
+    def spy(*args):
+        found = real(*args)
+        proofs.append(found[0])
+        return found
+
+    monkeypatch.setattr(fast, "FIRST_CANDIDATES", 2)
+    monkeypatch.setattr(fast, "farkas", spy)
+    assert fast.solve_fast(problem, direct_below=0).status == "infeasible"
+    assert proofs[-1], "the last ray should prove the whole LP infeasible"
+    assert len(proofs) < 5, "without pricing every influencer in turn"
