@@ -46,7 +46,7 @@ def solve(catalog: Catalog, scenario: Scenario, *, method: str = "fast", diagnos
     posts[problem.positions] = outcome.posts
     posts = trim_idle_posts(catalog, scenario, posts)
     constraints = check_plan(catalog, scenario, posts)
-    bound = None if outcome.bound is None else (-outcome.bound if scenario.objective.sense == "minimize"
+    bound = None if outcome.bound is None else (0.0 - outcome.bound if scenario.objective.sense == "minimize"
                                                  else outcome.bound)
     return build_result(catalog, scenario, posts, status=outcome.status, bound=bound, eligible=problem.n,
                         constraints=constraints, solver=info)

@@ -155,8 +155,8 @@ def _highs_status(problem: pulp.LpProblem, mip: bool,
         raise RuntimeError(f"HiGHS stopped with status {name}")
     if status == "no_solution":
         return status, None, None
-    objective = -info.objective_function_value
-    bound = -info.mip_dual_bound if mip else objective
+    objective = 0.0 - info.objective_function_value          # 0.0 - x: never a negative zero
+    bound = 0.0 - info.mip_dual_bound if mip else objective
     return status, objective, bound
 
 

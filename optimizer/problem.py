@@ -101,14 +101,23 @@ def _eligible(catalog: Catalog, scenario: Scenario, categories: dict[str, np.nda
 
 def _tightened_max_posts(max_posts: np.ndarray, cost: np.ndarray, included: np.ndarray,
                          scenario: Scenario) -> np.ndarray:
-    """m_i lowered to what budget.max and max_share_per_influencer allow (c_i x_i <= p * budget.max)."""
-    budget = scenario.budget.max
-    if budget is None:
-        return max_posts
-    share = scenario.diversity.max_share_per_influencer or 1.0
-    with np.errstate(divide="ignore"):
-        affordable = np.where(cost > 0, np.floor(share * budget / np.where(cost > 0, cost, 1.0) + 1e-9), np.inf)
-    tightened = np.minimum(max_posts, affordable).astype(np.int64)
+    """m_i lowered to what budget.max and max_share_per_influencer allow (c_i x_i <= p * budget.max),
+    and to 0 for every paid post when max_influencers * p < 1: the spend S is then a sum of at
+    most max_influencers terms, each at most p S, so S = 0 (with a warning)."""
+    budget, diversity = scenario.budget.max, scenario.diversity
+    share = diversity.max_share_per_influencer or 1.0
+    tightened = max_posts
+    if budget is not None:
+        with np.errstate(divide="ignore"):
+            affordable = np.where(cost > 0, np.floor(share * budget / np.where(cost > 0, cost, 1.0) + 1e-9), np.inf)
+        tightened = np.minimum(tightened, affordable).astype(np.int64)
+    if diversity.max_influencers is not None and diversity.max_influencers * share < 1:
+        source = scenario.key_file("diversity.max_influencers")
+        most = diversity.max_influencers
+        warnings.warn(f"{f'{source}: ' if source else ''}key diversity.max_influencers: {most} "
+                      f"influencer{'' if most == 1 else 's'}, each at most {share:g} of the spend, can place "
+                      f"only {most * share:.0%} of it: no plan can spend anything", stacklevel=4)
+        tightened = np.where(cost > 0, 0, tightened)
     return np.where(included, np.maximum(tightened, 1), tightened)
 
 

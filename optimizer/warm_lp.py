@@ -72,7 +72,7 @@ class WarmLP:
             if status != highspy.HighsModelStatus.kOptimal:
                 raise LPFailure(f"HiGHS stopped an LP relaxation with status {status.name}")
             solution = self.highs.getSolution()
-            return LPSolution(self.candidates, -self.highs.getInfo().objective_function_value,
+            return LPSolution(self.candidates, 0.0 - self.highs.getInfo().objective_function_value,
                               np.asarray(solution.col_value), self._whole(solution.row_dual))
         finally:
             self.seconds += time.perf_counter() - started

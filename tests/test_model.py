@@ -496,3 +496,19 @@ def test_reach_keeps_posts_a_target_needs(method):
     assert booked(result) == {"K": 3}
     row = constraint(result, "targets.engagements")
     assert row.lhs == pytest.approx(1500) and row.binding
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_share_cap_times_count_cap_below_one_leaves_only_free_posts(method):
+    # at most 4 influencers, each at most 20% of the spend: they place at most 80% of it, so the
+    # spend is 0. Only the free creator can post (900 engagements), said with a warning.
+    rows = [influencer("free", 10_000, 0.03, 0, max_posts=3)] + [influencer(f"p{k}", 10_000, 0.1, 50) for k in range(6)]
+    scenario = make_scenario(budget={"max": 1000}, diversity={"max_influencers": 4, "max_share_per_influencer": 0.2})
+    with pytest.warns(UserWarning, match="can place only 80% of it: no plan can spend anything"):
+        result = solve(make_catalog(rows), scenario, method=method)
+    assert result.status == "optimal"
+    assert booked(result) == {"free": 3}
+    assert result.objective.value == pytest.approx(900) and result.objective.bound == pytest.approx(900)
+    # at most 6: the six paid creators (1,000 each, 1/6 of the spend each) beat five and the free one
+    scenario = make_scenario(budget={"max": 1000}, diversity={"max_influencers": 6, "max_share_per_influencer": 0.2})
+    assert solve(make_catalog(rows), scenario, method=method).objective.value == pytest.approx(6000)
