@@ -100,20 +100,15 @@ def maximize_form(value: float, spec: dict) -> float:
     return -value if spec.get("objective", {}).get("minimize") == "cost" else value
 
 
-BRANCHING = {"no": {}, "forced": {"leaf_core": 0, "max_nodes": 8}}
-
-
-@pytest.mark.parametrize("branching", BRANCHING)
-@pytest.mark.parametrize("name, frame, spec", CASES, ids=[c[0] for c in CASES])
-def test_fast_matches_plain(name, frame, spec, branching):
-    # "forced" splits every branch (up to 8) however small its proven core, so that the
-    # branch-and-bound proof runs even on these small catalogs
+def check_fast_path(name: str, frame: pd.DataFrame, spec: dict, **options):
+    """Solve a case by the fast path with the reduction forced; check that its plan is feasible,
+    optimal within the gap and that its bound holds. Returns the problem, the outcome, the
+    plan's value, the optimum (maximize form) and their scale."""
     catalog, scenario, spec, plain = plain_case(name)
     assert plain.status == "optimal"
     optimum = maximize_form(plain.objective.value, spec)
-
     problem = prepare(catalog, scenario)
-    outcome = solve_fast(problem, direct_below=0, core_min=20, **BRANCHING[branching])
+    outcome = solve_fast(problem, direct_below=0, core_min=20, **options)
     assert outcome.status == "optimal"
     posts = np.zeros(catalog.rows, dtype=np.int64)
     posts[problem.positions] = outcome.posts
@@ -126,12 +121,25 @@ def test_fast_matches_plain(name, frame, spec, branching):
     # the fast path's bound is proven: no plan, the plain one included, beats it
     assert outcome.bound is not None
     assert outcome.bound >= optimum - 1e-9 * scale, (outcome.bound, optimum)
+    return problem, outcome, value, optimum, scale
+
+
+BRANCHING = {"no": {}, "forced": {"leaf_core": 0, "max_nodes": 8}}
+
+
+@pytest.mark.parametrize("branching", BRANCHING)
+@pytest.mark.parametrize("name, frame, spec", CASES, ids=[c[0] for c in CASES])
+def test_fast_matches_plain(name, frame, spec, branching):
+    # "forced" splits every branch (up to 8) however small its proven core, so that the
+    # branch-and-bound proof runs even on these small catalogs
+    problem, outcome, value, optimum, scale = check_fast_path(name, frame, spec, **BRANCHING[branching])
     assert outcome.bound <= value + 1.01 * GAP * scale + 1e-6, (outcome.bound, value)
 
     # and through solve() (its own reduction from DIRECT_BELOW rows on) the same numbers arrive, in the
     # scenario's sense; below DIRECT_BELOW solve() runs the plain MILP, already checked above
     if problem.n < DIRECT_BELOW:
         return
+    catalog, scenario, spec, plain = plain_case(name)
     fast = solve(catalog, scenario, method="fast")
     assert abs(maximize_form(fast.objective.value, spec) - optimum) <= 1.01 * GAP * scale + 1e-6
     if fast.objective.sense == "maximize":
@@ -169,19 +177,8 @@ def test_column_generation_cut_short(monkeypatch, name, frame, spec):
     """
     from optimizer import fast
 
-    catalog, scenario, spec, plain = plain_case(name)
-    optimum = maximize_form(plain.objective.value, spec)
     monkeypatch.setattr(fast, "MAX_ROUNDS", 1)
-    problem = prepare(catalog, scenario)
-    outcome = solve_fast(problem, direct_below=0, core_min=20)
-    assert outcome.status == "optimal"
-    posts = np.zeros(catalog.rows, dtype=np.int64)
-    posts[problem.positions] = outcome.posts
-    assert violations(catalog, scenario, posts) == []
-    value = maximize_form(float(Reference(frame, spec).objective(posts[None, :])[0]), spec)
-    scale = max(abs(value), abs(optimum))
-    assert abs(value - optimum) <= 1.01 * GAP * scale + 1e-6, (value, optimum)
-    assert outcome.bound >= optimum - 1e-9 * scale
+    check_fast_path(name, frame, spec)
 
 
 def test_core_orders_rank_large_efficient_influencers_by_loss_per_dollar():
@@ -206,16 +203,5 @@ def test_tree_out_of_time_leaves_its_open_branches_to_the_final_milp(monkeypatch
     """With no time for the tree, every open branch is a leaf: the answer is still the optimum."""
     from optimizer import fast
 
-    catalog, scenario, spec, plain = plain_case(name)
-    optimum = maximize_form(plain.objective.value, spec)
     monkeypatch.setattr(fast, "TREE_SECONDS", 0.0)
-    problem = prepare(catalog, scenario)
-    outcome = solve_fast(problem, direct_below=0, core_min=20, leaf_core=0)
-    assert outcome.status == "optimal"
-    posts = np.zeros(catalog.rows, dtype=np.int64)
-    posts[problem.positions] = outcome.posts
-    assert violations(catalog, scenario, posts) == []
-    value = maximize_form(float(Reference(frame, spec).objective(posts[None, :])[0]), spec)
-    scale = max(abs(value), abs(optimum))
-    assert abs(value - optimum) <= 1.01 * GAP * scale + 1e-6, (value, optimum)
-    assert outcome.bound >= optimum - 1e-9 * scale
+    check_fast_path(name, frame, spec, leaf_core=0)
