@@ -102,23 +102,26 @@ def _eligible(catalog: Catalog, scenario: Scenario, categories: dict[str, np.nda
 def _tightened_max_posts(max_posts: np.ndarray, cost: np.ndarray, included: np.ndarray,
                          scenario: Scenario) -> np.ndarray:
     """m_i lowered to what budget.max and max_share_per_influencer allow (c_i x_i <= p * budget.max),
-    and to 0 for every paid post when max_influencers * p < 1: the spend S is then a sum of at
-    most max_influencers terms, each at most p S, so S = 0 (with a warning)."""
-    budget, diversity = scenario.budget.max, scenario.diversity
-    share = diversity.max_share_per_influencer or 1.0
+    and to 0 for every paid post when no plan can spend anything (`_placeable_share`)."""
+    budget = scenario.budget.max
+    share = scenario.diversity.max_share_per_influencer or 1.0
     tightened = max_posts
     if budget is not None:
         with np.errstate(divide="ignore"):
             affordable = np.where(cost > 0, np.floor(share * budget / np.where(cost > 0, cost, 1.0) + 1e-9), np.inf)
         tightened = np.minimum(tightened, affordable).astype(np.int64)
-    if diversity.max_influencers is not None and diversity.max_influencers * share < 1:
-        source = scenario.key_file("diversity.max_influencers")
-        most = diversity.max_influencers
-        warnings.warn(f"{f'{source}: ' if source else ''}key diversity.max_influencers: {most} "
-                      f"influencer{'' if most == 1 else 's'}, each at most {share:g} of the spend, can place "
-                      f"only {most * share:.0%} of it: no plan can spend anything", stacklevel=4)
+    if _placeable_share(scenario) < 1:
         tightened = np.where(cost > 0, 0, tightened)
     return np.where(included, np.maximum(tightened, 1), tightened)
+
+
+def _placeable_share(scenario: Scenario) -> float:
+    """The most of the spend S that the booked influencers can place: S is a sum of at most
+    max_influencers terms, each at most max_share_per_influencer * S (below 1: S = 0)."""
+    diversity = scenario.diversity
+    if diversity.max_influencers is None or diversity.max_share_per_influencer is None:
+        return np.inf
+    return diversity.max_influencers * diversity.max_share_per_influencer
 
 
 def check_against_catalog(catalog: Catalog, scenario: Scenario) -> None:
@@ -146,12 +149,20 @@ def check_against_catalog(catalog: Catalog, scenario: Scenario) -> None:
         problems.append(("selection.include", f"ids not in the catalog: {', '.join(missing)}"))
     unknown = [i for i in scenario.selection.exclude if i not in ids]
     if unknown:
-        source = scenario.key_file("selection.exclude")
-        warnings.warn(f"{f'{source}: ' if source else ''}key selection.exclude: ids not in the catalog: "
-                      f"{', '.join(unknown)}", stacklevel=3)
+        _warn(scenario, "selection.exclude", f"ids not in the catalog: {', '.join(unknown)}")
+    if _placeable_share(scenario) < 1:
+        most, share = scenario.diversity.max_influencers, scenario.diversity.max_share_per_influencer
+        _warn(scenario, "diversity.max_influencers", f"{most} influencer{'' if most == 1 else 's'}, each at most "
+              f"{share:g} of the spend, can place only {most * share:.0%} of it: no plan can spend anything")
     if problems:
         first_file = scenario.key_file(problems[0][0])
         raise ScenarioError(first_file, [_locate(scenario, key, first_file) + message for key, message in problems])
+
+
+def _warn(scenario: Scenario, key: str, message: str) -> None:
+    """A warning located like an error: the file that set the key, and the key."""
+    source = scenario.key_file(key)
+    warnings.warn(f"{f'{source}: ' if source else ''}key {key}: {message}", stacklevel=4)
 
 
 def _column_values(catalog: Catalog, scenario: Scenario, column: str) -> list[str]:
