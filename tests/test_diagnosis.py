@@ -13,6 +13,7 @@ in the comments). The four creators of `rows()`, one post each:
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import KINDS, OBJECTIVES, influencer, make_catalog, make_scenario, random_frame, random_scenario
+from models.result import DiagnosisEntry
 from optimizer import solve
 from optimizer.diagnosis import diagnose
 from optimizer.problem import prepare
@@ -38,13 +40,15 @@ def diagnosis_of(spec: dict, catalog_rows: list[dict] | None = None, method: str
     result = solve(make_catalog(catalog_rows or rows()), make_scenario(spec), method=method)
     assert result.status == "infeasible"
     assert result.allocation.empty and result.objective.value is None
-    for entry in result.diagnosis:
+    assert all(isinstance(entry, DiagnosisEntry) for entry in result.diagnosis)
+    entries = [asdict(entry) for entry in result.diagnosis]
+    for entry in entries:
         assert set(entry) == ENTRY_KEYS
         assert isinstance(entry["constraint"], str) and isinstance(entry["message"], str)
         assert entry["message"].startswith(entry["constraint"] + ":")
     document = json.loads(result.to_json())
-    assert document["diagnosis"] == result.diagnosis
-    return result.diagnosis
+    assert document["diagnosis"] == entries
+    return entries
 
 
 def entry(constraint, asked, achievable, message=None) -> dict:
@@ -79,7 +83,7 @@ def test_only_the_budget_is_short(method):
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
 def test_the_diagnosis_solves_with_the_scenarios_solver(solver):
     problem = prepare(make_catalog(rows()), make_scenario(dict(BUDGET_SHORT, solver={"name": solver})))
-    assert diagnose(problem) == [{"constraint": "budget.max", "asked": 1000, "achievable": 1050, "message": CHEAPEST}]
+    assert [asdict(entry) for entry in diagnose(problem)] == [{"constraint": "budget.max", "asked": 1000, "achievable": 1050, "message": CHEAPEST}]
 
 
 def test_cbc_reports_the_budget_short_case_as_infeasible():
@@ -299,10 +303,11 @@ def test_random_infeasible_scenarios_are_diagnosed(seed, n, objective, kinds):
         assert result.diagnosis == []
         return
     assert result.diagnosis, spec
-    for item in result.diagnosis:
+    entries = [asdict(entry) for entry in result.diagnosis]
+    for item in entries:
         assert set(item) == ENTRY_KEYS and item["message"].startswith(item["constraint"] + ":")
-    if len(result.diagnosis) == 1 and "time limit" not in result.diagnosis[0]["message"]:
-        [only] = result.diagnosis
+    if len(entries) == 1 and "time limit" not in entries[0]["message"]:
+        [only] = entries
         changed = relaxed(spec, only["constraint"], only["achievable"]) if only["achievable"] is not None else None
         if changed is not None:
             again = solve(catalog, make_scenario(changed))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -408,7 +408,7 @@ def test_fuzzed_scenarios_give_a_result_or_an_influerror(seed, n, data):
         return
     assert result.status in ("optimal", "time_limit", "infeasible")
     if result.status == "infeasible":
-        assert result.diagnosis and all(set(item) == {"constraint", "asked", "achievable", "message"}
+        assert result.diagnosis and all(set(asdict(item)) == {"constraint", "asked", "achievable", "message"}
                                         for item in result.diagnosis)
     else:
         assert result.diagnosis == []
