@@ -196,7 +196,7 @@ class SolverOptions(_Table):
 class Simulation(_Table):
     """Monte Carlo runs on the plan: outcome ranges and the chance of each floor (SPEC section 10)."""
 
-    runs: Count = Field(2000, description="Runs on the plan; 0 = off. Left unset, large plans skip the "
+    runs: Annotated[int, Field(ge=0, le=1_000_000)] = Field(2000, description="Runs on the plan; 0 = off. Left unset, large plans skip the "
                                           "simulation (with a note); set it to always run.")
     seed: Count = Field(0, description="Seed of the random numbers: the same seed gives the same figures.")
     engagement_sd: NonNegative = Field(

@@ -29,6 +29,9 @@ DEFAULT_DRAW_LIMIT = 10_000_000
 `runs` is skipped: about 0.2 s, e.g. 2,000 runs on 2,000 creators with 3,000 posts. Plans that
 large come from catalogs whose solve takes far longer (benchmarks/simulation.py)."""
 
+BLOCK_CELLS = 4_000_000
+"""Most runs x creators drawn at once (32 MB per array)."""
+
 Aggregate = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """(delivered: runs x creators of 0/1, contributions: creators x measures) -> runs x measures."""
 
@@ -51,12 +54,24 @@ def simulate(posts: np.ndarray, per_post: np.ndarray, sd: np.ndarray, delivery: 
     """Draw `runs` outcomes of the plan, one array entry per booked creator.
 
     posts x_i >= 1, engagements per post E_i, log-sd s_i, delivery probability, and the
-    reach contributions (creators x measures). The posts are drawn one post index at a time
-    over the creators that have that many posts: runs x sum(x_i) normal draws in all.
+    reach contributions (creators x measures). Runs are drawn in blocks of at most
+    BLOCK_CELLS runs x creators (one block for 2,000 runs on up to 2,000 creators), so memory
+    stays bounded; the blocks depend only on the plan, so the same seed gives the same runs.
     """
     rng = np.random.default_rng(seed)
     order = np.argsort(-posts, kind="stable")            # creators with more posts first: each index is a prefix
     posts, per_post, sd, delivery = posts[order], per_post[order], sd[order], delivery[order]
+    contributions = contributions[order]
+    block = max(1, BLOCK_CELLS // max(posts.size, 1))
+    parts = [_block(rng, posts, per_post, sd, delivery, contributions, min(block, runs - start), aggregate)
+             for start in range(0, runs, block)]
+    return Runs(np.concatenate([part.engagements for part in parts]), np.vstack([part.reach for part in parts]))
+
+
+def _block(rng: np.random.Generator, posts: np.ndarray, per_post: np.ndarray, sd: np.ndarray,
+           delivery: np.ndarray, contributions: np.ndarray, runs: int, aggregate: Aggregate) -> Runs:
+    """`runs` runs of creators sorted by posts, most first: post index j is drawn for the prefix of
+    creators with more than j posts, runs x sum(x_i) normal draws in all."""
     delivered = rng.random((runs, posts.size)) < delivery
     factors = np.zeros((runs, posts.size))
     for index in range(int(posts.max(initial=0))):
@@ -66,7 +81,7 @@ def simulate(posts: np.ndarray, per_post: np.ndarray, sd: np.ndarray, delivery: 
         draws -= sd[:active] ** 2 / 2
         factors[:, :active] += np.exp(draws, out=draws)
     factors *= delivered
-    return Runs(factors @ per_post, aggregate(delivered.astype(np.float64), contributions[order]))
+    return Runs(factors @ per_post, aggregate(delivered.astype(np.float64), contributions))
 
 
 def with_outcomes(result: Result, catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> Result:
