@@ -52,4 +52,11 @@ def _whole(value: float | None) -> str:
 
 
 def _chance(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
+    """A share of runs to 0.1%, never rounded to a certain 100.0% or an impossible 0.0%."""
+    if value is None:
+        return "-"
+    if 0.999 < value < 1:
+        return ">99.9%"
+    if 0 < value < 0.001:
+        return "<0.1%"
+    return f"{value:.1%}"

@@ -25,6 +25,7 @@ import optimizer.simulate as simulation
 from models import CatalogError, ScenarioError
 from optimizer import compare, solve
 from optimizer.simulate import plan_outcomes, simulate
+from reports.outcomes import outcome_figure
 from tests.helpers import influencer, make_catalog, make_scenario
 
 SIGMAS = 4
@@ -305,6 +306,12 @@ def test_table_view_has_an_outcome_ranges_block(tmp_path, monkeypatch):
     assert "Outcome ranges (2,000 runs, seed 0)" in done.stdout
     line = next(line for line in done.stdout.splitlines() if line.strip().startswith("reach "))
     assert line.split()[-2] == "100,000" and line.split()[-1].endswith("%")
+
+
+@pytest.mark.parametrize(("chance", "shown"), [
+    (1.0, "100.0%"), (0.9995, ">99.9%"), (0.5, "50.0%"), (0.0004, "<0.1%"), (0.0, "0.0%"), (None, "-")])
+def test_a_chance_is_never_rounded_to_certain_or_impossible(chance, shown):
+    assert outcome_figure("chance:targets.reach", [chance]) == ("chance targets.reach", [shown])
 
 
 def render(parts) -> str:
