@@ -104,7 +104,8 @@ def plan_outcomes(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> Ou
         reason = (f"{settings.runs:,} runs on {booked.size:,} creators and {int(posts[booked].sum()):,} posts "
                   f"exceed {DEFAULT_DRAW_LIMIT:,} draws; set [simulation] runs to simulate anyway")
         warnings.warn(f"outcome ranges skipped: {reason}", stacklevel=2)
-        return Outcomes(0, settings.seed, None, None, {}, [], skipped=reason)
+        return Outcomes(runs=0, seed=settings.seed, engagements=None, reach=None, coverage={}, floors=[],
+                        skipped=reason)
     segments = list(scenario.coverage)
     contributions = np.column_stack([catalog.audience[booked]]
                                     + [catalog.segment_audience(segment)[booked] for segment in segments])

@@ -211,6 +211,10 @@ def test_a_large_plan_is_skipped_by_default_with_a_note(monkeypatch):
         warnings.simplefilter("error")
         asked = plan_outcomes(catalog(), make_scenario(budget={"max": 10_000}, simulation={"runs": 2000}), POSTS)
     assert asked.runs == 2000 and asked.skipped is None
+    with pytest.warns(UserWarning, match="outcome ranges skipped"):
+        result = solve(catalog(), spec)
+    assert json.loads(result.to_json())["outcomes"]["skipped"] == skipped.skipped
+    assert "Outcome ranges skipped: 2,000 runs on 4 creators and 10 posts" in render(cli.result_view(result, spec))
 
 
 def test_an_infeasible_scenario_has_no_outcomes():
