@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 ALLOCATION_COLUMNS = [
     "id", "name", "platform", "tier", "niche", "followers",
     "posts", "spend", "reach", "engagements", "cpe",
@@ -80,6 +80,7 @@ class ConstraintRow:
 
 
 @dataclass(frozen=True)
+<<<<<<< HEAD
 class DiagnosisEntry:
     """One thing to relax in an infeasible scenario (docs/reference.md "Diagnosis")."""
 
@@ -87,6 +88,35 @@ class DiagnosisEntry:
     asked: float | None        # what the scenario asks
     achievable: float | None   # the closest value a plan can reach with the other constraints held
     message: str               # the same in a planner's words
+=======
+class OutcomeRange:
+    """One figure over the simulation runs (SPEC section 10)."""
+
+    mean: float
+    p10: float
+    p50: float
+    p90: float
+
+
+@dataclass(frozen=True)
+class FloorChance:
+    name: str           # the scenario key: targets.engagements | targets.reach | coverage.<segment>.min_reach
+    target: float
+    chance: float       # share of the runs that meet the floor
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """What the plan delivers over `runs` Monte Carlo runs; `skipped` says why no run was made."""
+
+    runs: int
+    seed: int
+    engagements: OutcomeRange | None
+    reach: OutcomeRange | None
+    coverage: dict[str, OutcomeRange]   # floored segments only
+    floors: list[FloorChance]
+    skipped: str | None = None
+>>>>>>> main
 
 
 @dataclass(frozen=True)
@@ -109,7 +139,12 @@ class Result:
     constraints: list[ConstraintRow]
     allocation_records: list[dict[str, Any]]
     solver: SolverInfo
+<<<<<<< HEAD
     diagnosis: list[DiagnosisEntry] = field(default_factory=list)
+=======
+    diagnosis: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: Outcomes | None = None    # None: [simulation] runs = 0, or no plan
+>>>>>>> main
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -124,7 +159,7 @@ class Result:
         if self.status != "infeasible":
             data.pop("diagnosis")
         order = ["schema_version", "scenario", "catalog", "status", "objective", "totals",
-                 "groups", "coverage", "constraints", "allocation", "diagnosis", "solver"]
+                 "groups", "coverage", "outcomes", "constraints", "allocation", "diagnosis", "solver"]
         return {key: _finite(data[key]) for key in order if key in data}
 
     def to_json(self, indent: int | None = 2) -> str:
