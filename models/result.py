@@ -80,7 +80,6 @@ class ConstraintRow:
 
 
 @dataclass(frozen=True)
-<<<<<<< HEAD
 class DiagnosisEntry:
     """One thing to relax in an infeasible scenario (docs/reference.md "Diagnosis")."""
 
@@ -88,7 +87,9 @@ class DiagnosisEntry:
     asked: float | None        # what the scenario asks
     achievable: float | None   # the closest value a plan can reach with the other constraints held
     message: str               # the same in a planner's words
-=======
+
+
+@dataclass(frozen=True)
 class OutcomeRange:
     """One figure over the simulation runs (SPEC section 10)."""
 
@@ -116,7 +117,6 @@ class Outcomes:
     coverage: dict[str, OutcomeRange]   # floored segments only
     floors: list[FloorChance]
     skipped: str | None = None
->>>>>>> main
 
 
 @dataclass(frozen=True)
@@ -139,12 +139,8 @@ class Result:
     constraints: list[ConstraintRow]
     allocation_records: list[dict[str, Any]]
     solver: SolverInfo
-<<<<<<< HEAD
     diagnosis: list[DiagnosisEntry] = field(default_factory=list)
-=======
-    diagnosis: list[dict[str, Any]] = field(default_factory=list)
     outcomes: Outcomes | None = None    # None: [simulation] runs = 0, or no plan
->>>>>>> main
     schema_version: int = SCHEMA_VERSION
 
     @property
