@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import KINDS, OBJECTIVES, influencer, make_catalog, make_scenario, random_frame, random_scenario
+from instances import KINDS, OBJECTIVES, influencer, make_catalog, make_scenario, random_frame, random_scenario
 from models.result import DiagnosisEntry
 from optimizer import solve
 from optimizer.diagnosis import diagnose

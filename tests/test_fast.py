@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import Reference, make_catalog, make_scenario
+from instances import make_catalog, make_scenario
+from reference import Reference
 from models.synthetic import NICHES, generate_catalog
 from optimizer import solve
 from optimizer.backend import solve_linear

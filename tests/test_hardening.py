@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import make_catalog, make_scenario, random_frame
+from instances import make_catalog, make_scenario, random_frame
 from models import Catalog, InfluError, NoPlanError, Result, Scenario
-from models.synthetic import generate_catalog, write_catalog
+from models.synthetic import write_catalog
 from optimizer import solve
 from optimizer.verify import violations
 
@@ -256,16 +256,6 @@ HARD = {"budget": {"max": 25_000},
         "diversity": {"max_share_per_influencer": 0.04, "min_distinct": {"niche": 8}},
         "limits": {"tier": {"micro": {"min_share": 0.35}, "nano": {"min_share": 0.15}},
                    "platform": {"tiktok": {"max_share": 0.3}}}}
-
-
-@pytest.fixture(scope="module")
-def hard_frame():
-    return generate_catalog(1000, 1)
-
-
-@pytest.fixture(scope="module")
-def big_frame():
-    return generate_catalog(2000, 3)
 
 
 def solve_within(catalog, spec, method, seconds):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers import influencer, make_catalog, make_scenario
+from instances import influencer, make_catalog, make_scenario
 from optimizer import solve
 from optimizer.build import LOOSE, TIGHT, build_milp
 from optimizer.checks import Plan

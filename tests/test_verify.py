@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers import influencer, make_catalog, make_scenario
+from instances import influencer, make_catalog, make_scenario
 from models.errors import VerificationError
 from optimizer.verify import check_plan, violations
 

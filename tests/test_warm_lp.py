@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from helpers import make_catalog, make_scenario
+from instances import make_catalog, make_scenario
 from models.synthetic import generate_catalog
 from optimizer import fast
 from optimizer.backend import solve_linear
