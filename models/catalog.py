@@ -55,8 +55,10 @@ NUMBERS = {
     "authenticity": Number(default=1.0, fraction="shares"),
     "engagement_sd": Number(default=np.nan),  # empty: the scenario's [simulation] default
     "delivery": Number(default=np.nan, fraction="probabilities", positive=True),
+    "view_rate": Number(default=np.nan, fraction="rates", positive=True),  # empty: the scenario's [audience]
 }
-SIMULATION_COLUMNS = ("engagement_sd", "delivery")  # kept in the frame only when the catalog has them
+SIMULATION_COLUMNS = ("engagement_sd", "delivery")
+OPTIONAL_COLUMNS = SIMULATION_COLUMNS + ("view_rate",)  # kept in the frame only when the catalog has them
 SEGMENT = Number(default=0.0, fraction="shares")
 COLUMNS = TEXT_COLUMNS + tuple(NUMBERS)
 
@@ -477,6 +479,6 @@ def assemble(texts: dict[str, pd.Series], numbers: dict[str, np.ndarray], rows: 
         "max_posts": numbers.get("max_posts", np.ones(rows)).astype(np.int64),
         "authenticity": numbers.get("authenticity", np.ones(rows)),
     }
-    columns |= {name: numbers[name] for name in SIMULATION_COLUMNS if name in numbers}
+    columns |= {name: numbers[name] for name in OPTIONAL_COLUMNS if name in numbers}
     columns |= {name: values for name, values in numbers.items() if is_segment(name)}
     return pd.DataFrame(columns, index=pd.RangeIndex(rows))

@@ -17,6 +17,7 @@ from models.errors import ScenarioError
 from models.scenario import Scenario
 
 CATEGORICAL = ("tier", "platform", "niche", "country")
+MAX_REPORTED = 20   # rows named per audience problem
 
 
 def check_against_catalog(catalog: Catalog, scenario: Scenario) -> None:
@@ -50,6 +51,8 @@ def check_against_catalog(catalog: Catalog, scenario: Scenario) -> None:
         most, share = scenario.diversity.max_influencers, scenario.diversity.max_share_per_influencer
         _warn(scenario, "diversity.max_influencers", f"{most} influencer{'' if most == 1 else 's'}, each at most "
               f"{share:g} of the spend, can place only {most * share:.0%} of it: no plan can spend anything")
+    if scenario.audience is not None:
+        problems += _audience_problems(catalog, scenario)
     if problems:
         first_file = scenario.key_file(problems[0][0])
         raise ScenarioError(first_file, [_locate(scenario, key, first_file) + message for key, message in problems])
@@ -102,6 +105,26 @@ def _warn(scenario: Scenario, key: str, message: str) -> None:
     """A warning located like an error: the file that set the key, and the key."""
     source = scenario.key_file(key)
     warnings.warn(f"{f'{source}: ' if source else ''}key {key}: {message}", stacklevel=4)
+
+
+def _audience_problems(catalog: Catalog, scenario: Scenario) -> list[tuple[str, str]]:
+    """[audience] against the catalog: each segment has an aud_ column, and no eligible row's
+    audience A_i (A_ik) reaches the population N (N_k): one creator cannot reach everyone."""
+    audience, problems = scenario.audience, []
+    missing = [s for s in audience.segments if s not in catalog.segments]
+    problems += [(f"audience.segments.{s}", f"segment '{s}' is not in the catalog (no column aud_{s}); "
+                                            f"catalog segments: {', '.join(catalog.segments) or 'none'}")
+                 for s in missing]
+    eligible = eligible_rows(catalog, scenario)
+    ids = catalog.frame["id"].to_numpy(object)
+    measures = [("audience.population", "audience A_i", catalog.audience, audience.population)]
+    measures += [(f"audience.segments.{s}", f"segment audience A_ik of {s}", catalog.segment_audience(s), people)
+                 for s, people in audience.segments.items() if s not in missing]
+    for key, what, values, people in measures:
+        for row in np.flatnonzero(eligible & (values >= people))[:MAX_REPORTED]:
+            problems.append((key, f"row {row + 1} (id {ids[row]}): {what} = {values[row]:,.0f} is not below "
+                                  f"the population {people:,.0f}"))
+    return problems
 
 
 def _column_values(catalog: Catalog, scenario: Scenario, column: str) -> list[str]:

@@ -38,6 +38,7 @@ class Objective:
     value: float | None
     bound: float | None  # the solver's proven best possible value
     gap: float | None    # |bound - value| / |value|
+    reach_model: str = "gross"   # gross | unique ([audience]: reach is unique reach U)
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,9 @@ class Totals:
     engagements: float
     cpe: float | None   # spend / engagements
     cpm: float | None   # 1000 * spend / reach
+    unique_reach: float | None = None   # [audience]: U, people reached at least once
+    impressions: float | None = None    # [audience]: sum_i A_i v_i x_i
+    frequency: float | None = None      # [audience]: impressions / unique_reach
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,10 @@ class GroupRow:
 class CoverageRow:
     segment: str
     target: float | None
-    achieved: float
+    achieved: float                     # gross reach in the segment (r_ik summed with [audience])
+    unique_reach: float | None = None   # [audience]: U_k, the measure the floor applies to
+    population: float | None = None     # [audience]: N_k
+    worst_case: float | None = None     # [robustness]: the floor's measure after the worst dropouts
 
 
 @dataclass(frozen=True)
@@ -75,8 +82,9 @@ class ConstraintRow:
     lhs: float
     sense: str          # <= | >= | ==
     rhs: float
-    slack: float        # how far the plan is from the bound (>= 0 when satisfied)
+    slack: float        # how far the plan is from the bound (>= 0 when satisfied; after dropouts for a robust floor)
     binding: bool
+    worst_case: float | None = None   # [robustness]: the floor's value after the worst dropouts
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ Source = Path | str | None  # a scenario file, COMMAND_LINE, or None for a dict 
 NonNegative = Annotated[float, Field(ge=0)]
 Share = Annotated[float, Field(ge=0, le=1)]
 Count = Annotated[int, Field(ge=0)]
-PART_TWO_TABLES = ("simulation",)  # left out of sha256 when not written: a part-one scenario keeps its hash
+PART_TWO_TABLES = ("simulation", "audience", "robustness")  # left out of sha256 when not written: a part-one scenario keeps its hash
 
 
 class _Table(BaseModel):
@@ -102,7 +102,9 @@ class Targets(_Table):
     """Floors on the whole plan."""
 
     engagements: NonNegative | None = Field(None, description="Expected engagements of the plan >= this.")
-    reach: NonNegative | None = Field(None, description="Gross reach (each booked audience once) >= this.")
+    reach: NonNegative | None = Field(None, description="Gross reach (each booked audience once) >= this; "
+                                                        "with [audience], unique reach U >= this.")
+    impressions: NonNegative | None = Field(None, description="With [audience]: impressions sum A v x >= this.")
 
 
 class Coverage(_Table):
@@ -207,6 +209,29 @@ class Simulation(_Table):
                          "delivery, in (0, 1].")
 
 
+class Audience(_Table):
+    """The people in the market: turns on unique reach and frequency (docs/reference.md "Audience")."""
+
+    population: Annotated[float, Field(gt=0)] = Field(description="People in the market, N.")
+    segments: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict, description="People in each segment, N_k (segments of the catalog's aud_ columns).")
+    view_rate: dict[str, Annotated[float, Field(gt=0, le=1)]] = Field(
+        default_factory=dict, description="Share of a creator's real audience that sees one post, in (0, 1]: "
+                                          "by platform, and `default` for the others (else 1).")
+
+    @field_validator("view_rate")
+    @classmethod
+    def _lower(cls, rates: dict[str, float]) -> dict[str, float]:
+        return {platform.lower(): rate for platform, rate in rates.items()}
+
+
+class Robustness(_Table):
+    """Floors that survive creators who deliver nothing (docs/reference.md "Dropouts")."""
+
+    dropouts: Count = Field(0, description="Every outcome floor still holds if any this many booked creators "
+                                           "deliver nothing.")
+
+
 class Scenario(_Table):
     """An influmix scenario file: a campaign's objective, budget, floors and limits (SPEC section 3)."""
 
@@ -232,6 +257,8 @@ class Scenario(_Table):
     selection: Selection = Field(default_factory=Selection, description="Ids forced in or out.")
     solver: SolverOptions = Field(default_factory=SolverOptions, description="Solver and stopping rules.")
     simulation: Simulation = Field(default_factory=Simulation, description="Monte Carlo outcome ranges of the plan.")
+    audience: Audience | None = Field(None, description="Population and view rates: unique reach and frequency.")
+    robustness: Robustness = Field(default_factory=Robustness, description="Floors that survive dropouts.")
 
     _path: Path | None = PrivateAttr(None)
     _provenance: dict[str, Source] = PrivateAttr(default_factory=dict)
@@ -260,6 +287,37 @@ class Scenario(_Table):
         if len(lowered) < len(limits["platform"]):
             raise _fault("platform", "names one platform twice (platform names are case-insensitive)")
         return {**limits, "platform": lowered}
+
+    @model_validator(mode="after")
+    def _audience_rules(self) -> Scenario:
+        """Floors and segments against [audience] (the catalog-dependent rules: models/catalog_rules.py)."""
+        audience = self.audience
+        if audience is None:
+            if self.targets.impressions is not None:
+                raise _fault("targets.impressions", "needs [audience] (impressions count the posts seen)")
+            return self
+        if self.targets.reach is not None and self.targets.reach >= audience.population:
+            raise _fault("targets.reach", f"must be below audience.population ({_number(audience.population)}), "
+                                          f"got {_number(self.targets.reach)}")
+        weighted = self.objective.segment_weights if self.objective.maximize == "targeted_reach" else {}
+        for key, segment in [(f"coverage.{s}", s) for s in self.coverage] + [
+                (f"objective.segment_weights.{s}", s) for s in weighted]:
+            if segment not in audience.segments:
+                raise _fault(key, f"segment '{segment}' is not in audience.segments "
+                                  f"({', '.join(audience.segments) or 'none'}): its population is needed")
+        for segment, floor in self.coverage.items():
+            if floor.min_reach >= audience.segments[segment]:
+                raise _fault(f"coverage.{segment}.min_reach", f"must be below audience.segments.{segment} "
+                                                              f"({_number(audience.segments[segment])}), "
+                                                              f"got {_number(floor.min_reach)}")
+        if self.objective.maximize == "targeted_reach" and not audience.segments:
+            raise _fault("audience.segments", 'maximize = "targeted_reach" with [audience] needs segment populations')
+        return self
+
+    @property
+    def unique(self) -> bool:
+        """Whether reach means unique reach ([audience] is set)."""
+        return self.audience is not None
 
     @classmethod
     def load(cls, path: str | Path) -> Scenario:

@@ -60,6 +60,10 @@ def _run(problem: Problem, method: str) -> tuple[Outcome, str]:
     fails; with the method that gave the outcome."""
     if method == "plain" or problem.scenario.solver.name == "cbc":
         return solve_plain(problem), "plain"
+    if (reason := _beyond_fast(problem.scenario)) is not None:
+        warnings.warn(f"the fast path does not price {reason} yet; solving the whole model instead (method plain)",
+                      stacklevel=3)
+        return solve_plain(problem), "plain"
     try:
         return solve_fast(problem), "fast"
     except LPFailure as failure:
@@ -67,9 +71,17 @@ def _run(problem: Problem, method: str) -> tuple[Outcome, str]:
         return solve_plain(problem), "plain"
 
 
+def _beyond_fast(scenario: Scenario) -> str | None:
+    """What the fast path cannot handle yet: [audience] post slots, [robustness] dropouts."""
+    reasons = (["[audience] post slots"] if scenario.unique else []) + (
+        ["[robustness] dropouts"] if scenario.robustness.dropouts > 0 else [])
+    return " or ".join(reasons) or None
+
+
 def trim_idle_posts(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> np.ndarray:
-    """For reach objectives extra posts add nothing: drop each one that no constraint needs."""
-    if scenario.objective.metric not in ("reach", "targeted_reach"):
+    """For gross reach objectives extra posts add nothing: drop each one that no constraint needs
+    (with [audience] every post adds unique reach unless the view rate is 1: the model decides)."""
+    if scenario.objective.metric not in ("reach", "targeted_reach") or scenario.unique:
         return posts
     cost = catalog.frame["cost_per_post"].to_numpy(float)
     posts = posts.copy()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizer.constraints import Layout, budget_range, include_rows, layout_for, links, spend_definition
+from optimizer.floors import cap_dropout_columns, epigraph, post_slots, unique_objective
 from optimizer.milp import Milp
 from optimizer.problem import Problem, affordable_posts
 from optimizer.registry import KINDS
@@ -31,10 +32,13 @@ LOOSE = Presolve(budget=False, includes=False)
 
 
 def objective_vector(problem: Problem, layout: Layout) -> np.ndarray:
-    """Maximize form: engagements on x, (targeted) reach on y, minus spend for minimize cost."""
+    """Maximize form: engagements on x, (targeted) reach on y, minus spend for minimize cost;
+    with [audience], the reach objectives of optimizer/floors.py."""
     obj = np.zeros(layout.num_cols)
     metric = problem.scenario.objective.metric
-    if metric == "engagements":
+    if problem.scenario.unique and metric in ("reach", "targeted_reach"):
+        unique_objective(problem, layout, obj)
+    elif metric == "engagements":
         obj[layout.x()] = problem.engagements
     elif metric == "reach":
         obj[layout.y()] = problem.audience
@@ -53,16 +57,19 @@ def build_milp(problem: Problem, presolve: Presolve = TIGHT) -> tuple[Milp, Layo
     With the budget presolve, S lies in [budget.min, budget.max]; without budget.max (or
     without that presolve) it is bounded by the most that every post of every influencer costs.
     """
-    layout = layout_for(problem)
-    n, extra = problem.n, layout.num_cols - 2 * problem.n
+    n = problem.n
     max_posts = affordable_posts(problem) if presolve.budget else problem.max_posts
+    layout = layout_for(problem, max_posts)
     must = (problem.included if presolve.includes else np.zeros(n, dtype=bool)).astype(float)
     low, high = budget_range(problem.scenario) if presolve.budget else (-np.inf, np.inf)
     most_spend = high if np.isfinite(high) else float(problem.cost @ max_posts)
-    lb = np.concatenate([must, must, [max(low, 0.0)], np.zeros(extra - 1)])
-    ub = np.concatenate([max_posts.astype(float), np.ones(n), [most_spend], np.ones(extra - 1)])
-    integer = np.concatenate([np.ones(2 * n, dtype=bool), [False], np.ones(extra - 1, dtype=bool)])
+    extra_lb, extra_ub, extra_integer = layout.extra_columns()
+    lb = np.concatenate([must, must, [max(low, 0.0)], extra_lb])
+    ub = np.concatenate([max_posts.astype(float), np.ones(n), [most_spend], extra_ub])
+    integer = np.concatenate([np.ones(2 * n, dtype=bool), [False], extra_integer])
+    cap_dropout_columns(problem, layout, ub)
     blocks = [links(problem, layout, max_posts), spend_definition(problem, layout)]
+    blocks += [block for block in (post_slots(problem, layout), epigraph(problem, layout)) if block is not None]
     blocks += [block for kind in KINDS if (block := kind.build(problem, layout)) is not None]
     if not presolve.includes and (block := include_rows(problem, layout)) is not None:
         blocks.append(block)

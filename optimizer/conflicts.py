@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from models.catalog_rules import catalog_categories, filter_masks
+from optimizer.audience import floor_keys, floor_wanted
 from optimizer.findings import Finding, num
 from optimizer.milp import LOWER, UPPER
 from optimizer.problem import Problem
@@ -68,6 +69,7 @@ def structural_conflicts(problem: Problem) -> list[Finding]:
                 entries.append(Finding(f"{name}.max_count", limit.max_count, forced,
                                           f"{name}.max_count: asked at most {limit.max_count}, but selection.include "
                                           f"books {_creators(forced)} in {column} {value}", side=UPPER))
+    entries += _dropout_conflict(problem)
     for column, floor in diversity.min_distinct.items():
         present = len(set(problem.categories[column].astype(str)))
         if present < floor:
@@ -75,6 +77,21 @@ def structural_conflicts(problem: Problem) -> list[Finding]:
                                       f"diversity.min_distinct.{column}: asked {floor}, the eligible creators have "
                                       f"only {present} distinct {column} values{_eligibility(problem)}", side=LOWER))
     return entries
+
+
+def _dropout_conflict(problem: Problem) -> list[Finding]:
+    """[robustness] dropouts as many as the creators a plan can book: every floor above 0 loses them all."""
+    scenario = problem.scenario
+    dropouts = scenario.robustness.dropouts
+    floors = [key for key in floor_keys(scenario) if floor_wanted(scenario, key) > 0]
+    bookable = min(problem.n, scenario.diversity.max_influencers if scenario.diversity.max_influencers is not None
+                   else problem.n)
+    if dropouts == 0 or not floors or dropouts < bookable:
+        return []
+    return [Finding("robustness.dropouts", dropouts, max(bookable - 1, 0),
+                    f"robustness.dropouts: asked {dropouts}, but a plan books at most {_creators(bookable)}, so "
+                    f"{', '.join(floors)} would have to hold with none of them; at most {max(bookable - 1, 0)} "
+                    f"dropouts can be survived{_eligibility(problem)}", side=UPPER)]
 
 
 def _eligibility(problem: Problem, among: np.ndarray | None = None) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.scenario import Scenario
+from optimizer.audience import epigraph_segments, robust_floors
 from optimizer.milp import LOWER, UPPER, Bound, RowBlock, stack
 from optimizer.problem import Problem
 
@@ -22,10 +23,16 @@ INF = np.inf
 
 @dataclass(frozen=True)
 class Layout:
-    """Column positions: x_i at i, y_i at n + i, spend S at 2n, z_g for each distinct group after."""
+    """Column positions: x_i at i, y_i at n + i, spend S at 2n, z_g for each distinct group after;
+    then, where the scenario needs them (docs/reference.md "Audience", "Dropouts"): the post
+    slots d_ij, the dropout columns t, p_1..p_n of each robust floor, and L_k, t_k of each
+    segment of a targeted_reach objective with [audience]."""
 
     n: int
     distinct: dict[str, tuple[np.ndarray, list[str]]]  # column -> (group code of each influencer, group values)
+    slots: np.ndarray | None = None     # post slots per influencer ([audience]), else None
+    robust: tuple[str, ...] = ()        # keys of the floors with dropout columns ([robustness] dropouts > 0)
+    epigraph: tuple[str, ...] = ()      # segments with L_k, t_k (targeted_reach with [audience])
 
     @property
     def spend(self) -> int:
@@ -46,17 +53,61 @@ class Layout:
         raise KeyError(column)
 
     @property
-    def num_cols(self) -> int:
+    def _slots_start(self) -> int:
         return 2 * self.n + 1 + sum(len(values) for _, values in self.distinct.values())
 
+    @property
+    def num_slots(self) -> int:
+        return 0 if self.slots is None else int(self.slots.sum())
 
-def layout_for(problem: Problem) -> Layout:
-    """Group codes for every column named in [diversity] min_distinct."""
+    def d(self) -> np.ndarray:
+        """Every post-slot column, influencer by influencer, slot 1 first."""
+        return self._slots_start + np.arange(self.num_slots)
+
+    def slot_owner(self) -> np.ndarray:
+        """The influencer of each post slot."""
+        return np.repeat(np.arange(self.n), self.slots if self.slots is not None else 0)
+
+    def slot_number(self) -> np.ndarray:
+        """j of each post slot (1 for a creator's first post)."""
+        owner = self.slot_owner()
+        first = np.concatenate([[0], np.cumsum(self.slots)[:-1]]) if self.num_slots else np.zeros(self.n, np.int64)
+        return np.arange(self.num_slots) - first[owner] + 1
+
+    def t(self, key: str) -> int:
+        """The dropout threshold column t of a robust floor; its p_1..p_n follow it."""
+        return self._slots_start + self.num_slots + self.robust.index(key) * (self.n + 1)
+
+    def epigraph_cols(self, segment: str) -> tuple[int, int]:
+        """The columns L_k (segment log sum) and t_k (its unique reach, bounded by tangent cuts)."""
+        start = self._slots_start + self.num_slots + len(self.robust) * (self.n + 1)
+        k = self.epigraph.index(segment)
+        return start + 2 * k, start + 2 * k + 1
+
+    def extra_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """lb, ub, integer of the columns after S: z_g and d_ij binary, t, p_i, L_k, t_k continuous >= 0."""
+        binary = self._slots_start - 2 * self.n - 1 + self.num_slots
+        continuous = len(self.robust) * (self.n + 1) + 2 * len(self.epigraph)
+        return (np.zeros(binary + continuous), np.concatenate([np.ones(binary), np.full(continuous, INF)]),
+                np.concatenate([np.ones(binary, dtype=bool), np.zeros(continuous, dtype=bool)]))
+
+    @property
+    def num_cols(self) -> int:
+        return self._slots_start + self.num_slots + len(self.robust) * (self.n + 1) + 2 * len(self.epigraph)
+
+
+def layout_for(problem: Problem, max_posts: np.ndarray | None = None) -> Layout:
+    """Group codes for every column named in [diversity] min_distinct; with [audience], one post
+    slot per post each influencer may get (`max_posts`, the catalog's by default); the robust
+    floors and the epigraph segments (optimizer/audience.py)."""
     distinct = {}
     for column in problem.scenario.diversity.min_distinct:
         values, codes = np.unique(problem.categories[column].astype(str), return_inverse=True)
         distinct[column] = (codes, [str(v) for v in values])
-    return Layout(problem.n, distinct)
+    slots = None
+    if problem.scenario.unique:
+        slots = (problem.max_posts if max_posts is None else max_posts).astype(np.int64)
+    return Layout(problem.n, distinct, slots, robust_floors(problem.scenario), epigraph_segments(problem.scenario))
 
 
 def _block(rows, cols, vals, lo, hi, lower: list, upper: list, owner=None, link=False) -> RowBlock:

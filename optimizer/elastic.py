@@ -304,6 +304,8 @@ def _describe(context: Context, side: Side, value: float | None, proven: bool, h
     """The entry for a relaxed side, in the planner's words; `proven`: no plan does better than `value`."""
     bound = side.bound
     name = bound.key
+    if bound.kind == "unique" and value is not None:     # the row's N L back to people: N (1 - e^-L)
+        value = float(bound.population * -math.expm1(-value / bound.population))
     if bound.kind == "include":
         return Finding(name, 1, 0, f"selection.include: {bound.ident} cannot be booked together with the other "
                                    f"constraints; drop it from include or relax them", side=LOWER, ident=bound.ident)

@@ -25,7 +25,8 @@ class Bound:
     Every row a Bound is attached to carries the same object (the per-influencer share is
     one Bound on n rows). `kind` tells the diagnosis how the constraint moves: "level" (the
     row's activity against `asked`: budgets, floors, counts), "share" (a spend share: the row
-    is `sum c x - asked * S`, moved as a ratio), "include" (an included id, `y_i >= 1`).
+    is `sum c x - asked * S`, moved as a ratio), "include" (an included id, `y_i >= 1`), "unique"
+    (a unique-reach floor in log space: `asked` people, the row against -ln(1 - asked / N)).
     """
 
     key: str                  # scenario key, e.g. "limits.tier.micro.min_share", "budget.max"
@@ -34,6 +35,7 @@ class Bound:
     kind: str = "level"       # level | share | include
     unit: str = ""            # how a value reads after its number: " creators", " distinct niche values"
     ident: str | None = None  # the included id, for kind "include"
+    population: float | None = None  # kind "unique": N, turning the row's log sum L into people N (1 - e^-L)
 
 
 @dataclass(frozen=True)

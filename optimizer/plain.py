@@ -8,10 +8,14 @@ from optimizer.backend import solve_linear
 from optimizer.build import build_milp
 from optimizer.outcome import Outcome
 from optimizer.problem import Problem
+from optimizer.reach_solve import solve_unique
 
 
 def solve_plain(problem: Problem, time_limit: float | None = None) -> Outcome:
-    """Build every row for every eligible influencer and solve the MILP."""
+    """Build every row for every eligible influencer and solve the MILP (with [audience]:
+    optimizer/reach_solve.py)."""
+    if problem.scenario.unique:
+        return solve_unique(problem, time_limit)
     options = problem.scenario.solver
     model, _ = build_milp(problem)
     solution = solve_linear(model, solver=options.name, time_limit=time_limit or options.time_limit, gap=options.gap)

@@ -10,6 +10,7 @@ from models.catalog import Catalog
 from models.result import (CatalogInfo, ConstraintRow, CoverageRow, DiagnosisEntry, GroupRow, Objective, Result,
                            ScenarioInfo, SolverInfo, Totals)
 from models.scenario import Scenario
+from optimizer.audience import people_reached, unique_reach, view_rates
 
 GROUP_COLUMNS = ("tier", "platform", "niche")
 
@@ -22,18 +23,38 @@ def plan_frame(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> pd.Da
     plan.insert(3, "tier", catalog.tiers(scenario.tier_scheme)[booked])
     plan["posts"] = posts[booked].astype(np.int64)
     plan["spend"] = frame["cost_per_post"].to_numpy(float)[booked] * plan["posts"].to_numpy()
-    plan["reach"] = catalog.audience[booked]
+    reached = _reached(catalog, scenario, posts, booked)
+    plan["reach"] = reached(catalog.audience)
     plan["engagements"] = catalog.engagements_per_post[booked] * plan["posts"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         plan["cpe"] = np.where(plan["engagements"] > 0, plan["spend"] / plan["engagements"], np.nan)
+    if scenario.unique:
+        plan["impressions"] = (catalog.audience * view_rates(catalog, scenario) * posts)[booked]
     for segment in catalog.segments:
-        plan[f"reach_{segment}"] = catalog.segment_audience(segment)[booked]
+        plan[f"reach_{segment}"] = reached(catalog.segment_audience(segment))
     return plan.sort_values(["engagements", "id"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
+def _reached(catalog: Catalog, scenario: Scenario, posts: np.ndarray, booked: np.ndarray):
+    """Each booked row's reach from an audience column: A once (gross), or r(x) = A (1 - (1 - v)^x)
+    with [audience]."""
+    if not scenario.unique:
+        return lambda audience: audience[booked]
+    rates = view_rates(catalog, scenario)[booked]
+    return lambda audience: people_reached(audience[booked], rates, posts[booked])
+
+
 def objective_value(catalog: Catalog, scenario: Scenario, plan: pd.DataFrame) -> float:
-    """The scenario's objective recomputed from the plan."""
+    """The scenario's objective recomputed from the plan (with [audience]: U, or sum_k w_k U_k over
+    audience.segments)."""
     metric = scenario.objective.metric
+    if scenario.unique and metric in ("reach", "targeted_reach"):
+        audience = scenario.audience
+        if metric == "reach":
+            return unique_reach(audience.population, plan["reach"].to_numpy(float))
+        weights = scenario.objective.segment_weights
+        return float(sum(weights.get(s, 1.0) * unique_reach(people, plan[f"reach_{s}"].to_numpy(float))
+                         for s, people in audience.segments.items()))
     if metric == "engagements":
         return float(plan["engagements"].sum())
     if metric == "reach":
@@ -54,9 +75,9 @@ def build_result(catalog: Catalog, scenario: Scenario, posts: np.ndarray, *, sta
         catalog=CatalogInfo(catalog.source, catalog.rows, eligible),
         status=status,
         objective=_objective(scenario, value, bound),
-        totals=_totals(plan),
+        totals=_totals(plan, scenario),
         groups={column: _groups(plan, column) for column in GROUP_COLUMNS},
-        coverage=_coverage(catalog, scenario, plan),
+        coverage=_coverage(catalog, scenario, plan, constraints),
         constraints=constraints,
         allocation_records=_records(plan),
         solver=solver,
@@ -70,7 +91,8 @@ def infeasible_result(catalog: Catalog, scenario: Scenario, *, eligible: int, di
         scenario=scenario_info(scenario),
         catalog=CatalogInfo(catalog.source, catalog.rows, eligible),
         status="infeasible",
-        objective=Objective(scenario.objective.sense, scenario.objective.metric, None, None, None),
+        objective=Objective(scenario.objective.sense, scenario.objective.metric, None, None, None,
+                            "unique" if scenario.unique else "gross"),
         totals=Totals(0.0, 0, 0, 0.0, 0.0, None, None),
         groups={column: [] for column in GROUP_COLUMNS},
         coverage=[],
@@ -89,19 +111,26 @@ def scenario_info(scenario: Scenario) -> ScenarioInfo:
 def _objective(scenario: Scenario, value: float, bound: float | None) -> Objective:
     """Value and proven bound in the scenario's own sense; the gap never negative."""
     sense, metric = scenario.objective.sense, scenario.objective.metric
+    model = "unique" if scenario.unique else "gross"
     if bound is None:
-        return Objective(sense, metric, value, None, None)
+        return Objective(sense, metric, value, None, None, model)
     bound = max(bound, value) if sense == "maximize" else min(bound, value)
     gap = abs(bound - value) / max(abs(value), 1e-9) if value or bound else 0.0
-    return Objective(sense, metric, value, bound, gap)
+    return Objective(sense, metric, value, bound, gap, model)
 
 
-def _totals(plan: pd.DataFrame) -> Totals:
+def _totals(plan: pd.DataFrame, scenario: Scenario) -> Totals:
     spend, reach, engagements = (float(plan[c].sum()) for c in ("spend", "reach", "engagements"))
+    unique = impressions = frequency = None
+    if scenario.unique:
+        unique = unique_reach(scenario.audience.population, plan["reach"].to_numpy(float))
+        impressions = float(plan["impressions"].sum())
+        frequency = impressions / unique if unique > 0 else None
     return Totals(
         spend=spend, posts=int(plan["posts"].sum()), influencers=len(plan), reach=reach, engagements=engagements,
         cpe=spend / engagements if engagements > 0 else None,
         cpm=1000 * spend / reach if reach > 0 else None,
+        unique_reach=unique, impressions=impressions, frequency=frequency,
     )
 
 
@@ -117,11 +146,17 @@ def _groups(plan: pd.DataFrame, column: str) -> list[GroupRow]:
     ]
 
 
-def _coverage(catalog: Catalog, scenario: Scenario, plan: pd.DataFrame) -> list[CoverageRow]:
-    """Every catalog segment: achieved reach, with the floor where the scenario sets one."""
+def _coverage(catalog: Catalog, scenario: Scenario, plan: pd.DataFrame,
+              constraints: list[ConstraintRow]) -> list[CoverageRow]:
+    """Every catalog segment: achieved reach, with the floor where the scenario sets one; with
+    [audience] its unique reach and population, with dropouts the floor's worst case (as checked)."""
+    populations = scenario.audience.segments if scenario.unique else {}
+    worst = {row.name: row.worst_case for row in constraints}
     return [
         CoverageRow(s, scenario.coverage[s].min_reach if s in scenario.coverage else None,
-                    float(plan[f"reach_{s}"].sum()))
+                    float(plan[f"reach_{s}"].sum()),
+                    unique_reach(populations[s], plan[f"reach_{s}"].to_numpy(float)) if s in populations else None,
+                    populations.get(s), worst.get(f"coverage.{s}"))
         for s in catalog.segments
     ]
 

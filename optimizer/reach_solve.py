@@ -1,0 +1,117 @@
+"""The plain path with [audience] (docs/reference.md "Audience"): bounds in people, and tangent
+cuts for a targeted_reach objective.
+
+`reach` maximizes N L, L the log sum of U = N (1 - e^-L): the solver's bound b on N L is the
+bound N (1 - e^(-b/N)) on U, and since U / L falls as L grows, the relative gap on U is at most the one
+on L. `targeted_reach` maximizes sum_k w_k U_k, concave in the segment log sums L_k: the model
+maximizes sum_k w_k t_k with t_k below tangents of N_k (1 - e^-L_k) (optimizer/floors.py).
+Tangents lie above the curve, so the model's bound is a proven bound on the exact objective;
+after each solve the plan's exact value is computed from its posts, a tangent is added at
+each L_k of the plan, and the loop stops once the exact value is within `solver.gap` of the
+least bound found (or the time limit passes: status time_limit with that bound).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+
+from optimizer.audience import from_log, log_terms, people_reached
+from optimizer.backend import Solution, solve_linear
+from optimizer.build import build_milp
+from optimizer.constraints import Layout
+from optimizer.floors import rates, segment_weights, tangent_cut
+from optimizer.milp import Milp, stack
+from optimizer.outcome import Outcome
+from optimizer.problem import Problem
+
+MAX_ROUNDS = 30           # outer-approximation solves, at most
+SHORTEST_SOLVE = 0.5      # seconds a round gets even past the time limit
+
+
+def solve_unique(problem: Problem, time_limit: float | None = None) -> Outcome:
+    """The whole model with post slots; the bound reported on the exact objective."""
+    options = problem.scenario.solver
+    limit = time_limit or options.time_limit
+    model, layout = build_milp(problem)
+    if layout.epigraph:
+        return _outer_approximation(problem, model, layout, limit)
+    solution = solve_linear(model, solver=options.name, time_limit=limit, gap=options.gap)
+    bound = solution.bound
+    if bound is not None and problem.scenario.objective.metric == "reach":
+        population = problem.scenario.audience.population
+        bound = float(from_log(population, bound / population))
+    return Outcome(solution.status, _posts(problem, solution), bound, solution.build_seconds,
+                   solution.solve_seconds)
+
+
+def targeted_value(problem: Problem, posts: np.ndarray) -> float:
+    """sum_k w_k U_k of the eligible influencers' posts, in closed form."""
+    v = rates(problem)
+    return sum(weight * float(from_log(population := problem.scenario.audience.segments[segment],
+                                       log_terms(population, people_reached(problem.segment_audience(segment), v,
+                                                                            posts)).sum()))
+               for segment, weight in segment_weights(problem).items())
+
+
+def _outer_approximation(problem: Problem, model: Milp, layout: Layout, limit: float | None) -> Outcome:
+    options, started = problem.scenario.solver, time.perf_counter()
+    best_posts, best, bound, proven = None, -np.inf, np.inf, True
+    build = solve = 0.0
+    for _ in range(MAX_ROUNDS):
+        left = None if limit is None else max(SHORTEST_SOLVE, limit - (time.perf_counter() - started))
+        solution = solve_linear(model, solver=options.name, time_limit=left, gap=options.gap / 2)
+        build, solve = build + solution.build_seconds, solve + solution.solve_seconds
+        if solution.status == "infeasible":
+            return Outcome("infeasible", None, None, build, solve)
+        if solution.values is None:
+            proven = False
+            break
+        posts = _posts(problem, solution)
+        value = targeted_value(problem, posts)
+        if value > best:
+            best_posts, best = posts, value
+        bound = min(bound, _model_bound(solution, options.gap / 2))
+        if solution.status != "optimal":
+            proven = False
+            break
+        if bound - best <= options.gap * max(abs(best), 1e-9):
+            break
+        model = _with_cuts(model, problem, layout, posts)
+    else:
+        proven = False
+    if best_posts is None:
+        return Outcome("no_solution", None, None, build, solve)
+    status = "optimal" if proven and bound - best <= options.gap * max(abs(best), 1e-9) else "time_limit"
+    return Outcome(status, best_posts, None if not np.isfinite(bound) else float(bound), build, solve)
+
+
+def _model_bound(solution: Solution, gap: float) -> float:
+    """The solver's bound on the model's objective (CBC states none: its gap from the plan found)."""
+    if solution.bound is not None:
+        return float(solution.bound)
+    return float(solution.objective + gap * abs(solution.objective)) if solution.status == "optimal" else np.inf
+
+
+def _with_cuts(model: Milp, problem: Problem, layout: Layout, posts: np.ndarray) -> Milp:
+    """The model with a tangent of each segment's U_k at the plan's L_k."""
+    v = rates(problem)
+    cuts = []
+    for segment in layout.epigraph:
+        population = problem.scenario.audience.segments[segment]
+        at = population * float(log_terms(population, people_reached(problem.segment_audience(segment), v,
+                                                                      posts)).sum())
+        cuts.append(tangent_cut(layout, segment, population, at))
+    block = stack(cuts)
+    return dataclasses.replace(
+        model, rows=np.concatenate([model.rows, block.rows + model.num_rows]),
+        cols=np.concatenate([model.cols, block.cols]), vals=np.concatenate([model.vals, block.vals]),
+        lo=np.concatenate([model.lo, block.lo]), hi=np.concatenate([model.hi, block.hi]),
+        lower=model.lower + block.lower, upper=model.upper + block.upper,
+        owner=np.concatenate([model.owner, block.owner]), link=np.concatenate([model.link, block.link]))
+
+
+def _posts(problem: Problem, solution: Solution) -> np.ndarray | None:
+    return None if solution.values is None else np.round(solution.values[: problem.n]).astype(np.int64)
