@@ -618,12 +618,21 @@ def headline(result: Result, scenario: Scenario) -> Group:
             f"spend {money(totals.spend)} {scenario.currency} · {totals.influencers} influencers · "
             f"{totals.posts} posts · reach {count(totals.reach)} · engagements {count(totals.engagements)} · "
             f"CPE {rate(totals.cpe)} · CPM {rate(totals.cpm, 2)}"))
+        if totals.unique_reach is not None:
+            lines.append(audience_line(result))
     else:
         lines.append(Text(f"{objective.sense} {objective.metric}: no plan meets every constraint"))
     lines.append(Text(
         f"catalog {relative(catalog.path)}: {catalog.rows:,} rows, {catalog.eligible:,} eligible · "
         f"{solver.name} ({solver.method}) {solver.build_seconds + solver.solve_seconds:.2f} s", style="dim"))
     return Group(*lines, Text(""))
+
+
+def audience_line(result: Result) -> Text:
+    """With [audience]: unique reach, impressions and frequency (reach above counts r_i(x_i) summed)."""
+    totals = result.totals
+    return Text(f"unique reach {count(totals.unique_reach)} · impressions {count(totals.impressions)} · "
+                f"frequency {rate(totals.frequency, 2)}")
 
 
 def share_gap(gap: float | None) -> str:
@@ -662,6 +671,8 @@ def coverage_table(result: Result) -> Table | None:
     """Segments with a floor, then the rest (achieved only)."""
     if not result.coverage:
         return None
+    if result.objective.reach_model == "unique" or any(row.worst_case is not None for row in result.coverage):
+        return unique_coverage_table(result)
     table = Table(title="Audience coverage (reach in segment)", title_justify="left", box=box.SIMPLE_HEAD)
     for header in ("segment", "target", "achieved", ""):
         table.add_column(header, justify="left" if header == "segment" else "right")
@@ -669,6 +680,25 @@ def coverage_table(result: Result) -> Table | None:
     for row in rows:
         met = "" if row.target is None else ("met" if row.achieved >= row.target * (1 - 1e-9) else "short")
         table.add_row(row.segment, count(row.target), count(row.achieved), met)
+    return table
+
+
+def unique_coverage_table(result: Result) -> Table:
+    """Coverage with [audience] or dropouts: the floor applies to unique reach (with [audience]),
+    after the worst dropouts (with [robustness])."""
+    unique = result.objective.reach_model == "unique"
+    table = Table(title="Audience coverage (" + ("unique reach in segment" if unique else "reach in segment") + ")",
+                  title_justify="left", box=box.SIMPLE_HEAD)
+    headers = ["segment", "target", "reach"] + (["unique", "population"] if unique else []) + ["worst case", ""]
+    for header in headers:
+        table.add_column(header, justify="left" if header == "segment" else "right")
+    for row in sorted(result.coverage, key=lambda row: row.target is None):
+        measure = row.unique_reach if unique and row.unique_reach is not None else row.achieved
+        judged = row.worst_case if row.worst_case is not None else measure
+        met = "" if row.target is None else ("met" if judged >= row.target * (1 - 1e-9) else "short")
+        table.add_row(row.segment, count(row.target), count(row.achieved),
+                      *([count(row.unique_reach), count(row.population)] if unique else []),
+                      count(row.worst_case), met)
     return table
 
 
@@ -720,8 +750,10 @@ def comparison_view(comparison: Comparison, results: Sequence[Result],
         figures.add_column(name, justify="right")
     currencies = {scenario.currency for scenario in scenarios}
     unit = f" ({currencies.pop()})" if len(currencies) == 1 else ""
-    labels = {"spend": f"spend{unit}", "cpe": "CPE", "cpm": "CPM", "objective": "objective value"}
-    formats = {"objective": None, "spend": money, "cpe": rate, "cpm": lambda v: rate(v, 2)}
+    labels = {"spend": f"spend{unit}", "cpe": "CPE", "cpm": "CPM", "objective": "objective value",
+              "unique_reach": "unique reach"}
+    formats = {"objective": None, "spend": money, "cpe": rate, "cpm": lambda v: rate(v, 2),
+               "frequency": lambda v: rate(v, 2)}
     for figure, row in comparison.figures.iterrows():
         if figure.startswith(TIER_PREFIX):
             cells = [share(value) for value in row]
@@ -764,6 +796,8 @@ def frontier_table(frontier: Frontier, scenario: Scenario) -> Table:
                   title_justify="left", box=box.SIMPLE_HEAD,
                   caption="tier columns: share of spend" if frontier.tiers else None, caption_justify="left")
     figures = {"spend": ("spend", money), "engagements": ("engagements", count), "reach": ("reach", count)}
+    if frontier.unique:
+        figures["unique_reach"] = ("unique reach", count)
     shown = {key: value for key, value in figures.items() if key != {"cost": "spend"}.get(frontier.metric,
                                                                                          frontier.metric)}
     headers = ["budget", "status", frontier.metric, f"per extra {PER:,}", *(label for label, _ in shown.values()),

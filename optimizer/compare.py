@@ -13,6 +13,8 @@ from models.tiers import DEFAULT_TIERS
 
 FIGURES = ("status", "objective", "metric", "spend", "influencers", "posts", "reach", "engagements", "cpe", "cpm")
 """Rows of Comparison.figures, before one row `tier:<tier>` (share of spend) per tier booked anywhere."""
+UNIQUE_FIGURES = ("unique_reach", "impressions", "frequency")
+"""Rows after FIGURES when some plan uses [audience] (None for plans that do not)."""
 TIER_PREFIX = "tier:"
 OUTCOME_FIGURES = ("engagements_p10", "engagements_p90", "reach_p10", "reach_p90")
 """Rows after the tiers: simulated ranges (None without outcomes), then one row `chance:<floor>` per floor."""
@@ -51,19 +53,22 @@ def compare(results: Sequence[Result], names: Sequence[str] | None = None, *,
     tiers = [tier for tier in dict.fromkeys(tiers) if tier in booked] + sorted(booked - set(tiers))
     floors = list(dict.fromkeys(floor.name for result in results if result.outcomes
                                 for floor in result.outcomes.floors))
-    columns = {label: _figures(result, tiers) + _outcome_figures(result, floors)
+    unique = UNIQUE_FIGURES if any(result.objective.reach_model == "unique" for result in results) else ()
+    columns = {label: _figures(result, tiers, unique) + _outcome_figures(result, floors)
                for label, result in zip(labels, results)}
-    index = list(FIGURES) + [TIER_PREFIX + tier for tier in tiers] + list(OUTCOME_FIGURES)
+    index = list(FIGURES) + list(unique) + [TIER_PREFIX + tier for tier in tiers] + list(OUTCOME_FIGURES)
     figures = pd.DataFrame(columns, index=index + [CHANCE_PREFIX + floor for floor in floors], dtype=object)
     return Comparison(tuple(labels), figures, _membership(results, labels))
 
 
-def _figures(result: Result, tiers: list[str]) -> list[Any]:
-    """One plan's column of figures; None where an infeasible result has no plan."""
+def _figures(result: Result, tiers: list[str], unique: tuple[str, ...] = ()) -> list[Any]:
+    """One plan's column of figures (with the `unique` figures of its totals); None where an
+    infeasible result has no plan."""
     totals, planned = result.totals, result.status != "infeasible"
     shares = {row.value: row.share for row in result.groups["tier"]}
     values = [result.status, result.objective.value, f"{result.objective.sense} {result.objective.metric}"]
     values += [totals.spend, totals.influencers, totals.posts, totals.reach, totals.engagements, totals.cpe, totals.cpm]
+    values += [getattr(totals, figure) for figure in unique]
     if not planned:
         values[3:] = [None] * (len(values) - 3)
     return values + [shares.get(tier, 0.0) if planned else None for tier in tiers]

@@ -21,6 +21,7 @@ import numpy as np
 from models.catalog import Catalog
 from models.result import FloorChance, OutcomeRange, Outcomes, Result
 from models.scenario import Scenario
+from optimizer.audience import people_reached, view_rates
 from optimizer.verify import FEASIBILITY
 
 PERCENTILES = (10, 50, 90)
@@ -39,6 +40,14 @@ Aggregate = Callable[[np.ndarray, np.ndarray], np.ndarray]
 def gross_reach(delivered: np.ndarray, contributions: np.ndarray) -> np.ndarray:
     """Gross reach of each run: `sum_i D_ri * r_ik`, each delivering creator's audience once."""
     return delivered @ contributions
+
+
+def unique_aggregate(populations: np.ndarray) -> Aggregate:
+    """Unique reach of each run with [audience]: `N_k (1 - prod_i (1 - D_ri r_ik / N_k))` per measure,
+    contributions r_ik = r_ik(x_i) (docs/reference.md "Audience")."""
+    def aggregate(delivered: np.ndarray, contributions: np.ndarray) -> np.ndarray:
+        return populations * -np.expm1(delivered @ np.log1p(-contributions / populations))
+    return aggregate
 
 
 @dataclass(frozen=True)
@@ -107,12 +116,18 @@ def plan_outcomes(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> Ou
         return Outcomes(runs=0, seed=settings.seed, engagements=None, reach=None, coverage={}, floors=[],
                         skipped=reason)
     segments = list(scenario.coverage)
-    contributions = np.column_stack([catalog.audience[booked]]
-                                    + [catalog.segment_audience(segment)[booked] for segment in segments])
+    audiences = [catalog.audience] + [catalog.segment_audience(segment) for segment in segments]
+    aggregate: Aggregate = gross_reach
+    if scenario.unique:
+        rates = view_rates(catalog, scenario)
+        audiences = [people_reached(audience, rates, posts) for audience in audiences]
+        aggregate = unique_aggregate(np.array([scenario.audience.population]
+                                              + [scenario.audience.segments[segment] for segment in segments]))
+    contributions = np.column_stack([audience[booked] for audience in audiences])
     runs = simulate(posts[booked].astype(np.int64), catalog.engagements_per_post[booked],
                     _per_creator(catalog, "engagement_sd", settings.engagement_sd)[booked],
                     _per_creator(catalog, "delivery", settings.delivery)[booked],
-                    contributions, runs=settings.runs, seed=settings.seed)
+                    contributions, runs=settings.runs, seed=settings.seed, aggregate=aggregate)
     coverage = {segment: runs.reach[:, 1 + k] for k, segment in enumerate(segments)}
     return Outcomes(
         runs=settings.runs, seed=settings.seed,

@@ -44,6 +44,7 @@ class FrontierPoint:
     cpe: float | None
     marginal: float | None           # objective gained per extra 1,000 of budget since the previous point
     tier_shares: dict[str, float] = field(default_factory=dict)  # tier -> share of spend
+    unique_reach: float | None = None  # [audience]: U (left out of the frame and JSON when no point has it)
 
     @property
     def has_plan(self) -> bool:
@@ -60,11 +61,22 @@ class Frontier:
     tiers: tuple[str, ...]           # tier names in the order of the scheme
     points: tuple[FrontierPoint, ...]
 
+    @property
+    def unique(self) -> bool:
+        """Whether the points carry unique reach ([audience])."""
+        return any(point.unique_reach is not None for point in self.points)
+
+    def _point(self, point: FrontierPoint) -> dict[str, Any]:
+        data = asdict(point)
+        if not self.unique:
+            data.pop("unique_reach")
+        return data
+
     def to_frame(self) -> pd.DataFrame:
         """One row per budget; tier shares as columns share_<tier> (0 where a plan books none)."""
         rows = []
         for point in self.points:
-            row = {key: value for key, value in asdict(point).items() if key not in ("tier_shares", "marginal")}
+            row = {key: value for key, value in self._point(point).items() if key not in ("tier_shares", "marginal")}
             row[f"marginal_per_{PER}"] = point.marginal
             for tier in self.tiers:
                 row[f"share_{tier}"] = point.tier_shares.get(tier, 0.0) if point.has_plan else None
@@ -79,7 +91,7 @@ class Frontier:
             "objective": {"sense": self.sense, "metric": self.metric},
             "marginal_per": PER,
             "tiers": list(self.tiers),
-            "points": [asdict(point) for point in self.points],
+            "points": [self._point(point) for point in self.points],
         }
 
 
@@ -160,7 +172,7 @@ def _points(budgets: list[float], results: list[Result | None]) -> list[Frontier
             marginal = (value - previous.objective) / (budget - previous.budget) * PER
         points.append(FrontierPoint(
             budget, result.status, value, totals.spend, totals.engagements, totals.reach, totals.influencers,
-            totals.cpe, marginal, {row.value: row.share for row in result.groups["tier"]}))
+            totals.cpe, marginal, {row.value: row.share for row in result.groups["tier"]}, totals.unique_reach))
     return points
 
 
