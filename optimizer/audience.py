@@ -34,7 +34,7 @@ def view_rates(catalog: Catalog, scenario: Scenario) -> np.ndarray:
 
 def people_reached(audience: np.ndarray, rate: np.ndarray, posts: np.ndarray) -> np.ndarray:
     """r(x) = A (1 - (1 - v)^x), elementwise (posts may be a column of slot numbers)."""
-    return audience * -np.expm1(posts * np.log1p(-np.minimum(rate, 1.0 - 1e-300)))
+    return audience * (1.0 - np.power(1.0 - rate, posts))
 
 
 def log_terms(population: float, reached: np.ndarray) -> np.ndarray:
