@@ -8,9 +8,11 @@ with nothing to work on) live here, beside the eligibility they share, so that `
 
 from __future__ import annotations
 
+import difflib
 import warnings
 
 import numpy as np
+import pandas as pd
 
 from models.catalog import Catalog
 from models.errors import ScenarioError
@@ -18,6 +20,7 @@ from models.scenario import Scenario
 
 CATEGORICAL = ("tier", "platform", "niche", "country")
 MAX_REPORTED = 20   # rows named per audience problem
+FILTER_COLUMNS = {"platforms": "platform", "niches": "niche", "countries": "country"}  # compared case-insensitively
 
 
 def check_against_catalog(catalog: Catalog, scenario: Scenario) -> None:
@@ -36,10 +39,17 @@ def check_against_catalog(catalog: Catalog, scenario: Scenario) -> None:
             problems.append((key, f"segment '{segment}' is not in the catalog (no column aud_{segment}); "
                                   f"catalog segments: {', '.join(catalog.segments) or 'none'}"))
     for column, groups in scenario.limits.items():
-        present = set(_column_values(catalog, scenario, column))
+        present = [str(v) for v in _column_values(catalog, scenario, column)]
         for value in groups:
             if value not in present:
-                problems.append((f"limits.{column}.{value}", f"'{value}' appears nowhere in column {column}"))
+                problems.append((f"limits.{column}.{value}",
+                                 f"'{value}' appears nowhere in column {column}{_hint(value, present)}"))
+    for key, column in FILTER_COLUMNS.items():
+        present = {value.casefold(): value for value in map(str, catalog.frame[column].dropna().unique()) if value}
+        for value in getattr(scenario.filters, key) or []:
+            if value.casefold() not in present:
+                problems.append((f"filters.{key}", f"'{value}' appears nowhere in column {column}"
+                                                   f"{_hint(value.casefold(), list(present), present)}"))
     ids = set(catalog.frame["id"])
     missing = [i for i in scenario.selection.include if i not in ids]
     if missing:
@@ -68,16 +78,22 @@ def catalog_categories(catalog: Catalog, scenario: Scenario) -> dict[str, np.nda
 def filter_masks(catalog: Catalog, scenario: Scenario, categories: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """For each filter the scenario sets (its key in [filters]), the catalog rows that pass it."""
     frame, filters = catalog.frame, scenario.filters
+    def among(column: str, allowed: list[str]) -> np.ndarray:
+        return np.isin(folded(categories[column]), [value.casefold() for value in allowed])
+
     tests = {
-        "platforms": lambda allowed: np.isin(categories["platform"], list(allowed)),
-        "niches": lambda allowed: np.isin(categories["niche"], list(allowed)),
-        "countries": lambda allowed: np.isin(categories["country"], list(allowed)),
+        **{key: (lambda allowed, column=column: among(column, allowed)) for key, column in FILTER_COLUMNS.items()},
         "min_followers": lambda low: frame["followers"].to_numpy(float) >= low,
         "max_followers": lambda high: frame["followers"].to_numpy(float) <= high,
         "min_authenticity": lambda low: frame["authenticity"].to_numpy(float) >= low,
         "min_engagement_rate": lambda low: frame["engagement_rate"].to_numpy(float) >= low,
     }
     return {key: test(getattr(filters, key)) for key, test in tests.items() if getattr(filters, key) is not None}
+
+
+def folded(values: np.ndarray) -> np.ndarray:
+    """Text values case-folded for comparison (missing values stay missing)."""
+    return pd.Series(values, dtype=object).str.casefold().to_numpy(object)
 
 
 def eligible_rows(catalog: Catalog, scenario: Scenario, categories: dict[str, np.ndarray] | None = None) -> np.ndarray:
@@ -99,6 +115,12 @@ def placeable_share(scenario: Scenario) -> float:
     if diversity.max_influencers is None or diversity.max_share_per_influencer is None:
         return np.inf
     return diversity.max_influencers * diversity.max_share_per_influencer
+
+
+def _hint(value: str, choices: list[str], shown: dict[str, str] | None = None) -> str:
+    """'; did you mean 'x'?' for the closest choice (shown as the catalog writes it), or ''."""
+    close = difflib.get_close_matches(value, choices, n=1)
+    return f"; did you mean {(shown or {}).get(close[0], close[0])!r}?" if close else ""
 
 
 def _warn(scenario: Scenario, key: str, message: str) -> None:

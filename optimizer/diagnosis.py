@@ -28,8 +28,9 @@ def diagnose(problem: Problem) -> list[DiagnosisEntry]:
     merged = {_key(finding): k for k, finding in enumerate(findings)}
     try:
         relaxation = minimal_relaxation(problem)
-    except RuntimeError as error:     # a solver status the backend does not know: keep what is known
-        relaxation = [] if findings else [Finding("scenario", None, None, f"the diagnosis failed: {error}")]
+    except Exception as error:        # any fault of a solver: keep what is known, never a traceback
+        relaxation = [] if findings else [Finding("scenario", None, None,
+                                                  f"the diagnosis failed: {type(error).__name__}: {error}")]
     for finding in relaxation:
         k = merged.get(_key(finding))
         if k is None:

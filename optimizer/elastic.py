@@ -27,6 +27,7 @@ a solve stopped early contributes its best plan.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
 from dataclasses import dataclass
@@ -70,6 +71,13 @@ class Context:
     gap: float
     scale: float              # spend scale that normalizes share rows
     started: float = dataclasses.field(default_factory=time.perf_counter)
+
+    @functools.cached_property
+    def reachable(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's bounds moved into what a plan can reach over the column box (least, most of
+        a.v): a floor above the most becomes the most, a ceiling below the least the least."""
+        least, most = self.base.activity_range()
+        return np.minimum(self.base.lo, most), np.maximum(self.base.hi, least)
 
     def solve(self, model: Milp, *, share: float, gap: float | None = None) -> Solution:
         """A MILP solve within `share` of the diagnosis time still left."""
@@ -118,11 +126,12 @@ def relaxable_sides(context: Context) -> list[Side]:
 
 
 def _norm(context: Context, side: Side, r: int) -> float:
-    """What one unit of slack on row r weighs: 1 / max(1, |rhs|), spend shares by the spend scale."""
+    """What one unit of slack on row r weighs: 1 / max(1, |rhs|) (the rhs moved into reach, so that an
+    unreachable 1e15 weighs like the data), spend shares by the spend scale."""
     if side.bound.kind == "share":
         return max(1.0, context.scale)
-    bound = context.base.lo[r] if side.sense == LOWER else context.base.hi[r]
-    return max(1.0, abs(bound))
+    lo, hi = context.reachable
+    return max(1.0, abs(lo[r] if side.sense == LOWER else hi[r]))
 
 
 def elastic_model(context: Context, sides: list[Side]) -> tuple[Milp, list[Side], np.ndarray, np.ndarray,
@@ -130,18 +139,19 @@ def elastic_model(context: Context, sides: list[Side]) -> tuple[Milp, list[Side]
     """The base model with one slack column and one indicator for each side that can be violated at all.
 
     A side's slack enters each of its rows (the per-influencer shares share one: their
-    largest excess). Returns the model, the sides kept, their indicator and slack columns,
-    and each slack's weight in stage 2.
+    largest excess). A bound no plan can reach (a floor above the row's most, a ceiling below
+    its least) is moved to that most (least) in this model: every plan must relax it, by an
+    amount that differs by the same constant, so nothing changes but the size of M, which
+    stays within the data's own range however large the scenario's number. Returns the
+    model, the sides kept, their indicator and slack columns, and each slack's weight in stage 2.
     """
     base = context.base
-    low = np.minimum(base.vals * base.lb[base.cols], base.vals * base.ub[base.cols])
-    high = np.maximum(base.vals * base.lb[base.cols], base.vals * base.ub[base.cols])
-    least = np.bincount(base.rows, weights=low, minlength=base.num_rows)
-    most = np.bincount(base.rows, weights=high, minlength=base.num_rows)
+    lo, hi = context.reachable
+    least, most = base.activity_range()
     kept, bounds, weights, entries = [], [], [], []
     for side in sides:
         rows = side.rows
-        reach = base.lo[rows] - least[rows] if side.sense == LOWER else most[rows] - base.hi[rows]
+        reach = lo[rows] - least[rows] if side.sense == LOWER else most[rows] - hi[rows]
         movable = reach > 1e-9 * np.maximum(1.0, np.abs(reach))
         if not movable.any():
             continue
@@ -156,7 +166,7 @@ def elastic_model(context: Context, sides: list[Side]) -> tuple[Milp, list[Side]
     count = np.array([len(rows) for rows, _ in entries], dtype=np.int64)
     link_rows = base.num_rows + np.arange(s)
     model = _grow(
-        base,
+        dataclasses.replace(base, lo=lo, hi=hi),
         cols=(np.zeros(2 * s), np.zeros(2 * s), np.concatenate([m, np.ones(s)]),
               np.concatenate([np.zeros(s, bool), np.ones(s, bool)])),
         rows=(np.full(s, -np.inf), np.zeros(s)),

@@ -94,6 +94,13 @@ class Milp:
         """Row activities a.v for a column vector."""
         return np.bincount(self.rows, weights=self.vals * values[self.cols], minlength=self.num_rows)
 
+    def activity_range(self) -> tuple[np.ndarray, np.ndarray]:
+        """The least and the most of each row's a.v over the column bounds."""
+        low = np.minimum(self.vals * self.lb[self.cols], self.vals * self.ub[self.cols])
+        high = np.maximum(self.vals * self.lb[self.cols], self.vals * self.ub[self.cols])
+        return (np.bincount(self.rows, weights=low, minlength=self.num_rows),
+                np.bincount(self.rows, weights=high, minlength=self.num_rows))
+
     def rows_of(self, key: str) -> np.ndarray:
         """The rows a scenario key bounds, on either side."""
         return np.array([r for r, (low, high) in enumerate(zip(self.lower, self.upper))

@@ -70,8 +70,8 @@ def _passes_filters(catalog: Catalog, scenario: Scenario) -> np.ndarray:
     frame, filters = catalog.frame, scenario.filters
     checks = [
         (filters.platforms, lambda allowed: frame["platform"].str.lower().isin([p.lower() for p in allowed])),
-        (filters.niches, lambda allowed: frame["niche"].isin(allowed)),
-        (filters.countries, lambda allowed: frame["country"].isin(allowed)),
+        (filters.niches, lambda allowed: frame["niche"].str.casefold().isin([n.casefold() for n in allowed])),
+        (filters.countries, lambda allowed: frame["country"].str.casefold().isin([c.casefold() for c in allowed])),
         (filters.min_followers, lambda low: frame["followers"] >= low),
         (filters.max_followers, lambda high: frame["followers"] <= high),
         (filters.min_authenticity, lambda low: frame["authenticity"] >= low),

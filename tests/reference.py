@@ -77,9 +77,9 @@ class Reference:
         if "platforms" in flt:
             ok &= np.isin(self.columns["platform"], [p.lower() for p in flt["platforms"]])
         if "niches" in flt:
-            ok &= np.isin(self.columns["niche"], flt["niches"])
+            ok &= np.isin([str(v).lower() for v in self.columns["niche"]], [v.lower() for v in flt["niches"]])
         if "countries" in flt:
-            ok &= np.isin(self.columns["country"], flt["countries"])
+            ok &= np.isin([str(v).lower() for v in self.columns["country"]], [v.lower() for v in flt["countries"]])
         if "min_authenticity" in flt:
             ok &= self.authenticity >= flt["min_authenticity"]
         if "min_followers" in flt:

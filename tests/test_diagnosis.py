@@ -241,6 +241,35 @@ def test_max_share_of_a_group_too_low():
 
 # --- feasible scenarios never get a diagnosis -------------------------------------------------------
 
+# --- numbers far beyond the data, and solver faults ---------------------------------------------
+
+def test_a_floor_of_1e15_is_diagnosed_against_what_the_budget_buys():
+    # $1,000 buys at most B + C = 1,800 engagements ($750); the big-M stays within the data's range
+    [only] = diagnosis_of({"budget": {"max": 1000}, "targets": {"engagements": 1e15}})
+    assert only["constraint"] == "targets.engagements"
+    assert only["asked"] == 1e15 and only["achievable"] == pytest.approx(1800)
+
+
+def test_a_count_floor_of_1e15_keeps_the_structural_count_and_the_budget_lower_still():
+    # 4 eligible; $1,000 books at most three (A + C + D = $950)
+    [only] = diagnosis_of({"budget": {"max": 1000}, "diversity": {"min_influencers": 10**15}})
+    assert only["constraint"] == "diversity.min_influencers"
+    assert only["asked"] == 1e15 and only["achievable"] == 3
+
+
+def test_a_solver_fault_in_the_diagnosis_is_an_entry_not_a_traceback(monkeypatch):
+    from optimizer import elastic
+
+    def broken(*args, **kwargs):
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(elastic, "solve_linear", broken)
+    result = solve(make_catalog(rows()), make_scenario(BUDGET_SHORT))
+    assert result.status == "infeasible"
+    assert result.diagnosis == [DiagnosisEntry("scenario", None, None,
+                                               "the diagnosis failed: IndexError: list index out of range")]
+
+
 @pytest.mark.parametrize("spec", [
     {"budget": {"max": 1000}},
     {"budget": {"max": 1000}, "targets": {"engagements": 1800}},
