@@ -359,7 +359,10 @@ class Scenario(_Table):
         The catalog enters relative to the scenario's folder, so a project moved to another
         folder or machine keeps its hashes.
         """
-        data = self.model_dump(mode="json", exclude=set(PART_TWO_TABLES) - self.model_fields_set)
+        exclude: dict[str, Any] = {table: True for table in set(PART_TWO_TABLES) - self.model_fields_set}
+        if "impressions" not in self.targets.model_fields_set:
+            exclude["targets"] = {"impressions"}    # a part-two key: a part-one scenario keeps its hash
+        data = self.model_dump(mode="json", exclude=exclude)
         if self.catalog is not None and self._path is not None:
             data["catalog"] = Path(os.path.relpath(self.catalog, self._path.parent)).as_posix()
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
