@@ -47,6 +47,8 @@ from optimizer.problem import Problem
 DEFAULT_SECONDS = 10.0      # the whole diagnosis, when the scenario sets no time limit: an answer in seconds
 SHORTEST_SOLVE = 0.5        # seconds any diagnosis solve gets, even past the budget
 RATIO_ROUNDS = 4            # most Dinkelbach solves for one spend share
+NEGLIGIBLE = 1e-9          # relative: a move this small is none (rounding of float sums)
+VIOLATION = 1e-7           # relative: a stage-2 row off by more than this counts as relaxed
 LEVER_SHARE = 0.25          # of the diagnosis time, for the budget lever (before the relaxation)
 
 
@@ -157,7 +159,7 @@ def elastic_model(context: Context, sides: list[Side]) -> tuple[Milp, list[Side]
     for side in sides:
         rows = side.rows
         reach = lo[rows] - least[rows] if side.sense == LOWER else most[rows] - hi[rows]
-        movable = reach > 1e-9 * np.maximum(1.0, np.abs(reach))
+        movable = reach > NEGLIGIBLE * np.maximum(1.0, np.abs(reach))
         if not movable.any():
             continue
         entries.append((rows[movable], side.sense))
@@ -255,7 +257,7 @@ def _relaxation(context: Context) -> list[Finding]:
 
 def _violated(context: Context, side: Side, activity: np.ndarray) -> bool:
     base = context.base
-    tolerance = np.array([1e-7 * _norm(context, side, r) for r in side.rows])
+    tolerance = np.array([VIOLATION * _norm(context, side, r) for r in side.rows])
     if side.sense == LOWER:
         return bool(np.any(activity[side.rows] < base.lo[side.rows] - tolerance))
     return bool(np.any(activity[side.rows] > base.hi[side.rows] + tolerance))
@@ -264,7 +266,7 @@ def _violated(context: Context, side: Side, activity: np.ndarray) -> bool:
 def _widen(context: Context, side: Side, activity: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
     """Hold a relaxed side at its value in the stage-2 plan (never tighter than asked)."""
     rows = side.rows
-    slack = np.array([1e-9 * _norm(context, side, r) for r in rows])
+    slack = np.array([NEGLIGIBLE * _norm(context, side, r) for r in rows])
     if side.sense == LOWER:
         lo[rows] = np.minimum(lo[rows], activity[rows] - slack)
     else:
@@ -325,7 +327,7 @@ def _ratio(context: Context, side: Side, plan: np.ndarray, lo: np.ndarray, hi: n
         obj[w], obj[spend] = side.sense, -side.sense * best
         solution = context.solve(dataclasses.replace(model, obj=obj), share=share / 2)
         found = None if solution.values is None else _share(context, side, context.rounded(solution.values))
-        if found is None or (found <= best + 1e-9 if side.sense == LOWER else found >= best - 1e-9):
+        if found is None or (found <= best + NEGLIGIBLE if side.sense == LOWER else found >= best - NEGLIGIBLE):
             return best, solution.status == "optimal"
         best = found
     return best, False
