@@ -15,7 +15,7 @@ from models.catalog_rules import catalog_categories, filter_masks
 from optimizer.audience import floor_keys, floor_wanted
 from optimizer.findings import Finding, num
 from optimizer.milp import LOWER, UPPER
-from optimizer.problem import Problem
+from optimizer.problem import ROUNDING, Problem
 
 
 def structural_conflicts(problem: Problem) -> list[Finding]:
@@ -30,18 +30,18 @@ def structural_conflicts(problem: Problem) -> list[Finding]:
     if budget is not None:
         for i in included:
             cost = float(problem.cost[i])
-            if cost > budget * (1 + 1e-9):
+            if cost > budget * (1 + ROUNDING):
                 entries.append(Finding("selection.include", 1, 0, f"selection.include: {ids[i]} costs {num(cost)} "
                                           f"per post, more than budget.max {num(budget)}", side=LOWER, ident=ids[i]))
                 single = True
-            elif share is not None and cost > share * budget * (1 + 1e-9):
+            elif share is not None and cost > share * budget * (1 + ROUNDING):
                 entries.append(Finding("selection.include", 1, 0, f"selection.include: {ids[i]} costs {num(cost)} "
                                           f"per post, more than diversity.max_share_per_influencer {num(share)} of "
                                           f"budget.max {num(budget)} ({num(share * budget)})", side=LOWER, ident=ids[i]))
                 single = True
         together = np.sort(problem.cost[included])
-        if not single and together.sum() > budget * (1 + 1e-9):
-            fit = int(np.searchsorted(np.cumsum(together), budget * (1 + 1e-9), side="right"))
+        if not single and together.sum() > budget * (1 + ROUNDING):
+            fit = int(np.searchsorted(np.cumsum(together), budget * (1 + ROUNDING), side="right"))
             entries.append(Finding("selection.include", len(included), fit,
                                       f"selection.include: the {len(included)} included ids cost {num(together.sum())} "
                                       f"together (one post each), more than budget.max {num(budget)}; "

@@ -15,8 +15,8 @@ from __future__ import annotations
 import dataclasses
 
 from models.result import DiagnosisEntry
-from optimizer.elastic import minimal_relaxation
 from optimizer.conflicts import structural_conflicts
+from optimizer.elastic import NEGLIGIBLE, minimal_relaxation
 from optimizer.findings import Finding, num
 from optimizer.milp import LOWER, UPPER
 from optimizer.problem import Problem
@@ -59,5 +59,5 @@ def _tighter(new: Finding, old: Finding) -> bool:
     if new.achievable is None or old.achievable is None or new.key == "selection.include":
         return False
     if new.side == UPPER:
-        return new.achievable > old.achievable + 1e-9
-    return new.achievable < old.achievable - 1e-9
+        return new.achievable > old.achievable + NEGLIGIBLE
+    return new.achievable < old.achievable - NEGLIGIBLE

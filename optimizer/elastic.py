@@ -19,9 +19,13 @@
    constraint moves and stage 2 was solved to optimality, stage 2 has already pushed it as
    far as the others allow, and no follow-up is needed.
 
-Both steps keep to the scenario's time limit (60 s when it sets none, at least 1 s):
-stage 1 may take 40% of it, stage 2 30% of what is left, the follow-ups share the rest;
-a solve stopped early contributes its best plan.
+Before them, the budget lever: budget.max raised alone, the cheapest plan meeting every
+other constraint as asked (one solve), reported where the relaxation does not already move
+budget.max.
+
+All of it keeps to the scenario's time limit (DEFAULT_SECONDS when it sets none, at least
+1 s): the lever may take 25% of it, stage 1 40% of what is left, stage 2 30% of what is
+left then, the follow-ups share the rest; a solve stopped early contributes its best plan.
 """
 
 from __future__ import annotations
@@ -37,12 +41,15 @@ import numpy as np
 from optimizer.backend import Solution, solve_linear
 from optimizer.build import LOOSE, build_milp
 from optimizer.findings import Finding, num
-from optimizer.milp import LOWER, Bound, Milp
+from optimizer.milp import LOWER, UPPER, Bound, Milp
 from optimizer.problem import Problem
 
-DEFAULT_SECONDS = 60.0      # the whole diagnosis, when the scenario sets no time limit
+DEFAULT_SECONDS = 10.0      # the whole diagnosis, when the scenario sets no time limit: an answer in seconds
 SHORTEST_SOLVE = 0.5        # seconds any diagnosis solve gets, even past the budget
 RATIO_ROUNDS = 4            # most Dinkelbach solves for one spend share
+NEGLIGIBLE = 1e-9          # relative: a move this small is none (rounding of float sums)
+VIOLATION = 1e-7           # relative: a stage-2 row off by more than this counts as relaxed
+LEVER_SHARE = 0.25          # of the diagnosis time, for the budget lever (before the relaxation)
 
 
 # --- 2. the elastic model ---------------------------------------------------------------------
@@ -152,7 +159,7 @@ def elastic_model(context: Context, sides: list[Side]) -> tuple[Milp, list[Side]
     for side in sides:
         rows = side.rows
         reach = lo[rows] - least[rows] if side.sense == LOWER else most[rows] - hi[rows]
-        movable = reach > 1e-9 * np.maximum(1.0, np.abs(reach))
+        movable = reach > NEGLIGIBLE * np.maximum(1.0, np.abs(reach))
         if not movable.any():
             continue
         entries.append((rows[movable], side.sense))
@@ -178,14 +185,43 @@ def elastic_model(context: Context, sides: list[Side]) -> tuple[Milp, list[Side]
 
 
 def minimal_relaxation(problem: Problem) -> list[Finding]:
-    """Stages 1 and 2 on the elastic model, then the closest value of each relaxed constraint."""
+    """The minimal relaxation (stages 1 and 2, then the closest value of each relaxed constraint),
+    and the budget lever where budget.max is not among the relaxed."""
     options = problem.scenario.solver
     base, layout = build_milp(problem, LOOSE)
-    spend = layout.spend
     budget = problem.scenario.budget.max
     seconds = max(options.time_limit, 1.0) if options.time_limit else DEFAULT_SECONDS
-    context = Context(problem, base, spend, options.name, seconds, options.gap,
-                      scale=float(budget) if budget else float(base.ub[spend]))
+    context = Context(problem, base, layout.spend, options.name, seconds, options.gap,
+                      scale=float(budget) if budget else float(base.ub[layout.spend]))
+    lever = budget_lever(context)
+    entries = _relaxation(context)
+    return entries + ([lever] if lever is not None and all(e.key != "budget.max" for e in entries) else [])
+
+
+def budget_lever(context: Context) -> Finding | None:
+    """The lever a planner reaches first: budget.max raised alone, every other constraint as asked.
+    One solve for the cheapest such plan; None without budget.max or when no budget would do."""
+    base = context.base
+    rows = base.rows_of("budget.max")
+    if not len(rows):
+        return None
+    hi = base.hi.copy()
+    hi[rows] = np.inf
+    obj = np.zeros(base.num_cols)
+    obj[context.spend] = -1.0
+    solution = context.solve(dataclasses.replace(base, obj=obj, hi=hi), share=LEVER_SHARE)
+    if solution.values is None:
+        return None
+    cost = float(context.rounded(solution.values)[context.spend])
+    which = "the cheapest plan" if solution.status == "optimal" else "a plan found within the time limit"
+    return Finding("budget.max", float(base.hi[rows[0]]), cost,
+                   f"budget.max: or raise the budget to {num(cost)}, the cost of {which} meeting every other "
+                   f"constraint as asked", side=UPPER)
+
+
+def _relaxation(context: Context) -> list[Finding]:
+    """Stages 1 and 2, then the closest value of each relaxed constraint."""
+    base, spend = context.base, context.spend
     model, sides, indicator, slack_cols, weights = elastic_model(context, relaxable_sides(context))
     if not sides:
         return []
@@ -221,7 +257,7 @@ def minimal_relaxation(problem: Problem) -> list[Finding]:
 
 def _violated(context: Context, side: Side, activity: np.ndarray) -> bool:
     base = context.base
-    tolerance = np.array([1e-7 * _norm(context, side, r) for r in side.rows])
+    tolerance = np.array([VIOLATION * _norm(context, side, r) for r in side.rows])
     if side.sense == LOWER:
         return bool(np.any(activity[side.rows] < base.lo[side.rows] - tolerance))
     return bool(np.any(activity[side.rows] > base.hi[side.rows] + tolerance))
@@ -230,7 +266,7 @@ def _violated(context: Context, side: Side, activity: np.ndarray) -> bool:
 def _widen(context: Context, side: Side, activity: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
     """Hold a relaxed side at its value in the stage-2 plan (never tighter than asked)."""
     rows = side.rows
-    slack = np.array([1e-9 * _norm(context, side, r) for r in rows])
+    slack = np.array([NEGLIGIBLE * _norm(context, side, r) for r in rows])
     if side.sense == LOWER:
         lo[rows] = np.minimum(lo[rows], activity[rows] - slack)
     else:
@@ -291,7 +327,7 @@ def _ratio(context: Context, side: Side, plan: np.ndarray, lo: np.ndarray, hi: n
         obj[w], obj[spend] = side.sense, -side.sense * best
         solution = context.solve(dataclasses.replace(model, obj=obj), share=share / 2)
         found = None if solution.values is None else _share(context, side, context.rounded(solution.values))
-        if found is None or (found <= best + 1e-9 if side.sense == LOWER else found >= best - 1e-9):
+        if found is None or (found <= best + NEGLIGIBLE if side.sense == LOWER else found >= best - NEGLIGIBLE):
             return best, solution.status == "optimal"
         best = found
     return best, False

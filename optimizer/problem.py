@@ -10,7 +10,7 @@ from models.catalog import Catalog
 from models.catalog_rules import catalog_categories, check_against_catalog, eligible_rows, placeable_share
 from models.scenario import Scenario
 
-ROUNDING = 1e-9   # a budget that affords 2.9999999999 posts of a price affords 3 (float division)
+ROUNDING = 1e-9   # relative: a budget that affords 2.9999999999 posts of a price affords 3 (float division)
 
 
 @dataclass(frozen=True)

@@ -195,10 +195,12 @@ def add_filters(draw: Draw, spec: dict) -> None:
     rng, followers = draw.rng, draw.figure("followers")
     which = str(rng.choice(["platforms", "niches", "countries", "min_followers", "max_followers",
                             "min_authenticity", "min_engagement_rate"]))
-    choices = {
-        "platforms": lambda: [str(rng.choice(PLATFORMS))],
-        "niches": lambda: [str(v) for v in rng.choice(NICHES, 2, replace=False)],
-        "countries": lambda: ["US"],
+    present = {column: sorted(set(draw.columns[column])) for column in ("platform", "niche", "country")}
+    choices = {        # values the catalog has: others are errors
+        "platforms": lambda: [str(rng.choice(present["platform"]))],
+        "niches": lambda: [str(v) for v in rng.choice(present["niche"], min(2, len(present["niche"])),
+                                                      replace=False)],
+        "countries": lambda: ["US"] if "US" in present["country"] else present["country"][:1],
         "min_followers": lambda: int(np.quantile(followers, 0.3)),
         "max_followers": lambda: int(np.quantile(followers, 0.7)),
         "min_authenticity": lambda: 0.75,

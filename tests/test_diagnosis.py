@@ -241,6 +241,26 @@ def test_max_share_of_a_group_too_low():
 
 # --- feasible scenarios never get a diagnosis -------------------------------------------------------
 
+# --- the budget lever -----------------------------------------------------------------------------
+
+def test_the_budget_that_would_do_as_it_stands_is_named_beside_the_relaxation():
+    # 2,700 engagements need all four creators (2,780 for $1,450); $1,000 buys at most B + C = 1,800.
+    # Relaxing the target weighs (2,700 - 1,800) / 2,700 = 0.33, the budget (1,450 - 1,000) / 1,000 = 0.45:
+    # the target moves, and the lever says what budget would meet it as asked.
+    same(diagnosis_of({"budget": {"max": 1000}, "targets": {"engagements": 2700}}), [
+        entry("targets.engagements", 2700, 1800,
+              "targets.engagements: asked 2,700, at most 1,800 reachable with budget 1,000"),
+        entry("budget.max", 1000, 1450, "budget.max: or raise the budget to 1,450, the cost of the cheapest plan "
+                                        "meeting every other constraint as asked")])
+
+
+def test_no_lever_where_no_budget_would_do():
+    # B is not eligible: three creators cannot be four whatever the budget
+    [only] = diagnosis_of({"budget": {"max": 5000}, "diversity": {"min_influencers": 4},
+                           "selection": {"exclude": ["B"]}})
+    assert only["constraint"] == "diversity.min_influencers"
+
+
 # --- numbers far beyond the data, and solver faults ---------------------------------------------
 
 def test_a_floor_of_1e15_is_diagnosed_against_what_the_budget_buys():
