@@ -11,6 +11,7 @@ from models.errors import NoPlanError
 from models.result import Result, SolverInfo
 from models.scenario import Scenario
 from optimizer import diagnosis
+from optimizer.audience import view_rates
 from optimizer.fast import solve_fast
 from optimizer.outcome import Outcome
 from optimizer.plain import solve_plain
@@ -79,13 +80,16 @@ def _beyond_fast(scenario: Scenario) -> str | None:
 
 
 def trim_idle_posts(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> np.ndarray:
-    """For gross reach objectives extra posts add nothing: drop each one that no constraint needs
-    (with [audience] every post adds unique reach unless the view rate is 1: the model decides)."""
-    if scenario.objective.metric not in ("reach", "targeted_reach") or scenario.unique:
+    """For reach objectives extra posts add nothing: drop each one that no constraint needs (with
+    [audience] only a creator with view rate 1 has such posts: its first reaches all it can)."""
+    if scenario.objective.metric not in ("reach", "targeted_reach"):
         return posts
     cost = catalog.frame["cost_per_post"].to_numpy(float)
+    idle = posts > 1
+    if scenario.unique:
+        idle &= view_rates(catalog, scenario) >= 1
     posts = posts.copy()
-    for row in sorted(np.flatnonzero(posts > 1), key=lambda r: (-cost[r], r)):
+    for row in sorted(np.flatnonzero(idle), key=lambda r: (-cost[r], r)):
         while posts[row] > 1:
             posts[row] -= 1
             if violations(catalog, scenario, posts):

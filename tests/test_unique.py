@@ -356,3 +356,85 @@ def test_a_row_whose_audience_reaches_the_population_is_named():
 def test_catalog_view_rates_outside_zero_one_are_located(value, message):
     with pytest.raises(CatalogError, match=f"row 1.*column view_rate.*{message}"):
         make_catalog([influencer("a", 1_000, 0.1, 10, view_rate=value)])
+
+
+def test_posts_of_a_creator_seen_whole_by_one_post_are_trimmed():
+    """View rate 1: a's second post reaches nobody new, so the plan keeps one (budget left over)."""
+    scenario = make_scenario(objective={"maximize": "reach"}, budget={"max": 5_000}, audience={"population": 1e6})
+    result = solved_catalog(two_creators(), scenario)
+    assert {row["id"]: row["posts"] for row in result.allocation_records} == {"a": 1, "b": 1}
+    assert result.objective.value == pytest.approx(1e6 * (1 - 0.9 * 0.95))
+
+
+# --- command line --------------------------------------------------------------------------------
+
+UNIQUE = """\
+name = "Unique"
+catalog = "catalog.csv"
+[objective]
+maximize = "reach"
+[budget]
+max = 3000
+[coverage.f]
+min_reach = 20000
+[audience]
+population = 1000000
+segments = { f = 200000 }
+view_rate = { instagram = 0.5 }
+"""
+
+
+@pytest.fixture
+def unique_project(tmp_path, monkeypatch):
+    pd.DataFrame([influencer("a", 100_000, 0.02, 1_000, max_posts=2, aud_f=0.5),
+                  influencer("b", 50_000, 0.04, 1_000, platform="tiktok", aud_f=0.2)]).to_csv(tmp_path / "catalog.csv",
+                                                                                              index=False)
+    (tmp_path / "unique.toml").write_text(UNIQUE)
+    (tmp_path / "gross.toml").write_text(UNIQUE.split("[audience]")[0].replace('"Unique"', '"Gross"'))
+    (tmp_path / "dropouts.toml").write_text(UNIQUE + "[robustness]\ndropouts = 2\n")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def cli_run(*args: str):
+    from typer.testing import CliRunner
+
+    import cli
+    return CliRunner().invoke(cli.app, list(args))
+
+
+def test_the_table_view_shows_unique_reach(unique_project):
+    done = cli_run("solve", "unique.toml")
+    assert done.exit_code == 0, done.output
+    assert "unique reach 121,250 · impressions 150,000 · frequency 1.24" in done.stdout
+    assert "Audience coverage (unique reach in segment)" in done.stdout
+    assert "200,000" in done.stdout                                        # the segment's population
+    assert "(plain)" in done.stdout
+
+
+def test_json_carries_the_audience_fields(unique_project):
+    data = json.loads(cli_run("solve", "unique.toml", "--format", "json").stdout)
+    assert data["objective"]["reach_model"] == "unique"
+    assert data["totals"]["unique_reach"] == pytest.approx(121_250)
+    coverage = data["coverage"][0]
+    assert coverage["population"] == 200_000
+    assert coverage["unique_reach"] == pytest.approx(2e5 * (1 - (1 - 37_500 / 2e5) * (1 - 10_000 / 2e5)))
+
+
+def test_compare_and_sweep_show_unique_reach(unique_project):
+    compared = cli_run("compare", "gross.toml", "unique.toml")
+    assert compared.exit_code == 0, compared.output
+    assert "unique reach" in compared.stdout and "frequency" in compared.stdout
+    plain = cli_run("compare", "gross.toml", "gross.toml")
+    assert "unique reach" not in plain.stdout
+    swept = cli_run("sweep", "unique.toml", "--budgets", "1000,3000", "--format", "csv")
+    assert swept.exit_code == 0, swept.output
+    assert "unique_reach" in swept.stdout.splitlines()[0]
+    assert "unique_reach" not in cli_run("sweep", "gross.toml", "--budgets", "1000,3000",
+                                         "--format", "csv").stdout.splitlines()[0]
+
+
+def test_dropouts_no_plan_survives_exit_3(unique_project):
+    done = cli_run("solve", "dropouts.toml")
+    assert done.exit_code == 3
+    assert "robustness.dropouts" in done.output
