@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from optimizer.audience import from_log, log_terms, people_reached
+from optimizer.audience import from_log, log_terms, people_reached, unique_reach
 from optimizer.backend import Solution, solve_linear
 from optimizer.build import build_milp
 from optimizer.constraints import Layout
@@ -49,11 +49,11 @@ def solve_unique(problem: Problem, time_limit: float | None = None) -> Outcome:
 
 def targeted_value(problem: Problem, posts: np.ndarray) -> float:
     """sum_k w_k U_k of the eligible influencers' posts, in closed form."""
-    v = rates(problem)
-    return sum(weight * float(from_log(population := problem.scenario.audience.segments[segment],
-                                       log_terms(population, people_reached(problem.segment_audience(segment), v,
-                                                                            posts)).sum()))
-               for segment, weight in segment_weights(problem).items())
+    v, total = rates(problem), 0.0
+    for segment, weight in segment_weights(problem).items():
+        population = problem.scenario.audience.segments[segment]
+        total += weight * unique_reach(population, people_reached(problem.segment_audience(segment), v, posts))
+    return total
 
 
 def _outer_approximation(problem: Problem, model: Milp, layout: Layout, limit: float | None) -> Outcome:

@@ -101,7 +101,9 @@ def judge(frame: pd.DataFrame, spec: dict) -> tuple[np.ndarray, np.ndarray, np.n
                        dropouts)
         ok &= worst >= floor["min_reach"] * (1 - 1e-7)
     objective = spec["objective"].get("maximize")
-    if objective == "reach":
+    if spec["objective"].get("minimize") == "cost":
+        value = -(plans @ frame["cost_per_post"].to_numpy(float))
+    elif objective == "reach":
         value = reach
     elif objective == "targeted_reach":
         weights = spec["objective"].get("segment_weights", {})
@@ -162,6 +164,28 @@ def test_unique_floors_with_dropouts_match_enumeration(dropouts, seed):
     assert result.objective.value == pytest.approx(value[ok].max(), rel=1e-6)
     row = next(row for row in result.constraints if row.name == "targets.reach")
     assert (row.worst_case is not None) == (dropouts > 0)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_cheapest_plan_meeting_unique_floors_matches_enumeration(seed):
+    frame, spec = tiny(seed)
+    spec = with_floors(frame, {**spec, "objective": {"minimize": "cost"}}, seed, seed % 2)
+    _, ok, value = judge(frame, spec)
+    result = solved(frame, spec)
+    assert result.status == ("optimal" if ok.any() else "infeasible")
+    if ok.any():
+        assert result.objective.value == pytest.approx(-value[ok].max(), rel=1e-6)
+
+
+@pytest.mark.parametrize("objective", ["reach", "targeted_reach"])
+def test_cbc_solves_the_unique_model(objective):
+    frame, spec = tiny(3)
+    spec["objective"] = {"maximize": objective}
+    spec["solver"]["name"] = "cbc"
+    _, ok, value = judge(frame, spec)
+    result = solved(frame, spec)
+    assert result.status == "optimal" and result.solver.method == "plain"
+    assert result.objective.value == pytest.approx(value[ok].max(), rel=1e-6)
 
 
 def test_gross_floors_with_dropouts_match_enumeration():
