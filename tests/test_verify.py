@@ -90,3 +90,7 @@ def test_an_include_beats_the_filters_and_a_good_plan_passes_every_check():
     # a 1 post (400), b 1 (500), c 3 (300): spend 1,200; shares 0.33, 0.42, 0.25; E 2,750; A 71,000
     rows = check_plan(catalog(), make_scenario(every), np.array([1, 1, 3]))
     assert len(rows) == 13 and all(row.slack >= 0 for row in rows)
+
+
+def test_niche_and_country_filters_ignore_case():
+    assert faults({"filters": {"niches": ["BEAUTY", "Tech"], "countries": ["us"]}}, [1, 0, 1]) == []
