@@ -31,7 +31,7 @@ from rich.text import Text
 
 from models import Catalog, InfluError, NoPlanError, Result, Scenario, ScenarioError
 from models.describe import CatalogSummary, describe
-from models.files import write_atomic
+from models.files import is_stream, output_target, write_atomic
 from models.synthetic import generate_catalog, write_catalog
 from optimizer import compare, solve, sweep
 from optimizer.compare import TIER_PREFIX, Comparison
@@ -109,7 +109,8 @@ def emit(text: str, output: Path | None) -> None:
         sys.stdout.flush()
     else:
         write_output(output, text.encode("utf-8"))
-        err_console().print(Text(f"wrote {output}"))
+        if not is_stream(output):
+            err_console().print(Text(f"wrote {output}"))
 
 
 def print_whole(console: Console, renderable: RenderableType) -> None:
@@ -135,13 +136,10 @@ def show(renderables: Sequence[RenderableType], output: Path | None) -> None:
 
 
 def check_writable(path: Path | None) -> None:
-    """Fail before any work when `path` cannot be written: its folder must exist."""
-    if path is None:
-        return
-    if path.is_dir():
-        raise InfluError(path, "is a folder; give a file name")
-    if not path.parent.is_dir():
-        raise InfluError(path, f"cannot write: folder {path.parent} does not exist")
+    """Fail before any work when `path` cannot be written: a regular file (or new name) in an existing
+    folder, or standard output (`-`, /dev/stdout)."""
+    if path is not None and not is_stream(path):
+        output_target(path)
 
 
 def write_output(path: Path, data: bytes) -> None:
