@@ -24,12 +24,14 @@ import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 
 from models.errors import CatalogError
+from models.files import read_input
 from models.tiers import derive_tiers
 
 REQUIRED = ("id", "platform", "followers", "engagement_rate", "cost_per_post")
 TEXT_COLUMNS = ("id", "name", "platform", "niche", "country", "tier")
 SEGMENT_PREFIX = "aud_"
 MAX_REPORTED = 20
+MAX_CATALOG_BYTES = 2**30  # 1 GiB: ten times a million-row CSV
 LARGEST_WHOLE = 2**53  # beyond this a count is no longer exact as a float
 NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 NOT_FINITE = r"(?i)^[+-]?(nan|inf|infinity)$"
@@ -124,21 +126,21 @@ def read(path: Path) -> pd.DataFrame:
         raise CatalogError(path, "file not found")
     if path.is_dir():
         raise CatalogError(path, "is a directory, not a catalog file")
+    data = read_input(path, MAX_CATALOG_BYTES, CatalogError)
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         raise CatalogError(path, f"unsupported file type {path.suffix or '(no suffix)'!r}; "
                                  f"use one of {', '.join(READERS)}")
     try:
-        return reader(path)
+        return reader(path, data)
     except OSError as error:
         raise CatalogError(path, f"cannot read the file ({error.strerror or error})") from error
     except (pa.ArrowException, ValueError) as error:
         raise CatalogError(path, f"cannot read the file: {_first_line(error)}") from error
 
 
-def read_text(path: Path) -> bytes:
+def read_text(path: Path, data: bytes) -> bytes:
     """The file's bytes without a UTF-8 byte-order mark, after checking that they are UTF-8 text."""
-    data = path.read_bytes()
     if b"\0" in data:
         raise CatalogError(path, "is a binary file, not UTF-8 text (it contains NUL bytes)")
     try:
@@ -153,9 +155,9 @@ def read_text(path: Path) -> bytes:
     return data
 
 
-def read_csv(path: Path) -> pd.DataFrame:
+def read_csv(path: Path, data: bytes) -> pd.DataFrame:
     """Every cell as text (ids like 0017 stay as written); the header row names the columns."""
-    data = read_text(path)
+    data = read_text(path, data)
     width = io.BytesIO(data).readline().count(b",") + 1
     try:
         table = pa_csv.read_csv(
@@ -187,14 +189,14 @@ def _ragged_row(data: bytes) -> str | None:
     return None
 
 
-def read_parquet(path: Path) -> pd.DataFrame:
+def read_parquet(path: Path, data: bytes) -> pd.DataFrame:
     """The columns of a Parquet file, typed as stored."""
-    return pd.read_parquet(path)
+    return pd.read_parquet(io.BytesIO(data))
 
 
-def read_json_lines(path: Path) -> pd.DataFrame:
+def read_json_lines(path: Path, data: bytes) -> pd.DataFrame:
     """One JSON object per line; columns whose type varies from line to line are read as objects."""
-    data = read_text(path)
+    data = read_text(path, data)
     try:
         return pa_json.read_json(io.BytesIO(data)).to_pandas()
     except pa.ArrowInvalid:
@@ -218,7 +220,7 @@ def _json_records(path: Path, text: str) -> list[dict]:
     return records
 
 
-READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
+READERS: dict[str, Callable[[Path, bytes], pd.DataFrame]] = {
     ".csv": read_csv,
     ".parquet": read_parquet,
     ".pq": read_parquet,

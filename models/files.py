@@ -94,10 +94,11 @@ def read_input(path: str | Path, limit: int, error: type[InfluError]) -> bytes:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as failure:
         raise error(path, f"cannot read the file ({failure.strerror or failure})") from None
+    status = os.fstat(descriptor)
+    if not stat.S_ISREG(status.st_mode):
+        os.close(descriptor)
+        raise error(path, f"is {kind(status.st_mode)}, not a regular file")
     with os.fdopen(descriptor, "rb") as handle:
-        status = os.fstat(handle.fileno())
-        if not stat.S_ISREG(status.st_mode):
-            raise error(path, f"is {kind(status.st_mode)}, not a regular file")
         if status.st_size > limit:
             raise error(path, f"is {status.st_size / 2**20:,.1f} MiB; the limit is {limit / 2**20:,.0f} MiB")
         try:

@@ -23,9 +23,12 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from pydantic_core import PydanticCustomError
 
 from models.errors import ScenarioError
+from models.files import read_input
 from models.tiers import DEFAULT_TIERS, ordered
 
 COMMAND_LINE = "command line"
+MAX_SCENARIO_BYTES = 2**20  # a scenario is a page of TOML; anything bigger is not one
+MAX_EXTENDS = 32  # files in one extends chain
 Column = Literal["tier", "platform", "niche", "country"]
 Source = Path | str | None  # a scenario file, COMMAND_LINE, or None for a dict without a file
 NonNegative = Annotated[float, Field(ge=0)]
@@ -322,10 +325,7 @@ class Scenario(_Table):
 
 def _read(file: Path) -> dict:
     """The TOML table in `file` (a UTF-8 BOM is fine); any failure is a ScenarioError naming it."""
-    try:
-        raw = file.read_bytes()
-    except (OSError, ValueError) as error:
-        raise ScenarioError(file, f"cannot read the file: {getattr(error, 'strerror', None) or error}") from None
+    raw = read_input(file, MAX_SCENARIO_BYTES, ScenarioError)
     if b"\0" in raw:
         raise ScenarioError(file, "not a TOML text file (binary content)")
     try:
@@ -349,6 +349,8 @@ def _layered(data: dict, file: Path | None, chain: tuple[Path, ...]) -> tuple[di
     if not isinstance(base_name, str):
         raise ScenarioError(file, f"key extends: must be a string, got {_show(base_name)}")
     chain = chain + (file.resolve(),) if file else chain
+    if len(chain) >= MAX_EXTENDS:
+        raise ScenarioError(file, f"key extends: the extends chain is longer than {MAX_EXTENDS} files")
     base_file = folder / base_name
     if not os.path.exists(base_file):
         raise ScenarioError(file, f"key extends: base file {base_name!r} not found ({base_file})")
@@ -358,7 +360,7 @@ def _layered(data: dict, file: Path | None, chain: tuple[Path, ...]) -> tuple[di
         raise ScenarioError(file, f"key extends: extends cycle: {' -> '.join(names)}")
     base, base_provenance = _layered(base_data, base_file, chain)
     base.pop("name", None)
-    merged = _merge(base, data)
+    merged = _merge(_sense_replaced(base, data), data)
     present = _sources(merged, None)
     return merged, {key: source for key, source in {**base_provenance, **provenance}.items() if key in present}
 
@@ -369,6 +371,16 @@ def _with_catalog(data: dict, folder: Path) -> dict:
     if isinstance(catalog, (str, Path)):
         return {**data, "catalog": folder / catalog}
     return data
+
+
+def _sense_replaced(base: dict, child: dict) -> dict:
+    """`base` without its objective's sense when the child names one (a child's minimize replaces a
+    base's maximize and vice versa); the base's segment_weights stay only for targeted_reach."""
+    mine, theirs = child.get("objective"), base.get("objective")
+    if not (isinstance(mine, dict) and isinstance(theirs, dict) and {"maximize", "minimize"} & mine.keys()):
+        return base
+    dropped = {"maximize", "minimize"} | (set() if mine.get("maximize") == "targeted_reach" else {"segment_weights"})
+    return {**base, "objective": {key: value for key, value in theirs.items() if key not in dropped}}
 
 
 def _merge(base: dict, child: dict) -> dict:
