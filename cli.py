@@ -31,6 +31,7 @@ from rich.text import Text
 
 from models import Catalog, InfluError, NoPlanError, Result, Scenario, ScenarioError
 from models.describe import CatalogSummary, describe
+from models.columns import parse_map_options
 from models.files import is_stream, output_target, write_atomic
 from models.synthetic import generate_catalog, write_catalog
 from optimizer import compare, solve, sweep
@@ -224,10 +225,25 @@ OutputOption = Annotated[Path | None, typer.Option(
     show_default=False)]
 
 
-def load_scenario(path: Path, overrides: dict[str, object] | None = None) -> Scenario:
-    """The scenario with command-line overrides (None values are left out)."""
+MapOption = Annotated[list[str] | None, typer.Option(
+    "--map", help="Map a catalog column to an influmix column, e.g. --map 'Username=id' --map "
+                  "'ER %=engagement_rate:percent'; adds to the scenario's [columns].", show_default=False)]
+
+
+def column_map(entries: list[str] | None) -> dict[str, str]:
+    """The --map options as a mapping (a usage error names a bad one)."""
+    try:
+        return parse_map_options(entries or [])
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--map") from None
+
+
+def load_scenario(path: Path, overrides: dict[str, object] | None = None, columns: list[str] | None = None) -> Scenario:
+    """The scenario with command-line overrides (None values are left out) and --map entries."""
     scenario = Scenario.load(path)
     changes = {key: value for key, value in (overrides or {}).items() if value is not None}
+    if columns:
+        changes["columns"] = {**scenario.columns, **column_map(columns)}
     return scenario.override(changes) if changes else scenario
 
 
@@ -235,15 +251,15 @@ class Catalogs:
     """Catalogs by path, each loaded once."""
 
     def __init__(self) -> None:
-        self.loaded: dict[Path, Catalog] = {}
+        self.loaded: dict[tuple[Path, tuple[tuple[str, str], ...]], Catalog] = {}
 
     def of(self, scenario: Scenario) -> Catalog:
         if scenario.catalog is None:
             raise ScenarioError(scenario.path, "key catalog: no catalog; set catalog in the file or pass --catalog")
-        path = Path(scenario.catalog)
-        if path not in self.loaded:
-            self.loaded[path] = Catalog.load(path)
-        return self.loaded[path]
+        key = (Path(scenario.catalog), tuple(scenario.columns.items()))
+        if key not in self.loaded:
+            self.loaded[key] = Catalog.load(key[0], scenario.columns)
+        return self.loaded[key]
 
 
 # --- the application ---------------------------------------------------------------------------
@@ -290,6 +306,7 @@ def solve_command(
         "--gap", min=0, max=1, help="Relative MIP gap; replaces solver.gap (default 0.0001).",
         show_default=False)] = None,
     method: MethodOption = Method.fast,
+    columns: MapOption = None,
 ) -> None:
     """Solve a scenario: who to book, how many posts, what it costs and delivers.
 
@@ -310,7 +327,7 @@ def solve_command(
     check_writable(output)
     scenario = load_scenario(scenario_file, {
         "catalog": catalog, "budget.max": budget, "solver.name": solver.value if solver else None,
-        "solver.time_limit": time_limit, "solver.gap": gap})
+        "solver.time_limit": time_limit, "solver.gap": gap}, columns)
     result = solve(Catalogs().of(scenario), scenario, method=method.value)
     report_status(result, with_diagnosis=format is Format.csv)
     if result.status == "infeasible" and output is not None:
@@ -472,6 +489,7 @@ def validate_command(
     scenario_files: Annotated[list[Path], typer.Argument(
         metavar="SCENARIO", help="Scenario files to check.", show_default=False)],
     catalog: CatalogOption = None,
+    columns: MapOption = None,
 ) -> None:
     """Check scenario files and their catalogs against each other, without solving.
 
@@ -488,7 +506,7 @@ def validate_command(
     catalogs, failed = Catalogs(), False
     for path in scenario_files:
         try:
-            scenario = load_scenario(path, {"catalog": catalog})
+            scenario = load_scenario(path, {"catalog": catalog}, columns)
             source = catalogs.of(scenario)
             problem = prepare(source, scenario)
         except InfluError as error:
@@ -540,6 +558,7 @@ def describe_command(
         "--tiers-from", help="Use this scenario's tier scheme instead of the default one.",
         show_default=False)] = None,
     format: Annotated[TableOrJson, typer.Option("--format", "-f", help="table or json.")] = TableOrJson.table,
+    columns: MapOption = None,
 ) -> None:
     """Summarize a catalog: counts and medians by tier, platform and niche.
 
@@ -554,7 +573,7 @@ def describe_command(
       influmix catalog describe scenarios/catalogs/sample.csv --tiers-from scenarios/spring-launch.toml
     """
     scheme = Scenario.load(tiers_from).tier_scheme if tiers_from is not None else None
-    summary = describe(Catalog.load(path), scheme)
+    summary = describe(Catalog.load(path, column_map(columns)), scheme)
     if format is TableOrJson.json:
         emit(json.dumps(summary.to_dict(), indent=2, allow_nan=False) + "\n", None)
     else:

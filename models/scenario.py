@@ -22,6 +22,8 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from models.catalog import COLUMNS as CATALOG_COLUMNS
+from models.columns import parse_mapping
 from models.errors import ScenarioError
 from models.files import read_input
 from models.tiers import DEFAULT_TIERS, ordered
@@ -207,6 +209,10 @@ class Scenario(_Table):
         None, description="Base scenario file, relative to this one; consumed while loading: "
                           "tables merge deeply, this file wins, arrays and scalars replace.")
     currency: str = Field("USD", description="Currency of budget and catalog costs.")
+    columns: dict[str, str] = Field(
+        default_factory=dict, description="The catalog's own column names -> influmix names, e.g. "
+                                          '{Username = "id", "ER %" = "engagement_rate:percent"} '
+                                          "(:percent divides the values by 100).")
     objective: Objective = Field(default_factory=Objective, description="What to optimize.")
     budget: Budget = Field(default_factory=Budget, description="Bounds on total spend.")
     targets: Targets = Field(default_factory=Targets, description="Floors on engagements and reach of the plan.")
@@ -237,6 +243,14 @@ class Scenario(_Table):
                 raise _fault(tier, f"has the lower bound of {seen[bound]} ({_number(bound)}); bounds must be distinct")
             seen[bound] = tier
         return tiers
+
+    @field_validator("columns")
+    @classmethod
+    def _column_names(cls, columns: dict[str, str]) -> dict[str, str]:
+        _, problems = parse_mapping(columns, CATALOG_COLUMNS)
+        if problems:
+            raise _fault(None, problems[0].removeprefix("column mapping "))
+        return columns
 
     @field_validator("limits")
     @classmethod
@@ -286,9 +300,10 @@ class Scenario(_Table):
         """Hex SHA-256 of the validated scenario as canonical JSON (sorted keys).
 
         The catalog enters relative to the scenario's folder, so a project moved to another
-        folder or machine keeps its hashes.
+        folder or machine keeps its hashes; an empty [columns] is left out, so that scenarios
+        written before it existed keep theirs.
         """
-        data = self.model_dump(mode="json")
+        data = self.model_dump(mode="json", exclude={"columns"} if not self.columns else None)
         if self.catalog is not None and self._path is not None:
             data["catalog"] = Path(os.path.relpath(self.catalog, self._path.parent)).as_posix()
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
