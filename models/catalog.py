@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 
 from models.columns import likely_meaning, parse_mapping
 from models.errors import CatalogError, Problem
-from models.numbers import parse_numbers
+from models.numbers import Parsed, parse_numbers
 from models.reading import read
 from models.tiers import derive_tiers
 
@@ -207,14 +207,13 @@ def validate(raw: pd.DataFrame, source: str, columns: Mapping[str, str] | None =
     repeats = exact_repeats(raw)
     check_required_text(texts, {name: bad != "" for name, (_, bad) in read.items()}, repeats, problems)
     segments = [name for name in cells if is_segment(name)]
-    percent |= percent_columns(cells, segments)
-    checked = {name: check_number(name, cells[name], NUMBERS.get(name, SEGMENT), name in percent, problems)
-               for name in cells if name in NUMBERS or is_segment(name)}
+    numbers = {name: read_numbers(cells[name]) for name in cells if name in NUMBERS or is_segment(name)}
+    percent |= percent_columns(numbers, segments)
+    checked = {name: check_number(name, cells[name], numbers[name], name in percent, problems) for name in numbers}
     shares = check_share_sums({name: checked[name] for name in segments}, problems)
     if problems:
         raise CatalogError(source, problems.all())
-    numbers = {name: values for name, (values, _) in checked.items()} | shares.scaled
-    frame = assemble(texts, numbers, len(raw))
+    frame = assemble(texts, {name: values for name, (values, _) in checked.items()} | shares.scaled, len(raw))
     report_leniency(source, frame, written, names, percent - {m.target for m in mapping.values() if m.percent},
                     repeats, shares.rows)
     return frame[~repeats].reset_index(drop=True) if repeats.any() else frame
@@ -295,7 +294,7 @@ def repeated_alike(raw: pd.DataFrame, names: list[str]) -> set[str]:
     for name in {n for n in names if names.count(n) > 1 and (n in COLUMNS or is_segment(n))}:
         copies = [raw.iloc[:, i] for i, n in enumerate(names) if n == name]
         if name in NUMBERS or is_segment(name):
-            read = [parse_numbers(c, pa.array(text(c)[0], type=pa.large_string())).values for c in copies]
+            read = [read_numbers(c)[0].values for c in copies]
             same = all(np.array_equal(read[0], other, equal_nan=True) for other in read[1:])
         else:
             same = all(text(copies[0])[0].equals(text(other)[0]) for other in copies[1:])
@@ -343,15 +342,24 @@ def near_miss(name: str, names: list[str]) -> str | None:
 def text(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Cells as stripped NFC strings ('' when missing), and what is wrong with the cells that are
     no text at all ('' where nothing): a JSON object or array, or bytes that are not UTF-8."""
+    strings, bad = text_cells(column)
+    return pd.Series(strings.to_numpy(zero_copy_only=False), dtype=object), bad
+
+
+def text_cells(column: pd.Series) -> tuple[pa.Array, np.ndarray]:
+    """`text` as an Arrow array, in bulk: per cell only for object columns that hold more than strings."""
     column = column.reset_index(drop=True)
     bad = np.full(len(column), "", dtype=object)
-    if column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) not in ("string", "empty"):
-        column, bad = scalars(column)
-    if not isinstance(column.dtype, pd.StringDtype):
-        column = column.astype(object).where(column.notna(), "").astype(str)
-    strings = pa.array(column.fillna("").to_numpy(dtype=object), type=pa.large_string())
-    normal = pc.utf8_normalize(pc.utf8_trim_whitespace(strings), form="NFC")
-    return pd.Series(normal.to_numpy(zero_copy_only=False), dtype=object), bad
+    if not isinstance(column.dtype, (pd.StringDtype, pd.ArrowDtype)):
+        kind = pd.api.types.infer_dtype(column, skipna=True)
+        if column.dtype == object and kind not in ("string", "empty"):
+            column, bad = scalars(column)
+            kind = pd.api.types.infer_dtype(column, skipna=True)
+        if kind not in ("string", "empty"):
+            column = column.astype(object).where(column.notna(), "").astype(str)
+    strings = pa.array(column, from_pandas=True)
+    strings = (strings if pa.types.is_large_string(strings.type) else strings.cast(pa.large_string())).fill_null("")
+    return pc.utf8_normalize(pc.utf8_trim_whitespace(strings), form="NFC"), bad
 
 
 def scalars(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -376,26 +384,41 @@ def cell_text(column: pd.Series) -> Callable[[int], str]:
     return lambda i: str(column.iloc[i]).strip()
 
 
-def percent_columns(cells: dict[str, pd.Series], segments: list[str]) -> set[str]:
+def rule_of(name: str) -> Number:
+    """How a numeric column is checked."""
+    return NUMBERS.get(name, SEGMENT)
+
+
+def read_numbers(column: pd.Series) -> tuple[Parsed, np.ndarray]:
+    """A numeric column parsed in bulk (as text unless typed), and what is wrong with the cells that
+    are no value at all ('' where nothing)."""
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return parse_numbers(column, None), np.full(len(column), "", dtype=object)
+    strings, bad = text_cells(column)
+    return parse_numbers(column, strings, percent=True), bad
+
+
+def percent_columns(numbers: dict[str, tuple[Parsed, np.ndarray]], segments: list[str]) -> set[str]:
     """Fraction columns written in percent: any value above 1 or any % sign. The aud_ columns go
     together (one export writes them all alike), so that their sums stay comparable."""
     found = set()
-    for name, column in cells.items():
-        rule = NUMBERS.get(name, SEGMENT if is_segment(name) else None)
-        if rule is None or not rule.fraction:
+    for name, (parsed, _) in numbers.items():
+        if not rule_of(name).fraction:
             continue
-        parsed = parse_numbers(column, pa.array(text(column)[0], type=pa.large_string()), percent=True)
         if parsed.percent_sign or np.nanmax(np.where(np.isfinite(parsed.values), parsed.values, 0), initial=0) > 1:
             found.add(name)
     return found | set(segments) if found & set(segments) else found
 
 
-def check_number(name: str, column: pd.Series, rule: Number, percent: bool,
+def check_number(name: str, column: pd.Series, read: tuple[Parsed, np.ndarray], percent: bool,
                  problems: Problems) -> tuple[np.ndarray, np.ndarray]:
     """Check one numeric column; return its values (empty cells filled with the default, percent
     divided by 100) and the valid cells."""
-    strings, bad = text(column)
-    parsed = parse_numbers(column, pa.array(strings, type=pa.large_string()), percent=bool(rule.fraction))
+    parsed, bad = read
+    rule = rule_of(name)
+    if parsed.percent_sign and not rule.fraction:
+        problems.add(np.array([cell.endswith("%") for cell in text(column)[0]]), name,
+                     lambda i: f"{cell_text(column)(i)!r} is not a number", cell_text(column))
     faulty = bad != ""
     values, empty, unreadable = parsed.values, parsed.empty & ~faulty, parsed.unreadable & ~faulty
     shown = cell_text(column)

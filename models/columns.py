@@ -27,7 +27,8 @@ SYNONYMS = {
     "max_posts": ("postsavailable", "maxposts", "slots"),
     "authenticity": ("authentic", "realfollowers", "audiencequality", "quality"),
 }
-GENDER_AGE = re.compile(r"(?P<sex>female|women|woman|male|men|man|f|m)\D*?(?P<low>\d{2})\D+(?P<high>\d{2}|\+)")
+GENDER_AGE = re.compile(r"(?P<sex>female|women|woman|male|men|man|f|m)\D*?(?P<low>\d{2})\s*"
+                        r"(?:(?:-|–|to)\s*(?P<high>\d{2})|(?P<plus>\+))")
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def likely_meaning(name: str) -> str | None:
     match = GENDER_AGE.search(words)
     if match and re.search(r"\d", words):
         sex = "f" if match["sex"].startswith(("f", "w")) else "m"
-        return f"{SEGMENT_PREFIX}{sex}{match['low']}_{match['high'].replace('+', 'plus')}"
+        return f"{SEGMENT_PREFIX}{sex}{match['low']}_{match['high'] or 'plus'}"
     key = re.sub(r"[^a-z0-9]", "", words)
     for column, synonyms in SYNONYMS.items():
         if key in synonyms or key == column.replace("_", ""):

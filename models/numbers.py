@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 NOT_FINITE = r"(?i)^[+-]?(nan|inf|infinity)$"
 CURRENCY = "$€£¥₹"
-THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?\s*[kKmMbB]?$"
+THOUSANDS = r"^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d*)?\s*[kKmMbB]?$"  # not 0,034: a decimal comma
 SUFFIXES = {"k": 1e3, "m": 1e6, "b": 1e9}
 
 
@@ -33,8 +33,9 @@ class Parsed:
     percent_sign: bool = False
 
 
-def parse_numbers(column: pd.Series, cells: pa.Array, percent: bool = False) -> Parsed:
-    """Read a column in bulk; `cells` is its text (stripped, '' when missing); `percent` allows a % sign."""
+def parse_numbers(column: pd.Series, cells: pa.Array | None, percent: bool = False) -> Parsed:
+    """Read a column in bulk; `cells` is its text (stripped, '' when missing; None for a typed
+    column); `percent` allows a % sign."""
     if pd.api.types.is_bool_dtype(column):
         empty = column.isna().to_numpy()
         return Parsed(np.full(len(column), np.nan), empty, ~empty)

@@ -141,12 +141,18 @@ def read_parquet(path: Path, data: bytes) -> pd.DataFrame:
     Text that is not valid UTF-8 is read as bytes, so that validation can name its rows.
     """
     table = pq.read_table(io.BytesIO(data))
+    return pa.table([_valid_text_or_bytes(column) for column in table.columns], names=table.column_names).to_pandas()
+
+
+def _valid_text_or_bytes(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A text column as it is when it is valid UTF-8, else as bytes."""
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return column
     try:
-        return table.to_pandas()
-    except pa.ArrowException:
-        as_bytes = [column.cast(pa.large_binary()) if pa.types.is_string(column.type)
-                    or pa.types.is_large_string(column.type) else column for column in table.columns]
-        return pa.table(as_bytes, names=table.column_names).to_pandas()
+        column.validate(full=True)
+    except pa.ArrowInvalid:
+        return column.cast(pa.large_binary())
+    return column
 
 
 def read_json_lines(path: Path, data: bytes) -> pd.DataFrame:

@@ -33,9 +33,11 @@ MAX_SCENARIO_BYTES = 2**20  # a scenario is a page of TOML; anything bigger is n
 MAX_EXTENDS = 32  # files in one extends chain
 Column = Literal["tier", "platform", "niche", "country"]
 Source = Path | str | None  # a scenario file, COMMAND_LINE, or None for a dict without a file
-NonNegative = Annotated[float, Field(ge=0)]
+LARGEST_AMOUNT = 1e15  # money, reach, engagements: beyond this the solver cannot represent the model
+LARGEST_COUNT = 10**9  # influencers, posts, values
+NonNegative = Annotated[float, Field(ge=0, le=LARGEST_AMOUNT)]
 Share = Annotated[float, Field(ge=0, le=1)]
-Count = Annotated[int, Field(ge=0)]
+Count = Annotated[int, Field(ge=0, le=LARGEST_COUNT)]
 
 
 class _Table(BaseModel):
