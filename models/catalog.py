@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
