@@ -1,10 +1,10 @@
 """influmix's own modules under the `influmix.` name, whatever else is importable as `models`.
 
-The repository keeps `models/`, `optimizer/` and `cli.py` at the top and imports them by those
-names. Installed, that would clash with a project of its own `models` or `optimizer` package,
-so the installed distribution holds them inside `influmix/`, and this finder loads them as
-`influmix.models...`, with their imports of `models`, `optimizer` and `cli` rewritten to the
-`influmix.` names. Nothing else is touched: a project's own `models` stays its own.
+The repository keeps `models/`, `optimizer/`, `reports/` and `cli.py` at the top and imports
+them by those names. Installed, that would clash with a project's own `models` or `optimizer`
+package, so the installed distribution holds them inside `influmix/`, and this finder loads
+them as `influmix.models...`, with their imports of those names rewritten to the `influmix.`
+names. Nothing else is touched: a project's own `models` stays its own.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pathlib import Path
 from types import CodeType, ModuleType
 
 PACKAGE = "influmix"
-INTERNAL = ("models", "optimizer", "cli")
-ROOT = Path(__file__).parent  # holds models/, optimizer/, cli.py (links to the top in the repository)
+INTERNAL = ("models", "optimizer", "reports", "cli")
+ROOT = Path(__file__).parent  # holds models/, optimizer/, reports/, cli.py (links to the top in the repository)
 
 
 def internal(name: str | None) -> bool:
@@ -58,7 +58,7 @@ class Loader(importlib.machinery.SourceFileLoader):
 
 
 class Finder(importlib.abc.MetaPathFinder):
-    """Finds `influmix.models...`, `influmix.optimizer...` and `influmix.cli` under ROOT."""
+    """Finds `influmix.models...`, `influmix.optimizer...`, `influmix.reports...` and `influmix.cli` under ROOT."""
 
     def find_spec(self, fullname: str, path: object, target: ModuleType | None = None):
         head, _, rest = fullname.partition(".")

@@ -50,7 +50,8 @@ class Number:
     whole: bool = False
     minimum: int = 0
     largest: float = 1e15  # beyond what the model can represent (HiGHS treats 1e20 as infinite)
-    fraction: str | None = None  # "rates" or "shares": a value in [0, 1], or a percent column
+    fraction: str | None = None  # "rates", "shares" or "probabilities": in [0, 1], or a percent column
+    positive: bool = False       # 0 is not allowed either
 
 
 NUMBERS = {
@@ -59,7 +60,10 @@ NUMBERS = {
     "cost_per_post": Number(largest=1e12),
     "max_posts": Number(default=1, whole=True, minimum=1, largest=1e6),
     "authenticity": Number(default=1.0, fraction="shares"),
+    "engagement_sd": Number(default=np.nan),  # empty: the scenario's [simulation] default
+    "delivery": Number(default=np.nan, fraction="probabilities", positive=True),
 }
+SIMULATION_COLUMNS = ("engagement_sd", "delivery")  # kept in the frame only when the catalog has them
 SEGMENT = Number(default=0.0, fraction="shares")
 COLUMNS = TEXT_COLUMNS + tuple(NUMBERS)
 
@@ -428,13 +432,16 @@ def check_number(name: str, column: pd.Series, read: tuple[Parsed, np.ndarray], 
     finite = np.isfinite(values)
     problems.add(~empty & ~unreadable & ~faulty & ~finite, name, lambda i: f"{shown(i)} is not a finite number", shown)
     scale = 100.0 if percent else 1.0
+    least = "greater than 0" if rule.positive else f"at least {rule.minimum}"
     faults = [
-        (finite & (values < 0), lambda i: f"{shown(i)} is negative; {name} must be at least {rule.minimum}"),
+        (finite & (values < 0), lambda i: f"{shown(i)} is negative; {name} must be {least}"),
         (finite & (values != 0) & (np.abs(values) / scale < SMALLEST),
          lambda i: f"{shown(i)} is too small; write 0 or at least {SMALLEST:g}"),
         (finite & (values / scale > rule.largest),
          lambda i: f"{shown(i)} is too large; {name} must be at most {rule.largest:g}"),
     ]
+    if rule.positive:
+        faults.append((finite & (values == 0), lambda i: f"{name} must be {least}, got {shown(i)}"))
     if rule.whole:
         fractional = finite & (values != np.floor(values))
         faults += [
@@ -505,5 +512,6 @@ def assemble(texts: dict[str, pd.Series], numbers: dict[str, np.ndarray], rows: 
         "max_posts": numbers.get("max_posts", np.ones(rows)).astype(np.int64),
         "authenticity": numbers.get("authenticity", np.ones(rows)),
     }
+    columns |= {name: numbers[name] for name in SIMULATION_COLUMNS if name in numbers}
     columns |= {name: values for name, values in numbers.items() if is_segment(name)}
     return pd.DataFrame(columns, index=pd.RangeIndex(rows))

@@ -91,6 +91,6 @@ def test_the_console_script_target_runs(tmp_path, installed):
 def test_the_package_declares_only_influmix():
     text = (REPO / "pyproject.toml").read_text()
     assert 'influmix = "influmix.cli:app"' in text
-    assert 'packages = ["influmix", "influmix.models", "influmix.optimizer"]' in text
-    for link in ("models", "optimizer", "cli.py"):
+    assert 'packages = ["influmix", "influmix.models", "influmix.optimizer", "influmix.reports"]' in text
+    for link in ("models", "optimizer", "reports", "cli.py"):
         assert (REPO / "influmix" / link).resolve() == (REPO / link).resolve()
