@@ -210,7 +210,7 @@ def validate(raw: pd.DataFrame, source: str, columns: Mapping[str, str] | None =
     repeats = exact_repeats(raw)
     check_required_text(texts, {name: bad != "" for name, (_, bad) in read.items()}, repeats, problems)
     segments = [name for name in cells if is_segment(name)]
-    numbers = {name: read_numbers(cells[name]) for name in cells if name in NUMBERS or is_segment(name)}
+    numbers = {name: read_numbers(cells[name], name) for name in cells if name in NUMBERS or is_segment(name)}
     percent |= percent_columns(numbers, segments)
     checked = {name: check_number(name, cells[name], numbers[name], name in percent, problems) for name in numbers}
     shares = check_share_sums({name: checked[name] for name in segments}, problems)
@@ -297,7 +297,7 @@ def repeated_alike(raw: pd.DataFrame, names: list[str]) -> set[str]:
     for name in {n for n in names if names.count(n) > 1 and (n in COLUMNS or is_segment(n))}:
         copies = [raw.iloc[:, i] for i, n in enumerate(names) if n == name]
         if name in NUMBERS or is_segment(name):
-            read = [read_numbers(c)[0].values for c in copies]
+            read = [read_numbers(c, name)[0].values for c in copies]
             same = all(np.array_equal(read[0], other, equal_nan=True) for other in read[1:])
         else:
             same = all(text(copies[0])[0].equals(text(other)[0]) for other in copies[1:])
@@ -384,7 +384,8 @@ def scalars(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 def cell_text(column: pd.Series) -> Callable[[int], str]:
     """How row i's cell reads in a message: as written for text, as printed for typed values."""
-    return lambda i: str(column.iloc[i]).strip()
+    cells = column.to_numpy(dtype=object)
+    return lambda i: str(cells[i]).strip()
 
 
 def rule_of(name: str) -> Number:
@@ -392,13 +393,13 @@ def rule_of(name: str) -> Number:
     return NUMBERS.get(name, SEGMENT)
 
 
-def read_numbers(column: pd.Series) -> tuple[Parsed, np.ndarray]:
-    """A numeric column parsed in bulk (as text unless typed), and what is wrong with the cells that
-    are no value at all ('' where nothing)."""
+def read_numbers(column: pd.Series, name: str) -> tuple[Parsed, np.ndarray]:
+    """A numeric column parsed in bulk (as text unless typed; a % sign only in fraction columns),
+    and what is wrong with the cells that are no value at all ('' where nothing)."""
     if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
         return parse_numbers(column, None), np.full(len(column), "", dtype=object)
     strings, bad = text_cells(column)
-    return parse_numbers(column, strings, percent=True), bad
+    return parse_numbers(column, strings, percent=bool(rule_of(name).fraction)), bad
 
 
 def percent_columns(numbers: dict[str, tuple[Parsed, np.ndarray]], segments: list[str]) -> set[str]:
@@ -419,9 +420,6 @@ def check_number(name: str, column: pd.Series, read: tuple[Parsed, np.ndarray], 
     divided by 100) and the valid cells."""
     parsed, bad = read
     rule = rule_of(name)
-    if parsed.percent_sign and not rule.fraction:
-        problems.add(np.array([cell.endswith("%") for cell in text(column)[0]]), name,
-                     lambda i: f"{cell_text(column)(i)!r} is not a number", cell_text(column))
     faulty = bad != ""
     values, empty, unreadable = parsed.values, parsed.empty & ~faulty, parsed.unreadable & ~faulty
     shown = cell_text(column)

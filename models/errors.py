@@ -8,7 +8,7 @@ from pathlib import Path
 SHOWN = 20  # problems in an error's message; `problems` keeps them all
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Problem:
     """One fault in a catalog: the data row (from 1, the header not counted), the row's id, the
     column, the cell as written, and what is wrong. A whole-file problem has no row."""
