@@ -58,8 +58,9 @@ def write_atomic(path: str | Path, data: bytes) -> None:
     """Write `data` to `path` whole or not at all: to standard output for `-` and /dev/stdout,
     else to a temporary file beside the target (a symlink's target) that then replaces it.
 
-    A replaced file keeps its permission bits; a new one honours the umask (0o666), as a plain
-    open() would. Raises InfluError for a target that is not a regular file, OSError when the
+    A replaced file keeps its permission bits (and, for root, its owner); a new one honours the
+    umask (0o666), as a plain open() would. A hard link is replaced like any regular file: the
+    other names keep the old content. Raises InfluError for a target that is not a regular file, OSError when the
     write fails; on any failure the temporary file is removed and the target is left as it was.
     """
     if is_stream(path):
@@ -68,13 +69,13 @@ def write_atomic(path: str | Path, data: bytes) -> None:
         sys.stdout.buffer.flush()
         return
     target = output_target(path)
-    mode = stat.S_IMODE(os.stat(target).st_mode) if target.exists() else None
+    existing = os.stat(target) if target.exists() else None
     temporary = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(descriptor, "wb") as handle:
-            if mode is not None:
-                os.fchmod(handle.fileno(), mode)
+            if existing is not None:
+                keep_attributes(handle.fileno(), existing)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -82,6 +83,13 @@ def write_atomic(path: str | Path, data: bytes) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def keep_attributes(descriptor: int, existing: os.stat_result) -> None:
+    """The replaced file's permission bits and, when root writes another user's file, its owner."""
+    os.fchmod(descriptor, stat.S_IMODE(existing.st_mode))
+    if os.geteuid() == 0 and (existing.st_uid, existing.st_gid) != (0, 0):
+        os.fchown(descriptor, existing.st_uid, existing.st_gid)
 
 
 def read_input(path: str | Path, limit: int, error: type[InfluError]) -> bytes:

@@ -50,6 +50,23 @@ def test_replacing_a_file_keeps_its_mode(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root writes another user's file")
+def test_root_keeps_the_owner_of_a_replaced_file(tmp_path):
+    path = tmp_path / "plan.json"
+    path.write_text("old")
+    os.chown(path, 4321, 4321)
+    write_atomic(path, b"new")
+    assert (path.stat().st_uid, path.stat().st_gid, path.read_bytes()) == (4321, 4321, b"new")
+
+
+def test_a_hard_link_is_replaced_not_written_through(tmp_path):
+    path, other = tmp_path / "plan.json", tmp_path / "other.json"
+    path.write_text("old")
+    os.link(path, other)
+    write_atomic(path, b"new")
+    assert (path.read_bytes(), other.read_bytes()) == (b"new", b"old")
+
+
 def test_a_new_file_honours_the_umask(tmp_path):
     old = os.umask(0o027)
     try:
