@@ -9,7 +9,6 @@ import json
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -378,13 +377,15 @@ def test_unrepresentable_scenario_values_are_refused(key, value):
         Scenario.from_dict({}).override({key: value})
 
 
-def test_a_tiny_cost_gives_no_numpy_warning(tmp_path):
-    path = write(tmp_path, f"{HEADER}\na,ig,1000,0.02,1e-320\n")
+def test_a_tiny_cost_gives_a_located_error_and_no_numpy_warning(tmp_path, monkeypatch):
+    write(tmp_path, f"{HEADER}\na,ig,1000,0.02,1e-320\nb,ig,1000,1e-320,10\n")
+    (tmp_path / "plan.toml").write_text('catalog = "catalog.csv"\n[budget]\nmax = 100\n')
+    monkeypatch.chdir(tmp_path)
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with pytest.raises(CatalogError):
-            Catalog.load(path)
-    assert np.isfinite(1e-320)
+        warnings.simplefilter("error")  # a numpy overflow warning would fail the command
+        run = runner.invoke(cli.app, ["solve", "plan.toml"])
+    assert run.exit_code == 1 and "overflow" not in run.stderr
+    assert "row 1 (id 'a'), column cost_per_post: 1e-320 is too small" in run.stderr
 
 
 # --- the real exports in /work/shared/data (read only; skipped without them) -------------------
