@@ -66,6 +66,7 @@ NUMBERS = {
 SIMULATION_COLUMNS = ("engagement_sd", "delivery")  # kept in the frame only when the catalog has them
 SEGMENT = Number(default=0.0, fraction="shares")
 COLUMNS = TEXT_COLUMNS + tuple(NUMBERS)
+FRACTIONS = tuple(name for name, rule in NUMBERS.items() if rule.fraction)  # may be given in percent
 
 
 @dataclass(frozen=True, eq=False)
@@ -190,7 +191,7 @@ def normalize(raw: pd.DataFrame, source: str, columns: Mapping[str, str] | None 
 
 def validate(raw: pd.DataFrame, source: str, columns: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Check every column and cell; the normalized frame when all pass (exact duplicate rows dropped)."""
-    mapping, general = parse_mapping(columns, COLUMNS)
+    mapping, general = parse_mapping(columns, COLUMNS, FRACTIONS)
     written = [str(name).strip() for name in raw.columns]
     general += [f"column mapping: {name!r} is not a column of the file" for name in mapping
                 if name not in {w.lower() for w in written}]

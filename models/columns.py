@@ -39,8 +39,10 @@ class Mapped:
     percent: bool
 
 
-def parse_mapping(mapping: Mapping[str, str] | None, known: tuple[str, ...]) -> tuple[dict[str, Mapped], list[str]]:
-    """The mapping keyed by the file's (normalized) name, and a problem for each bad entry."""
+def parse_mapping(mapping: Mapping[str, str] | None, known: tuple[str, ...],
+                  fractions: tuple[str, ...]) -> tuple[dict[str, Mapped], list[str]]:
+    """The mapping keyed by the file's (normalized) name, and a problem for each bad entry;
+    `known` are influmix's column names, `fractions` those that may be percent (and aud_*)."""
     parsed: dict[str, Mapped] = {}
     problems = []
     for source, target in (mapping or {}).items():
@@ -50,6 +52,10 @@ def parse_mapping(mapping: Mapping[str, str] | None, known: tuple[str, ...]) -> 
         if name not in known and not (name.startswith(SEGMENT_PREFIX) and len(name) > len(SEGMENT_PREFIX)):
             problems.append(f"column mapping {source!r} = {target!r}: {name!r} is no influmix column; "
                             f"use one of {', '.join(known)} or aud_<segment>, optionally with {PERCENT}")
+            continue
+        if percent and name not in fractions and not name.startswith(SEGMENT_PREFIX):
+            problems.append(f"column mapping {source!r} = {target!r}: {PERCENT} applies to rates and shares "
+                            f"({', '.join(fractions)}, aud_<segment>), not to {name}")
             continue
         parsed[str(source).strip().lower()] = Mapped(name, percent)
     targets = [m.target for m in parsed.values()]

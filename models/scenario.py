@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from pydantic_core import PydanticCustomError
 
 from models.catalog import COLUMNS as CATALOG_COLUMNS
+from models.catalog import FRACTIONS as CATALOG_FRACTIONS
 from models.columns import parse_mapping
 from models.errors import ScenarioError
 from models.files import read_input
@@ -265,7 +266,7 @@ class Scenario(_Table):
     @field_validator("columns")
     @classmethod
     def _column_names(cls, columns: dict[str, str]) -> dict[str, str]:
-        _, problems = parse_mapping(columns, CATALOG_COLUMNS)
+        _, problems = parse_mapping(columns, CATALOG_COLUMNS, CATALOG_FRACTIONS)
         if problems:
             raise _fault(None, problems[0].removeprefix("column mapping "))
         return columns

@@ -177,6 +177,9 @@ def test_likely_meanings(name, meaning):
     ({"Username": "identifier"}, "'identifier' is no influmix column"),
     ({"Username": "id", "name": "id"}, "'id' is the target of 2 columns"),
     ({"Handle": "id"}, "column mapping: 'handle' is not a column of the file"),
+    ({"Username": "id", "cost_per_post": "cost_per_post:percent"},
+     ":percent applies to rates and shares (engagement_rate, authenticity, delivery, aud_<segment>), not to "
+     "cost_per_post"),
 ])
 def test_bad_mappings_are_errors(tmp_path, mapping, expected):
     path = write(tmp_path, "Username,name,platform,followers,engagement_rate,cost_per_post\na,A,ig,1,0.1,1\n")
