@@ -208,7 +208,7 @@ def validate(raw: pd.DataFrame, source: str, columns: Mapping[str, str] | None =
     if not len(raw):
         problems.general.append("the catalog has no rows")
         raise CatalogError(source, problems.all())
-    repeats = exact_repeats(raw)
+    repeats = exact_repeats(raw, problems.ids)
     check_required_text(texts, {name: bad != "" for name, (_, bad) in read.items()}, repeats, problems)
     segments = [name for name in cells if is_segment(name)]
     numbers = {name: read_numbers(cells[name], name) for name in cells if name in NUMBERS or is_segment(name)}
@@ -256,10 +256,11 @@ def ignored_column(name: str) -> str:
 
 def warn_case_collisions(source: str, ids: np.ndarray, repeats: np.ndarray) -> None:
     """Ids that differ only by case (`a`, `A`) are different ids, but probably one creator: say so."""
-    folded = pd.Series(ids[~repeats]).str.casefold()
-    clashing = folded.duplicated(keep=False).to_numpy()
-    if not clashing.any():
+    lowered = pc.utf8_lower(pa.array(ids[~repeats], type=pa.large_string()))
+    if pc.count_distinct(lowered).as_py() == len(lowered):
         return
+    folded = pd.Series(lowered.to_numpy(zero_copy_only=False))
+    clashing = folded.duplicated(keep=False).to_numpy()
     rows = np.flatnonzero(~repeats)[clashing]
     groups = pd.Series(rows).groupby(folded[clashing].to_numpy(), sort=False).agg(list)
     pairs = [" and ".join(f"{ids[r]!r} (row {r + 1})" for r in group) for group in groups.iloc[:3]]
@@ -267,12 +268,19 @@ def warn_case_collisions(source: str, ids: np.ndarray, repeats: np.ndarray) -> N
     warn(source, f"ids that differ only by case are different creators: {'; '.join(pairs)}{more}")
 
 
-def exact_repeats(raw: pd.DataFrame) -> np.ndarray:
-    """Rows that repeat an earlier row cell for cell (dropped with a warning)."""
-    try:
-        return raw.duplicated(keep="first").to_numpy()
-    except TypeError:  # unhashable cells (JSON objects) are reported as problems instead
-        return np.zeros(len(raw), dtype=bool)
+def exact_repeats(raw: pd.DataFrame, ids: np.ndarray | None) -> np.ndarray:
+    """Rows that repeat an earlier row cell for cell (dropped with a warning); only rows whose id
+    repeats are compared, so a catalog without repeated ids costs one pass over its ids."""
+    repeats = np.zeros(len(raw), dtype=bool)
+    if ids is None:
+        return repeats
+    candidates = pd.Series(ids).duplicated(keep=False).to_numpy() & (ids != "")
+    if candidates.any():
+        try:
+            repeats[candidates] = raw[candidates].duplicated(keep="first").to_numpy()
+        except TypeError:  # unhashable cells (JSON objects) are reported as problems instead
+            pass
+    return repeats
 
 
 def check_required_text(texts: dict[str, pd.Series], faulty: dict[str, np.ndarray], repeats: np.ndarray,
@@ -353,7 +361,7 @@ def text(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
 def text_cells(column: pd.Series) -> tuple[pa.Array, np.ndarray]:
     """`text` as an Arrow array, in bulk: per cell only for object columns that hold more than strings."""
     column = column.reset_index(drop=True)
-    bad = np.full(len(column), "", dtype=object)
+    bad = no_faults(len(column))
     if not isinstance(column.dtype, (pd.StringDtype, pd.ArrowDtype)):
         kind = pd.api.types.infer_dtype(column, skipna=True)
         if column.dtype == object and kind not in ("string", "empty"):
@@ -364,6 +372,11 @@ def text_cells(column: pd.Series) -> tuple[pa.Array, np.ndarray]:
     strings = pa.array(column, from_pandas=True)
     strings = (strings if pa.types.is_large_string(strings.type) else strings.cast(pa.large_string())).fill_null("")
     return pc.utf8_normalize(pc.utf8_trim_whitespace(strings), form="NFC"), bad
+
+
+def no_faults(rows: int) -> np.ndarray:
+    """'' for every cell: nothing wrong."""
+    return np.zeros(rows, dtype="U1")
 
 
 def scalars(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -385,8 +398,13 @@ def scalars(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 def cell_text(column: pd.Series) -> Callable[[int], str]:
     """How row i's cell reads in a message: as written for text, as printed for typed values."""
-    cells = column.to_numpy(dtype=object)
-    return lambda i: str(cells[i]).strip()
+    cells: list[np.ndarray] = []  # converted once, on the first problem: most columns have none
+
+    def shown(i: int) -> str:
+        if not cells:
+            cells.append(column.to_numpy(dtype=object))
+        return str(cells[0][i]).strip()
+    return shown
 
 
 def rule_of(name: str) -> Number:
@@ -398,7 +416,7 @@ def read_numbers(column: pd.Series, name: str) -> tuple[Parsed, np.ndarray]:
     """A numeric column parsed in bulk (as text unless typed; a % sign only in fraction columns),
     and what is wrong with the cells that are no value at all ('' where nothing)."""
     if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
-        return parse_numbers(column, None), np.full(len(column), "", dtype=object)
+        return parse_numbers(column, None), no_faults(len(column))
     strings, bad = text_cells(column)
     return parse_numbers(column, strings, percent=bool(rule_of(name).fraction)), bad
 
