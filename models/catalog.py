@@ -358,8 +358,9 @@ def text(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return pd.Series(strings.to_numpy(zero_copy_only=False), dtype=object), bad
 
 
-def text_cells(column: pd.Series) -> tuple[pa.Array, np.ndarray]:
-    """`text` as an Arrow array, in bulk: per cell only for object columns that hold more than strings."""
+def text_cells(column: pd.Series, nfc: bool = True) -> tuple[pa.Array, np.ndarray]:
+    """`text` as an Arrow array, in bulk: per cell only for object columns that hold more than
+    strings; `nfc=False` leaves out the normalization (numbers need none)."""
     column = column.reset_index(drop=True)
     bad = no_faults(len(column))
     if not isinstance(column.dtype, (pd.StringDtype, pd.ArrowDtype)):
@@ -371,7 +372,8 @@ def text_cells(column: pd.Series) -> tuple[pa.Array, np.ndarray]:
             column = column.astype(object).where(column.notna(), "").astype(str)
     strings = pa.array(column, from_pandas=True)
     strings = (strings if pa.types.is_large_string(strings.type) else strings.cast(pa.large_string())).fill_null("")
-    return pc.utf8_normalize(pc.utf8_trim_whitespace(strings), form="NFC"), bad
+    strings = pc.utf8_trim_whitespace(strings)
+    return (pc.utf8_normalize(strings, form="NFC") if nfc else strings), bad
 
 
 def no_faults(rows: int) -> np.ndarray:
@@ -417,7 +419,7 @@ def read_numbers(column: pd.Series, name: str) -> tuple[Parsed, np.ndarray]:
     and what is wrong with the cells that are no value at all ('' where nothing)."""
     if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
         return parse_numbers(column, None), no_faults(len(column))
-    strings, bad = text_cells(column)
+    strings, bad = text_cells(column, nfc=False)
     return parse_numbers(column, strings, percent=bool(rule_of(name).fraction)), bad
 
 

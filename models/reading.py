@@ -72,10 +72,11 @@ def read_delimited(path: Path, data: bytes) -> pd.DataFrame:
     holds none); a rule line (==== or ----) right under the header is skipped.
     """
     data = read_text(path, data)
-    header, _, rest = data.partition(b"\n")
-    second, newline, body = rest.partition(b"\n")
-    if RULE_LINE.match(second):
-        data = header + b"\n" + body
+    end = data.find(b"\n")
+    header = data[:end] if end >= 0 else data
+    after = data.find(b"\n", end + 1) if end >= 0 else -1
+    if end >= 0 and RULE_LINE.match(data[end + 1:after] if after >= 0 else data[end + 1:]):
+        data = data[:end + 1] + (data[after + 1:] if after >= 0 else b"")
     delimiter = max(DELIMITERS, key=lambda d: (header.count(d.encode()), -DELIMITERS.index(d)))
     width = header.count(delimiter.encode()) + 1
     try:
