@@ -232,7 +232,8 @@ def report_leniency(source: str, frame: pd.DataFrame, written: list[str], names:
     if ignored:
         warn(source, f"column{'s' if len(ignored) > 1 else ''} ignored: {', '.join(ignored)} "
                      "(map a column with [columns] in the scenario or --map, e.g. Category=niche)")
-    for name in sorted(percent):
+    segments = sorted(name for name in percent if is_segment(name))
+    for name in sorted(percent - set(segments)) + ([f"aud_* ({len(segments)})"] if segments else []):
         warn(source, f"column {name} read as percent (a value is above 1 or has a % sign): every value divided by 100")
     if repeats.any():
         warn(source, f"{int(repeats.sum())} exact duplicate row{'s' if repeats.sum() > 1 else ''} dropped: "

@@ -101,7 +101,8 @@ def test_audience_columns_go_percent_together(tmp_path):
     path = write(tmp_path, f"{HEADER},aud_a,aud_b\nx,ig,1000,0.02,10,60,0.5\n")
     catalog, messages = load(path)
     assert (catalog.frame["aud_a"][0], catalog.frame["aud_b"][0]) == pytest.approx((0.6, 0.005))
-    assert len(messages) == 2
+    assert messages == [f"{tmp_path / 'catalog.csv'}: column aud_* (2) read as percent (a value is above 1 or has "
+                        "a % sign): every value divided by 100"]
 
 
 def test_explicit_percent_mapping_divides_without_a_warning(tmp_path):
