@@ -49,7 +49,7 @@ class Number:
     default: float | None = None
     whole: bool = False
     minimum: int = 0
-    largest: float = 1e15  # beyond what the model can represent (HiGHS treats 1e20 as infinite)
+    largest: float = 1e15  # this and above: beyond what the model can represent (HiGHS: 1e20 is infinite)
     fraction: str | None = None  # "rates", "shares" or "probabilities": in [0, 1], or a percent column
     positive: bool = False       # 0 is not allowed either
 
@@ -457,8 +457,8 @@ def check_number(name: str, column: pd.Series, read: tuple[Parsed, np.ndarray], 
         (finite & (values < 0), lambda i: f"{shown(i)} is negative; {name} must be {least}"),
         (finite & (values != 0) & (np.abs(values) / scale < SMALLEST),
          lambda i: f"{shown(i)} is too small; write 0 or at least {SMALLEST:g}"),
-        (finite & (values / scale > rule.largest),
-         lambda i: f"{shown(i)} is too large; {name} must be at most {rule.largest:g}"),
+        (finite & (values / scale >= rule.largest),
+         lambda i: f"{shown(i)} is too large; {name} must be less than {rule.largest:g}"),
     ]
     if rule.positive:
         faults.append((finite & (values == 0), lambda i: f"{name} must be {least}, got {shown(i)}"))

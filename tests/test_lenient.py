@@ -353,15 +353,22 @@ def test_ids_are_nfc_and_case_collisions_warned(tmp_path):
 
 
 @pytest.mark.parametrize("row, expected", [
-    ("a,ig,1000,0.02,1e12", "column cost_per_post: 1e12 is too large; cost_per_post must be at most 1e+12"),
+    ("a,ig,1000,0.02,1e12", "column cost_per_post: 1e12 is too large; cost_per_post must be less than 1e+12"),
     ("a,ig,1000,0.02,1e15", "column cost_per_post: 1e15 is too large"),
-    ("a,ig,1e11,0.02,10", "column followers: 1e11 is too large; followers must be at most 1e+10"),
+    ("a,ig,1e10,0.02,10", "column followers: 1e10 is too large; followers must be less than 1e+10"),
     ("a,ig,1000,0.02,1e-320", "column cost_per_post: 1e-320 is too small; write 0 or at least 1e-09"),
     ("a,ig,1000,1e-320,10", "column engagement_rate: 1e-320 is too small"),
-], ids=["cost-1e12-over", "cost-1e15", "followers", "tiny-cost", "tiny-rate"])
+    ("a,ig,1000,0.02,10,1000000", "column max_posts: 1000000 is too large"),
+], ids=["cost-1e12", "cost-1e15", "followers", "tiny-cost", "tiny-rate", "max-posts"])
 def test_unrepresentable_values_are_refused(tmp_path, row, expected):
-    path = write(tmp_path, f"{HEADER}\n{row}\n".replace("1e12", "1000000000001"))
-    assert any(expected.replace("1e12", "1000000000001") in line for line in problems(path))
+    path = write(tmp_path, f"{HEADER},max_posts\n{row if row.count(',') == 5 else row + ',1'}\n")
+    assert any(expected in line for line in problems(path))
+
+
+def test_the_largest_representable_values_load(tmp_path):
+    catalog, _ = load(write(tmp_path, f"{HEADER},max_posts\na,ig,9999999999,0.02,999999999999,999999\n"))
+    assert catalog.frame.loc[0, ["followers", "cost_per_post", "max_posts"]].tolist() == [
+        9_999_999_999, 999_999_999_999, 999_999]
 
 
 def test_a_parquet_decimal_of_1e30_is_refused(tmp_path):
@@ -370,7 +377,7 @@ def test_a_parquet_decimal_of_1e30_is_refused(tmp_path):
     frame.to_parquet(tmp_path / "c.parquet")
     found = problems(tmp_path / "c.parquet")
     assert len(found) == 1 and found[0].startswith("row 1 (id 'a'), column cost_per_post: 1")
-    assert found[0].endswith("is too large; cost_per_post must be at most 1e+12")
+    assert found[0].endswith("is too large; cost_per_post must be less than 1e+12")
 
 
 @pytest.mark.parametrize("key, value", [("targets.engagements", 1e15 * 10), ("budget.max", 1e300),
