@@ -387,7 +387,7 @@ def scalars(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
     values, bad = [], []
     for cell in column:
         fault = ""
-        if isinstance(cell, (dict, list)):
+        if isinstance(cell, (dict, list, tuple, np.ndarray)):  # Arrow reads a JSON array as an ndarray
             cell, fault = "", f"a JSON {'object' if isinstance(cell, dict) else 'array'}, not a single value"
         elif isinstance(cell, bytes):
             try:

@@ -338,6 +338,15 @@ def test_json_objects_in_scalar_columns_are_located(tmp_path):
                               "row 2, column id: a JSON array, not a single value"]
 
 
+def test_json_arrays_in_every_row_are_located(tmp_path):
+    # When every line has an array (or object), Arrow reads a typed column: still one problem per cell.
+    lines = [{"id": i, "platform": "ig", "followers": [5], "engagement_rate": 0.02, "cost_per_post": 1,
+              "name": {"x": 1}} for i in ("a", "b")]
+    path = write(tmp_path, "\n".join(json.dumps(line) for line in lines), "c.jsonl")
+    assert problems(path) == [f"row {r} (id '{i}'), column {c}: a JSON {k}, not a single value"
+                              for r, i in ((1, "a"), (2, "b")) for c, k in (("name", "object"), ("followers", "array"))]
+
+
 def test_ids_are_nfc_and_case_collisions_warned(tmp_path):
     path = write(tmp_path, f"{HEADER},name\ne\u0301,ig,1000,0.02,10,Ren\u0065\u0301\n\u00e9,ig,1000,0.02,10,x\n")
     assert problems(path) == ["row 2 (id 'é'), column id: duplicate id 'é', first in row 1"]
