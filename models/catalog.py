@@ -250,9 +250,11 @@ def report_leniency(source: str, frame: pd.DataFrame, written: list[str], names:
 
 
 def ignored_column(name: str) -> str:
-    """`Category (niche?)`: an ignored column with its likely meaning, if one is likely."""
+    """`Category (niche?)`: an ignored column with its likely meaning, if one is likely (control
+    characters in the name are left out: the message goes to a terminal)."""
     meaning = likely_meaning(name)
-    return f"{name} ({meaning}?)" if meaning else name
+    shown = "".join(character for character in name if character.isprintable())
+    return f"{shown} ({meaning}?)" if meaning else shown
 
 
 def warn_case_collisions(source: str, ids: np.ndarray, repeats: np.ndarray) -> None:

@@ -158,6 +158,12 @@ def test_ignored_columns_are_listed_with_likely_meanings(tmp_path):
                         "(map a column with [columns] in the scenario or --map, e.g. Category=niche)"]
 
 
+def test_ignored_column_names_lose_control_characters(tmp_path):
+    _, messages = load(write(tmp_path, f"{HEADER},\x1b[2Jnotes\na,ig,1000,0.02,10,x\n"))
+    assert messages == [f"{tmp_path / 'catalog.csv'}: column ignored: [2Jnotes (map a column with [columns] in the "
+                        "scenario or --map, e.g. Category=niche)"]
+
+
 def test_missing_required_columns_name_the_candidates(tmp_path):
     path = write(tmp_path, "Username,platform,#Followers,engagement_rate,Price\na,ig,1000,0.02,10\n")
     assert problems(path)[0] == ("missing required columns: id, followers, cost_per_post; the file has Username "
