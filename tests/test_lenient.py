@@ -22,9 +22,7 @@ from models.columns import likely_meaning, parse_map_options
 from models.errors import Problem
 
 runner = CliRunner()
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-if not DATA.is_dir():
-    DATA = Path("/work/shared/data")
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # ../shared/data beside the repository
 HEADER = "id,platform,followers,engagement_rate,cost_per_post"
 
 
@@ -414,7 +412,7 @@ def test_a_tiny_cost_gives_a_located_error_and_no_numpy_warning(tmp_path, monkey
     assert "row 1 (id 'a'), column cost_per_post: 1e-320 is too small" in run.stderr
 
 
-# --- the real exports in /work/shared/data (read only; skipped without them) -------------------
+# --- the real exports in ../shared/data (read only; skipped without them) ----------------------
 
 
 @pytest.mark.skipif(not (DATA / "www20_influencers.txt").is_file(), reason="reference data absent")
