@@ -69,14 +69,15 @@ def read_delimited(path: Path, data: bytes) -> pd.DataFrame:
     """Every cell as text (ids like 0017 stay as written); the header row names the columns.
 
     The delimiter is the one of `, ; tab |` that the header line holds most of (commas when it
-    holds none); a rule line (==== or ----) right under the header is skipped.
+    holds none); a rule line (==== or ----) right under the header is skipped (emptied: empty
+    lines are skipped anyway, and the file's line numbers stay as they are).
     """
     data = read_text(path, data)
     end = data.find(b"\n")
     header = data[:end] if end >= 0 else data
     after = data.find(b"\n", end + 1) if end >= 0 else -1
     if end >= 0 and RULE_LINE.match(data[end + 1:after] if after >= 0 else data[end + 1:]):
-        data = data[:end + 1] + (data[after + 1:] if after >= 0 else b"")
+        data = data[:end + 1] + (data[after:] if after >= 0 else b"")  # left empty: lines keep their numbers
     delimiter = max(DELIMITERS, key=lambda d: (header.count(d.encode()), -DELIMITERS.index(d)))
     width = header.count(delimiter.encode()) + 1
     try:

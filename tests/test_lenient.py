@@ -242,6 +242,8 @@ def test_the_delimiter_is_detected(tmp_path, delimiter):
 def test_a_rule_line_under_the_header_is_skipped(tmp_path):
     text = f"{HEADER}\n=========\na,ig,1000,0.02,10\n".replace(",", "\t")
     assert load(write(tmp_path, text, "catalog.tsv"))[0].rows == 1
+    unclosed = f"{HEADER},name\n-----\na,ig,1000,0.02,10,\"Ann\nb,ig,1000,0.02,10,Bob\n"
+    assert problems(write(tmp_path, unclosed))[0].startswith("line 3: a quote opened here is still open at line 4")
 
 
 def test_a_ragged_row_names_the_delimiter(tmp_path):
