@@ -69,6 +69,10 @@ class Finder(importlib.abc.MetaPathFinder):
             file = base / "__init__.py"
             return importlib.util.spec_from_file_location(
                 fullname, file, loader=Loader(fullname, str(file)), submodule_search_locations=[str(base)])
+        if base.is_dir():  # a namespace package (no __init__.py): its modules still come through here
+            spec = importlib.machinery.ModuleSpec(fullname, None, is_package=True)
+            spec.submodule_search_locations = [str(base)]
+            return spec
         file = base.with_suffix(".py")
         if file.is_file():
             return importlib.util.spec_from_file_location(fullname, file, loader=Loader(fullname, str(file)))

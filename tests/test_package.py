@@ -58,18 +58,28 @@ def installed(tmp_path) -> Path:
     return site
 
 
-def test_a_project_with_its_own_models_and_optimizer_uses_influmix(tmp_path, installed):
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """A pipeline with its own models, optimizer and reports packages and its own cli.py."""
     project = tmp_path / "pipeline"
-    for package, content in (("models", 'Catalog = "my catalog"\n'), ("optimizer", 'solve = "my solve"\n')):
+    for package, content in (("models", 'Catalog = "my catalog"\n'), ("optimizer", 'solve = "my solve"\n'),
+                             ("reports", 'name = "my reports"\n')):
         (project / package).mkdir(parents=True)
         (project / package / "__init__.py").write_text(content)
     (project / "cli.py").write_text('app = "my cli"\n')
     (project / "catalog.csv").write_text(CATALOG)
+    return project
+
+
+def run_in(project: Path, installed: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=project, env={**os.environ, "PYTHONPATH": str(installed)},
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_a_project_with_its_own_models_and_optimizer_uses_influmix(project, installed):
     (project / "bad.csv").write_text(CATALOG.replace("a,instagram,10000", "a,instagram,lots"))
     (project / "run.py").write_text(SCRIPT)
-    env = {**os.environ, "PYTHONPATH": str(installed)}
-    run = subprocess.run([sys.executable, "run.py"], cwd=project, env=env, capture_output=True, text=True,
-                         timeout=120)
+    run = run_in(project, installed, "run.py")
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout.strip().splitlines()[-1])
     assert out["own"] == ["my catalog", "my solve", "my cli"]
@@ -79,13 +89,26 @@ def test_a_project_with_its_own_models_and_optimizer_uses_influmix(tmp_path, ins
     assert out["errors"] is True and out["influmix_file"].startswith(str(installed))
 
 
-def test_the_console_script_target_runs(tmp_path, installed):
-    (tmp_path / "catalog.csv").write_text(CATALOG)
-    code = "import sys; from influmix.cli import app; sys.argv = ['influmix', 'catalog', 'describe', 'catalog.csv']; app()"
-    run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(installed)},
-                         capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
-    assert "4 influencers" in run.stdout
+def test_the_console_script_target_runs_beside_the_projects_own_packages(project, installed):
+    # The command line imports every part of influmix (reports too); none may reach the project's own.
+    (project / "plan.toml").write_text('catalog = "catalog.csv"\n[budget]\nmax = 600\n')
+    code = ("import sys; from influmix.cli import app; sys.argv = ['influmix', *sys.argv[1:]]; app()")
+    described = run_in(project, installed, "-c", code, "catalog", "describe", "catalog.csv")
+    assert described.returncode == 0, described.stderr
+    assert "4 influencers" in described.stdout
+    solved = run_in(project, installed, "-c", code, "solve", "plan.toml")
+    assert solved.returncode == 0, solved.stderr
+    assert "optimal" in solved.stdout
+
+
+def test_every_top_level_package_is_part_of_influmix():
+    # A new top-level package must be linked into influmix/ and named in INTERNAL, or the
+    # installed influmix cannot import it.
+    from influmix._namespace import INTERNAL
+
+    packages = {p.parent.name for p in REPO.glob("*/*.py")} - {"influmix", "tests", "benchmarks", "docs"}
+    assert packages | {"cli"} == set(INTERNAL)
+    assert all((REPO / "influmix" / name).exists() for name in packages)
 
 
 def test_the_package_declares_only_influmix():
