@@ -1,13 +1,14 @@
 """The influmix command line: parse the arguments, call the library, render the answer.
 
 Stdout carries the result (a table, JSON or CSV); messages, warnings and progress go to
-stderr. Exit codes (SPEC section 6) are decided in one place: `STATUS_EXIT` for the status of
-a result and `ERROR_EXIT` for the errors a user can cause; anything else is a bug and surfaces
-with its traceback.
+stderr. Exit codes (docs/reference.md "Command line and exit codes") are decided in one
+place: `STATUS_EXIT` for the status of a result and `ERROR_EXIT` for the errors a user can
+cause; anything else is a bug and surfaces with its traceback.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import io
@@ -30,13 +31,13 @@ from rich.table import Table
 from rich.text import Text
 
 from models import Catalog, InfluError, NoPlanError, Result, Scenario, ScenarioError
+from models.catalog_rules import check_against_catalog, eligible_rows
 from models.describe import CatalogSummary, describe
 from models.columns import parse_map_options
 from models.files import is_stream, output_target, write_atomic
 from models.synthetic import generate_catalog, write_catalog
 from optimizer import compare, solve, sweep
 from optimizer.compare import TIER_PREFIX, Comparison
-from optimizer.problem import prepare
 from optimizer.sweep import PER, Frontier
 from reports.outcomes import outcome_figure, outcome_table
 
@@ -354,7 +355,7 @@ def report_status(result: Result, name: str | None = None, *, with_diagnosis: bo
         err_console().print(Text(f"{label}infeasible: no plan meets every constraint; see the diagnosis"))
     if with_diagnosis:
         for item in result.diagnosis:
-            err_console().print(Text(f"{label}diagnosis: ") + Text(str(item.get("message", item))))
+            err_console().print(Text(f"{label}diagnosis: ") + Text(item.message))
 
 
 @app.command("compare")
@@ -509,12 +510,13 @@ def validate_command(
         try:
             scenario = load_scenario(path, {"catalog": catalog}, columns)
             source = catalogs.of(scenario)
-            problem = prepare(source, scenario)
+            check_against_catalog(source, scenario)
+            eligible = int(eligible_rows(source, scenario).sum())
         except InfluError as error:
             print_error(error)
             failed = True
             continue
-        sys.stdout.write(f"ok: {path} ({problem.n:,} eligible of {source.rows:,})\n")
+        sys.stdout.write(f"ok: {path} ({eligible:,} eligible of {source.rows:,})\n")
     if failed:
         raise typer.Exit(EXIT_INPUT)
 
@@ -703,12 +705,13 @@ def diagnosis_table(result: Result) -> RenderableType:
     """Whatever the diagnosis holds: its message first, any other keys after it."""
     if not result.diagnosis:
         return Text("No diagnosis available.\n")
-    extra = list(dict.fromkeys(key for item in result.diagnosis for key in item if key != "message"))
+    items = [dataclasses.asdict(item) for item in result.diagnosis]
+    extra = list(dict.fromkeys(key for item in items for key in item if key != "message"))
     table = Table(title="Diagnosis: what to relax", title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("message")
     for key in extra:
         table.add_column(key.replace("_", " "), justify="right")
-    for item in result.diagnosis:
+    for item in items:
         table.add_row(str(item.get("message", "")), *(plain_cell(item.get(key)) for key in extra))
     return table
 

@@ -507,7 +507,10 @@ def _message(detail: dict, ctx: dict, loc: list, in_key: bool) -> str:
         return head + _hint(value, re.findall(r"'([^']*)'", expected))
     if kind in _BOUNDS:
         word, name = _BOUNDS[kind]
-        return f"must be {word} {_number(ctx[name])}, got {_show(value)}"
+        # a share or rate of 2 to 100 was written as a percentage (1.5 could be either: no guess)
+        percent = name == "le" and ctx[name] == 1 and isinstance(value, (int, float)) and 2 <= value <= 100
+        return f"must be {word} {_number(ctx[name])}, got {_show(value)}" + (
+            f"; write fractions: {value / 100:g}, not {_show(value)}" if percent else "")
     if kind in _KINDS:
         return f"must be {_KINDS[kind]}, got {_show(value)}"
     if kind == "missing":

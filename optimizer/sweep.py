@@ -18,11 +18,11 @@ from typing import Any
 import pandas as pd
 
 from models.catalog import Catalog
+from models.catalog_rules import check_against_catalog
 from models.errors import NoPlanError
 from models.result import Result
 from models.scenario import Scenario
 from optimizer.api import METHODS, solve
-from optimizer.problem import prepare
 
 PER = 1_000
 """The marginal value of a point is the objective gained per this much extra budget."""
@@ -100,7 +100,7 @@ def sweep(catalog: Catalog, scenario: Scenario, budgets: Iterable[float], *, met
     if not levels:
         raise ValueError("give at least one budget")
     scenarios = [scenario.override({"budget.max": budget}) for budget in levels]
-    prepare(catalog, scenarios[0])  # every catalog-dependent check (and warning) once, not per budget
+    check_against_catalog(catalog, scenarios[0])  # every catalog-dependent check (and warning) once, not per budget
     outcomes: dict[float, Result | None] = {}
     for budget, result in _solve_all(catalog, scenarios, method, workers):
         outcomes[budget] = result

@@ -22,11 +22,11 @@ from typer.testing import CliRunner
 
 import cli
 import optimizer.simulate as simulation
+from instances import influencer, make_catalog, make_scenario
 from models import CatalogError, ScenarioError
 from optimizer import compare, solve
 from optimizer.simulate import plan_outcomes, simulate
 from reports.outcomes import outcome_figure
-from tests.helpers import influencer, make_catalog, make_scenario
 
 SIGMAS = 4
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
