@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -20,11 +20,13 @@ TIER_PREFIX = "tier:"
 class Comparison:
     """`figures`: rows = figures, columns = plan names (None where a plan has no such figure).
     `membership`: id -> names of the plans that book it, for every id booked by some plans but not all.
+    `results`: the Results compared, in the order of `names` (renderers read their allocations).
     """
 
     names: tuple[str, ...]
     figures: pd.DataFrame
     membership: dict[str, tuple[str, ...]]
+    results: tuple[Result, ...] = field(default=(), repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON: {plans, figures: {figure: {plan: value}}, membership: {id: [plans]}}."""
@@ -48,7 +50,7 @@ def compare(results: Sequence[Result], names: Sequence[str] | None = None, *,
     tiers = [tier for tier in dict.fromkeys(tiers) if tier in booked] + sorted(booked - set(tiers))
     columns = {label: _figures(result, tiers) for label, result in zip(labels, results)}
     figures = pd.DataFrame(columns, index=list(FIGURES) + [TIER_PREFIX + tier for tier in tiers], dtype=object)
-    return Comparison(tuple(labels), figures, _membership(results, labels))
+    return Comparison(tuple(labels), figures, _membership(results, labels), tuple(results))
 
 
 def _figures(result: Result, tiers: list[str]) -> list[Any]:
