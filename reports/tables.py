@@ -22,6 +22,7 @@ from models.result import Result
 from optimizer.compare import TIER_PREFIX, Comparison
 from optimizer.sweep import PER, Frontier
 from reports.formats import count, gap, metric_value, money, number, rate, share
+from reports.outcomes import outcome_figure, outcome_table
 from reports.terminal import Column, fitted
 from reports.text import literal
 
@@ -87,7 +88,10 @@ def result_view(result: Result, width: int, top: int | None = TOP) -> list[Rende
     coverage = coverage_table(result, width)
     if coverage is not None:
         parts.append(coverage)
-    # hook: outcome ranges (SPEC section 10) and unique reach (section 8) go here, beside coverage
+    outcomes = outcome_table(result)
+    if outcomes is not None:
+        parts.append(outcomes)
+    # hook: unique reach (SPEC section 8) goes here, beside coverage and the outcome ranges
     parts.append(constraints_table(result, width))
     return parts
 
@@ -232,6 +236,8 @@ def comparison_view(comparison: Comparison, width: int, top: int | None = TOP) -
         elif figure == "objective":
             rows.append((labels[figure], [metric_value(result.objective.metric, value)
                                           for result, value in zip(results, row)]))
+        elif (outcome := outcome_figure(figure, row)) is not None:
+            rows.append(outcome)
         elif figure in ("status", "metric"):
             rows.append((figure, [str(value) for value in row]))
         else:
