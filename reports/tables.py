@@ -88,7 +88,7 @@ def result_view(result: Result, width: int, top: int | None = TOP) -> list[Rende
     coverage = coverage_table(result, width)
     if coverage is not None:
         parts.append(coverage)
-    outcomes = outcome_table(result)
+    outcomes = outcome_table(result, width)
     if outcomes is not None:
         parts.append(outcomes)
     # hook: unique reach (SPEC section 8) goes here, beside coverage and the outcome ranges
