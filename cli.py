@@ -79,6 +79,13 @@ class Format(str, Enum):
     csv = "csv"
 
 
+class SolveFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    html = "html"
+
+
 class TableOrJson(str, Enum):
     table = "table"
     json = "json"
@@ -164,8 +171,9 @@ def solve_command(
     catalog: CatalogOption = None,
     budget: Annotated[float | None, typer.Option(
         "--budget", min=0, help="Replaces budget.max.", show_default=False)] = None,
-    format: Annotated[Format, typer.Option(
-        "--format", "-f", help="table: for people; json: the whole Result; csv: the allocation.")] = Format.table,
+    format: Annotated[SolveFormat, typer.Option(
+        "--format", "-f", help="table: for people; json: the whole Result; csv: the allocation; html: the "
+                               "report page (as influmix report).")] = SolveFormat.table,
     output: OutputOption = None,
     solver: Annotated[Solver | None, typer.Option(
         "--solver", help="Replaces solver.name (default highs).", show_default=False)] = None,
@@ -200,7 +208,7 @@ def solve_command(
         "catalog": catalog, "budget.max": budget, "solver.name": solver.value if solver else None,
         "solver.time_limit": time_limit, "solver.gap": gap})
     result = solve(Catalogs().of(scenario), scenario, method=method.value)
-    report_status(result, with_diagnosis=format is Format.csv)
+    report_status(result, with_diagnosis=format is SolveFormat.csv)
     if result.status == "infeasible" and output is not None:
         message(f"no plan: {output} not written")
         output = None
@@ -249,13 +257,56 @@ def compare_command(
     if len(scenario_files) < 2:
         raise typer.BadParameter("give at least two scenario files", param_hint="SCENARIO")
     check_writable(output)
-    catalogs = Catalogs()
     scenarios = [load_scenario(path) for path in scenario_files]
-    results = [solve(catalogs.of(scenario), scenario, method=method.value) for scenario in scenarios]
+    results = solve_each(scenarios, method)
     comparison = compare(results, tiers=[tier for scenario in scenarios for tier in scenario.tier_scheme])
     for name, result in zip(comparison.names, results):
         report_status(result, name, with_diagnosis=True)
     emit(comparison, format.value, output, top=None if every else top)
+    raise typer.Exit(max(STATUS_EXIT[result.status] for result in results))
+
+
+def solve_each(scenarios: list[Scenario], method: Method) -> list[Result]:
+    """Each scenario solved with its own catalog (each catalog loaded once)."""
+    catalogs = Catalogs()
+    return [solve(catalogs.of(scenario), scenario, method=method.value) for scenario in scenarios]
+
+
+@app.command("report")
+@reported
+def report_command(
+    scenario_files: Annotated[list[Path], typer.Argument(
+        metavar="SCENARIO", help="One or more scenario files, each solved with its own catalog.",
+        show_default=False)],
+    output: OutputOption = None,
+    catalog: CatalogOption = None,
+    method: MethodOption = Method.fast,
+) -> None:
+    """Write a report to share: one self-contained HTML page, readable offline and printable on A4.
+
+    For each plan: the key figures, the mix by tier, platform and niche (charts), audience coverage against
+    its targets, outcome ranges where simulated, the binding constraints and the whole allocation (click a
+    column to sort); the diagnosis for an infeasible scenario. With several scenarios the page opens with
+    their key figures and tier mix side by side. The page makes no network request (CSS, script and
+    charts are inline). Exits 3 when a scenario is infeasible (the report still shows its diagnosis).
+
+    Examples:
+
+      influmix report scenarios/spring-launch.toml --output report.html
+
+      influmix report scenarios/spring-launch.toml scenarios/spring-launch-lean.toml -o launch.html
+    """
+    check_writable(output)
+    scenarios = [load_scenario(path, {"catalog": catalog}) for path in scenario_files]
+    results = solve_each(scenarios, method)
+    if len(results) == 1:
+        report_status(results[0])
+        emit(results[0], "html", output)
+    else:
+        comparison = compare(results, tiers=[tier for scenario in scenarios for tier in scenario.tier_scheme])
+        for name, result in zip(comparison.names, results):
+            report_status(result, name)
+        emit(comparison, "html", output)
     raise typer.Exit(max(STATUS_EXIT[result.status] for result in results))
 
 

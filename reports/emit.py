@@ -8,11 +8,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from reports import plots, sheets, tables
+from reports import page, plots, sheets, tables
 from reports.output import deliver
 from reports.terminal import out_console, rendered
 
-FORMATS = ("table", "json", "csv", *plots.PLOT_FORMATS)
+FORMATS = ("table", "json", "csv", "html", *plots.PLOT_FORMATS)
 
 
 def emit(obj: Any, format: str, output: Path | None = None, *, top: int | None = tables.TOP) -> None:
@@ -26,7 +26,7 @@ def emit(obj: Any, format: str, output: Path | None = None, *, top: int | None =
 
 
 def render(obj: Any, format: str, *, top: int | None = tables.TOP) -> str | bytes:
-    """`obj` in `format`: text (table, json, csv) or bytes (png, svg, pdf)."""
+    """`obj` in `format`: text (table, json, csv, html) or bytes (png, svg, pdf)."""
     if format == "table":
         buffer = io.StringIO()
         console = out_console(buffer)
@@ -36,6 +36,8 @@ def render(obj: Any, format: str, *, top: int | None = tables.TOP) -> str | byte
         return json.dumps(obj.to_dict(), indent=2, allow_nan=False) + "\n"
     if format == "csv":
         return sheets.csv_text(obj)
+    if format == "html":
+        return page.html_page(obj)
     if format in plots.PLOT_FORMATS:
         return plots.frontier_plot(obj, format)
     raise ValueError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")

@@ -31,7 +31,7 @@ def outcome_table(result: Result, width: int) -> RenderableType | None:
     for header, field, drop in (("mean", "mean", 1), ("P10", "p10", 0), ("P50", "p50", 2), ("P90", "p90", 0)):
         columns.append(Column(header, [Text(_whole(getattr(spread, field))) for _, spread, _ in rows], drop=drop))
     columns.append(Column("floor", [Text(_whole(floors[key].target) if key in floors else "") for *_, key in rows]))
-    columns.append(Column("chance", [Text(_chance(floors[key].chance) if key in floors else "") for *_, key in rows]))
+    columns.append(Column("chance", [Text(chance(floors[key].chance) if key in floors else "") for *_, key in rows]))
     return fitted(f"Outcome ranges ({outcomes.runs:,} runs, seed {outcomes.seed})", columns, width,
                   box=box.SIMPLE_HEAD)
 
@@ -39,7 +39,7 @@ def outcome_table(result: Result, width: int) -> RenderableType | None:
 def outcome_figure(figure: str, values: Sequence[Any]) -> tuple[str, list[str]] | None:
     """Label and cells of one outcome row of a comparison (None for a row that is not about outcomes)."""
     if figure.startswith(CHANCE_PREFIX):
-        return f"chance {figure.removeprefix(CHANCE_PREFIX)}", [_chance(value) for value in values]
+        return f"chance {figure.removeprefix(CHANCE_PREFIX)}", [chance(value) for value in values]
     if figure in OUTCOME_FIGURES:
         name, _, percentile = figure.rpartition("_")
         return f"{name} {percentile.upper()}", [_whole(value) for value in values]
@@ -50,7 +50,7 @@ def _whole(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f}"
 
 
-def _chance(value: float | None) -> str:
+def chance(value: float | None) -> str:
     """A share of runs to 0.1%, never rounded to a certain 100.0% or an impossible 0.0%."""
     if value is None:
         return "-"

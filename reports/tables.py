@@ -224,6 +224,19 @@ def plain_cell(value: Any) -> str:
 
 def comparison_view(comparison: Comparison, width: int, top: int | None = TOP) -> list[RenderableType]:
     """Key figures side by side, then who is booked in some plans but not all."""
+    rows = figure_rows(comparison)
+    columns = [Column("", [literal(label) for label, _ in rows], justify="left")]
+    columns += [Column(name, [Text(cells[k]) for _, cells in rows]) for k, name in enumerate(comparison.names)]
+    parts: list[RenderableType] = [fitted("Key figures", columns, width, box=box.SIMPLE_HEAD)]
+    if comparison.membership:
+        parts.append(membership_table(comparison, width, top))
+    else:
+        parts.append(Text("Every plan books the same influencers."))
+    return parts
+
+
+def figure_rows(comparison: Comparison) -> list[tuple[str, list[str]]]:
+    """The key figures of a comparison as (label, one formatted cell per plan)."""
     results = comparison.results
     currencies = {result.scenario.currency for result in results}
     unit = f" ({currencies.pop()})" if len(currencies) == 1 else ""
@@ -242,14 +255,7 @@ def comparison_view(comparison: Comparison, width: int, top: int | None = TOP) -
             rows.append((figure, [str(value) for value in row]))
         else:
             rows.append((labels.get(figure, figure), [formats.get(figure, count)(value) for value in row]))
-    columns = [Column("", [literal(label) for label, _ in rows], justify="left")]
-    columns += [Column(name, [Text(cells[k]) for _, cells in rows]) for k, name in enumerate(comparison.names)]
-    parts: list[RenderableType] = [fitted("Key figures", columns, width, box=box.SIMPLE_HEAD)]
-    if comparison.membership:
-        parts.append(membership_table(comparison, width, top))
-    else:
-        parts.append(Text("Every plan books the same influencers."))
-    return parts
+    return rows
 
 
 def membership_table(comparison: Comparison, width: int, top: int | None) -> Table:
