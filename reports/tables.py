@@ -64,7 +64,7 @@ def cut(rows: Sequence[Any], top: int | None) -> tuple[list[Any], int, list[Any]
 
 def left_out(hidden: int, what: str) -> str | None:
     """The caption of a cut table."""
-    return f"... {hidden:,} more {what} where the dots are (--all shows every row)" if hidden else None
+    return f"... {hidden:,} more {what} where the dots are (--all shows every row)\n" if hidden else None
 
 
 def shown_names(records: Sequence[dict[str, Any]]) -> list[str] | None:
