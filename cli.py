@@ -1,6 +1,7 @@
-"""The influmix command line: parse the arguments, call the library, render the answer.
+"""The influmix command line: parse the arguments, call the library, hand the answer to a
+renderer (reports.emit).
 
-Stdout carries the result (a table, JSON or CSV); messages, warnings and progress go to
+Stdout carries the result (a table, JSON, CSV or HTML); messages, warnings and progress go to
 stderr. Exit codes (SPEC section 6) are decided in one place: `STATUS_EXIT` for the status of
 a result and `ERROR_EXIT` for the errors a user can cause; anything else is a bug and surfaces
 with its traceback.
