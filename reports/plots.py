@@ -10,7 +10,7 @@ PLOT_FORMATS = ("png", "svg", "pdf")
 
 
 def plain(text: str) -> str:
-    """User text for a matplotlib label: `$` would start mathtext (and an unpaired one fails)."""
+    """User text for a matplotlib label: a pair of `$` would turn what is between into mathtext."""
     return text.replace("$", r"\$")
 
 

@@ -220,3 +220,13 @@ def test_a_closed_pipe_ends_quietly(reader, shown):
         cwd=Path(__file__).resolve().parent.parent, env={"PATH": "/usr/bin:/bin", "COLUMNS": "80"})
     assert done.stdout == shown
     assert done.stderr.strip() == "0", done.stderr
+
+
+def test_a_plot_title_with_dollars_is_not_mathtext():
+    """matplotlib reads `$...$` as mathtext (italic glyphs, DejaVuSans-Oblique): a scenario name is plain text."""
+    catalog = make_catalog([influencer("a", 20_000, 0.05, 100), influencer("b", 30_000, 0.05, 100)])
+    frontier = sweep(catalog, make_scenario(name="Budget $5k or $10k", objective={"maximize": "engagements"},
+                                            budget={"max": 1000}), [100, 200], workers=1)
+    assert render(frontier, "png")[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = render(frontier, "svg")
+    assert b"Budget $5k or $10k" in svg and b"Oblique" not in svg
