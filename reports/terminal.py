@@ -75,7 +75,7 @@ def rendered(renderables: Sequence[RenderableType], console: Console) -> None:
     width = console.width
     for renderable in renderables:
         if isinstance(renderable, Table):
-            console.width = max(width, _minimum(renderable, width))
+            console.width = max(width, _measure(renderable).minimum)
         try:
             console.print(renderable)
         finally:
@@ -99,12 +99,13 @@ class Column:
 
 def fitted(title: str | Text, columns: Sequence[Column], width: int, *, box, caption: str | None = None,
            footer: bool = False) -> Table:
-    """The table with as many columns as fit `width`: columns with the highest `drop` go first."""
+    """The table with as many columns as fit `width` unwrapped: columns with the highest `drop` go first.
+    Where even the fewest do not fit, rich wraps the text columns."""
     kept = list(columns)
     while True:
         table = _table(title, kept, box, caption, footer)
         droppable = [column.drop for column in kept if column.drop]
-        if not droppable or _minimum(table, width) <= width:
+        if not droppable or _measure(table).maximum <= width:
             return table
         worst = max(droppable)
         kept = [column for column in kept if column.drop != worst]
@@ -130,7 +131,7 @@ def _natural(column: Column) -> int:
     return max(_text(column.header).cell_len, len(column.footer), *(cell.cell_len for cell in column.cells))
 
 
-def _minimum(table: Table, width: int) -> int:
-    """The narrowest `table` can be with its text wrapped and its numbers whole."""
-    console = Console(width=width, file=io.StringIO())
-    return Measurement.get(console, console.options.update_width(10_000), table).minimum
+def _measure(table: Table) -> Measurement:
+    """The narrowest `table` can be (text wrapped, numbers whole) and its width unwrapped."""
+    console = Console(width=10_000, file=io.StringIO())
+    return Measurement.get(console, console.options, table)
