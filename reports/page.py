@@ -138,7 +138,7 @@ def plan_section(result: Result, *, name: str | None = None, heading: str = "h2"
 
 
 def key_figures(result: Result) -> str:
-    objective, totals, currency = result.objective, result.totals, esc(result.scenario.currency)
+    objective, totals = result.objective, result.totals
     if objective.value is None:
         return f"<p><strong>{esc(objective.sense)} {esc(objective.metric)}: no plan meets every constraint.</strong></p>"
     bound = (f"bound {metric_value(objective.metric, objective.bound)}, gap {gap(objective.gap)}"
@@ -146,14 +146,14 @@ def key_figures(result: Result) -> str:
     cards = [
         (f"{objective.sense} {objective.metric.replace('_', ' ')}", metric_value(objective.metric, objective.value),
          bound),
-        (f"spend ({currency})", money(totals.spend), ""), ("influencers", count(totals.influencers), ""),
+        (f"spend ({result.scenario.currency})", money(totals.spend), ""), ("influencers", count(totals.influencers), ""),
         ("posts", count(totals.posts), ""), ("reach", count(totals.reach), "gross"),
         ("engagements", count(totals.engagements), ""), ("CPE", rate(totals.cpe), "cost per engagement"),
         ("CPM", rate(totals.cpm, 2), "cost per 1,000 reached"),
     ]
     return '<div class="cards">' + "".join(
-        f'<div class="card"><div class="label">{label}</div><div class="value">{value}</div>'
-        f'<div class="meta">{note}</div></div>' for label, value, note in cards) + "</div>"
+        f'<div class="card"><div class="label">{esc(label)}</div><div class="value">{esc(value)}</div>'
+        f'<div class="meta">{esc(note)}</div></div>' for label, value, note in cards) + "</div>"
 
 
 def mix_charts(result: Result) -> str:
@@ -310,16 +310,18 @@ def membership(comparison: Comparison) -> str:
         return "<p>Every plan books the same influencers.</p>"
     posts = {(name, row["id"]): row for name, result in zip(comparison.names, comparison.results)
              for row in result.allocation_records}
-    head = ('<th class="text">id</th><th class="text">name</th><th class="text">tier</th>'
+    firsts = {id_: posts[(plans[0], id_)] for id_, plans in comparison.membership.items()}
+    named = shown_names(list(firsts.values())) is not None
+    head = ('<th class="text">id</th>' + ('<th class="text">name</th>' if named else "") + '<th class="text">tier</th>'
             + "".join(f"<th>{esc(name)}</th>" for name in comparison.names))
     rows = []
-    for id_, plans in comparison.membership.items():
-        first = posts[(plans[0], id_)]
+    for id_, first in firsts.items():
         cells = "".join(f'<td data-value="{posts[(name, id_)]["posts"] if (name, id_) in posts else 0}">'
                         f'{posts[(name, id_)]["posts"] if (name, id_) in posts else "-"}</td>'
                         for name in comparison.names)
-        rows.append(f'<tr><td class="text">{esc(id_)}</td><td class="text">{esc(first["name"])}</td>'
-                    f'<td class="text">{esc(first["tier"])}</td>{cells}</tr>')
+        name_cell = f'<td class="text">{esc(first["name"])}</td>' if named else ""
+        rows.append(f'<tr><td class="text">{esc(id_)}</td>{name_cell}<td class="text">{esc(first["tier"])}</td>'
+                    f"{cells}</tr>")
     return (f"<h3>In some plans, not all ({len(rows)} influencers; cells: posts)</h3>"
             f'<table class="sortable"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')
 

@@ -218,3 +218,9 @@ def test_the_report_prints_on_a4(plan, tmp_path):
     assert data.startswith(b"%PDF")
     sizes = {tuple(round(float(v)) for v in box) for box in re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", data)}
     assert sizes == {(596, 843)} or sizes == {(595, 842)}, sizes  # A4 in points
+
+
+def test_no_name_column_when_the_catalog_has_no_names(plan):
+    rows = [{key: value for key, value in row.items() if key != "name"} for row in ROWS]
+    assert '<th class="text">name</th>' in render(plan, "html")
+    assert '<th class="text">name</th>' not in render(solve(make_catalog(rows), scenario()), "html")
