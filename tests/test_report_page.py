@@ -180,6 +180,9 @@ def test_report_command_writes_one_file(tmp_path, monkeypatch):
     single = runner.invoke(cli.app, ["solve", "full.toml", "--format", "html"])
     assert single.exit_code == 0 and single.stdout.startswith("<!DOCTYPE html>")
     assert "report.html" in done.stderr and [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    (tmp_path / "typo.toml").write_text(base + "[budget]\nmax = 800\n[diversity]\nmax_influencer = 3\n")
+    failed = runner.invoke(cli.app, ["report", "full.toml", "typo.toml", "-o", "other.html"])
+    assert failed.exit_code == 1 and "typo.toml" in failed.stderr and not (tmp_path / "other.html").exists()
 
 
 # --- in a real browser ------------------------------------------------------------------------------

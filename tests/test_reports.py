@@ -35,7 +35,7 @@ HOSTILE = {
 }
 # Five creators, each worth booking at $1,000: every name shows in the plan.
 ROWS = [
-    influencer(id_, 10_000 * (k + 1), 0.05, 100, name=name, niche="[red]food" if k == 0 else "tech")
+    influencer(id_, 10_000 * (k + 1), 0.05, 100, name=name, niche=("[/bold]", "[red]food", "tech")[min(k, 2)])
     for k, (id_, name) in enumerate(HOSTILE.items())
 ]
 SCENARIO = 'name = "Q2 [/] push \\u001b[31m"\ncatalog = "catalog.csv"\n[objective]\nmaximize = "engagements"\n' \
@@ -75,7 +75,7 @@ def test_solve_prints_markup_names_literally(hostile):
 def test_catalog_describe_prints_markup_literally(hostile):
     result = run("catalog", "describe", "catalog.csv")
     assert result.exit_code == 0, result.output
-    assert "[red]food" in result.stdout and "\x1b" not in result.stdout
+    assert "[red]food" in result.stdout and "[/bold]" in result.stdout and "\x1b" not in result.stdout
 
 
 def test_sweep_with_a_markup_scenario_name(hostile):
