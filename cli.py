@@ -193,8 +193,10 @@ def solve_command(
     The table view shows the allocation (with CPE, cost per engagement), the totals, the mix by tier,
     platform and niche, audience coverage against its floors, the binding constraints, and the
     objective with the solver's proven bound and gap. --format json prints the whole Result (one JSON
-    document, nothing else on stdout); --format csv prints the allocation. An infeasible scenario
-    prints its diagnosis (what to relax, by how much) and exits 3; --output is then not written.
+    document, nothing else on stdout); --format csv prints the allocation (formula-safe, rounded);
+    --format html the report page (as influmix report). The table shows the first 12 and the last 3
+    booked influencers (--top N, or --all) and fits the terminal's width. An infeasible scenario prints
+    its diagnosis (what to relax, by how much) and exits 3; --output is then not written.
 
     Examples:
 
