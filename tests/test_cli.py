@@ -23,7 +23,7 @@ from optimizer import solve
 
 runner = CliRunner()
 INFLUMIX = Path(sys.executable).parent / "influmix"
-COMMANDS = (["solve"], ["compare"], ["sweep"], ["validate"], ["catalog", "generate"], ["catalog", "describe"],
+COMMANDS = (["solve"], ["compare"], ["report"], ["sweep"], ["validate"], ["catalog", "generate"], ["catalog", "describe"],
             ["schema"])
 
 # Engagements per post E = followers * engagement_rate: a 500 for $300, b 450 for $300, c 1,500 for

@@ -27,6 +27,7 @@ from models import CatalogError, ScenarioError
 from optimizer import compare, solve
 from optimizer.simulate import plan_outcomes, simulate
 from reports.outcomes import outcome_figure
+from reports.tables import comparison_view, result_view
 
 SIGMAS = 4
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -214,7 +215,7 @@ def test_a_large_plan_is_skipped_by_default_with_a_note(monkeypatch):
     with pytest.warns(UserWarning, match="outcome ranges skipped"):
         result = solve(catalog(), spec)
     assert json.loads(result.to_json())["outcomes"]["skipped"] == skipped.skipped
-    assert "Outcome ranges skipped: 2,000 runs on 4 creators and 10 posts" in render(cli.result_view(result, spec))
+    assert "Outcome ranges skipped: 2,000 runs on 4 creators and 10 posts" in render(result_view(result, 200))
 
 
 def test_an_infeasible_scenario_has_no_outcomes():
@@ -295,7 +296,7 @@ def test_compare_shows_ranges_and_chances():
     assert figures.at["engagements_p10", "simulated"] == results[0].outcomes.engagements.p10
     assert figures.at["engagements_p90", "off"] is None
     assert figures.at["chance:targets.reach", "simulated"] == results[0].outcomes.floors[1].chance
-    view = cli.comparison_view(comparison, results, [scenario(), scenario(runs=0)])
+    view = comparison_view(comparison, 200)
     text = render(view)
     assert "engagements P10" in text and "chance coverage.s1.min_reach" in text
 
