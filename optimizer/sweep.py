@@ -58,8 +58,10 @@ class Frontier:
     scenario: str
     sense: str                       # maximize | minimize
     metric: str                      # engagements | reach | targeted_reach | cost
-    tiers: tuple[str, ...]           # tier names in the order of the scheme
+    tiers: tuple[str, ...]           # tier names booked at some budget, in the order of the scheme
     points: tuple[FrontierPoint, ...]
+    currency: str = "USD"
+    tier_scheme: tuple[str, ...] = ()  # every tier of the scenario's scheme, booked or not
 
     @property
     def unique(self) -> bool:
@@ -73,12 +75,13 @@ class Frontier:
         return data
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per budget; tier shares as columns share_<tier> (0 where a plan books none)."""
+        """One row per budget; tier shares as columns share_<tier> (0 where a plan books none), one
+        for every tier of the scheme, booked or not, so that the columns do not depend on the plans."""
         rows = []
         for point in self.points:
             row = {key: value for key, value in self._point(point).items() if key not in ("tier_shares", "marginal")}
             row[f"marginal_per_{PER}"] = point.marginal
-            for tier in self.tiers:
+            for tier in dict.fromkeys(self.tier_scheme + self.tiers):
                 row[f"share_{tier}"] = point.tier_shares.get(tier, 0.0) if point.has_plan else None
             rows.append(row)
         frame = pd.DataFrame(rows)
@@ -120,7 +123,8 @@ def sweep(catalog: Catalog, scenario: Scenario, budgets: Iterable[float], *, met
             progress(budget, result.status if result is not None else NO_PLAN)
     tiers = _tier_order(scenario, (outcomes[budget] for budget in levels))
     return Frontier(scenario.name, scenario.objective.sense, scenario.objective.metric, tiers,
-                    tuple(_points(levels, [outcomes[budget] for budget in levels])))
+                    tuple(_points(levels, [outcomes[budget] for budget in levels])), scenario.currency,
+                    tuple(scenario.tier_scheme))
 
 
 def _solve_all(catalog: Catalog, scenarios: Sequence[Scenario], method: str, workers: int):
