@@ -376,10 +376,13 @@ def test_a_row_whose_audience_reaches_the_population_is_named():
     assert "key audience.segments.x: segment 'x' is not in the catalog" in text
 
 
-@pytest.mark.parametrize("value, message", [(0, "view_rate must be greater than 0"), (1.5, "above 1")])
+@pytest.mark.parametrize("value, message", [(0, "view_rate must be greater than 0"), (150, "above 100 percent")])
 def test_catalog_view_rates_outside_zero_one_are_located(value, message):
-    with pytest.raises(CatalogError, match=f"row 1.*column view_rate.*{message}"):
-        make_catalog([influencer("a", 1_000, 0.1, 10, view_rate=value)])
+    """A view rate above 1 reads as percent (like every fraction column); above 100 percent, or 0, is an error."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(CatalogError, match=f"row 1.*view_rate.*{message}"):
+            make_catalog([influencer("a", 1_000, 0.1, 10, view_rate=value)])
 
 
 def test_posts_of_a_creator_seen_whole_by_one_post_are_trimmed():
