@@ -183,7 +183,7 @@ def test_likely_meanings(name, meaning):
     ({"Username": "id", "name": "id"}, "'id' is the target of 2 columns"),
     ({"Handle": "id"}, "column mapping: 'handle' is not a column of the file"),
     ({"Username": "id", "cost_per_post": "cost_per_post:percent"},
-     ":percent applies to rates and shares (engagement_rate, authenticity, delivery, aud_<segment>), not to "
+     ":percent applies to rates and shares (engagement_rate, authenticity, delivery, view_rate, aud_<segment>), not to "
      "cost_per_post"),
 ])
 def test_bad_mappings_are_errors(tmp_path, mapping, expected):
