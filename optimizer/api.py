@@ -11,7 +11,7 @@ from models.errors import NoPlanError
 from models.result import Result, SolverInfo
 from models.scenario import Scenario
 from optimizer import diagnosis
-from optimizer.audience import view_rates
+from optimizer.audience import needs_slots, view_rates
 from optimizer.fast import solve_fast
 from optimizer.outcome import Outcome
 from optimizer.plain import solve_plain
@@ -74,7 +74,7 @@ def _run(problem: Problem, method: str) -> tuple[Outcome, str]:
 
 def _beyond_fast(scenario: Scenario) -> str | None:
     """What the fast path cannot handle yet: [audience] post slots, [robustness] dropouts."""
-    reasons = (["[audience] post slots"] if scenario.unique else []) + (
+    reasons = (["[audience] post slots"] if needs_slots(scenario) else []) + (
         ["[robustness] dropouts"] if scenario.robustness.dropouts > 0 else [])
     return " or ".join(reasons) or None
 

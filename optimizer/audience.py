@@ -76,6 +76,13 @@ def floor_keys(scenario: Scenario) -> tuple[str, ...]:
     return tuple(keys + [f"coverage.{segment}" for segment in scenario.coverage])
 
 
+def needs_slots(scenario: Scenario) -> bool:
+    """Whether the model needs post slots: a unique-reach objective or floor (with [audience] only
+    for the figures, or an impressions floor, the model is the gross one)."""
+    return scenario.unique and (scenario.objective.metric in ("reach", "targeted_reach")
+                                or scenario.targets.reach is not None or bool(scenario.coverage))
+
+
 def floor_wanted(scenario: Scenario, key: str) -> float:
     """The scenario's value of a floor named by floor_keys."""
     if key.startswith("coverage."):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.scenario import Scenario
-from optimizer.audience import epigraph_segments, robust_floors
+from optimizer.audience import epigraph_segments, needs_slots, robust_floors
 from optimizer.milp import LOWER, UPPER, Bound, RowBlock, stack
 from optimizer.problem import Problem
 
@@ -97,15 +97,15 @@ class Layout:
 
 
 def layout_for(problem: Problem, max_posts: np.ndarray | None = None) -> Layout:
-    """Group codes for every column named in [diversity] min_distinct; with [audience], one post
-    slot per post each influencer may get (`max_posts`, the catalog's by default); the robust
+    """Group codes for every column named in [diversity] min_distinct; for a unique-reach objective
+    or floor, one post slot per post each influencer may get (`max_posts`, the catalog's by default); the robust
     floors and the epigraph segments (optimizer/audience.py)."""
     distinct = {}
     for column in problem.scenario.diversity.min_distinct:
         values, codes = np.unique(problem.categories[column].astype(str), return_inverse=True)
         distinct[column] = (codes, [str(v) for v in values])
     slots = None
-    if problem.scenario.unique:
+    if needs_slots(problem.scenario):
         slots = (problem.max_posts if max_posts is None else max_posts).astype(np.int64)
     return Layout(problem.n, distinct, slots, robust_floors(problem.scenario), epigraph_segments(problem.scenario))
 

@@ -7,14 +7,15 @@ import numpy as np
 from optimizer.backend import solve_linear
 from optimizer.build import build_milp
 from optimizer.outcome import Outcome
+from optimizer.audience import needs_slots
 from optimizer.problem import Problem
 from optimizer.reach_solve import solve_unique
 
 
 def solve_plain(problem: Problem, time_limit: float | None = None) -> Outcome:
-    """Build every row for every eligible influencer and solve the MILP (with [audience]:
-    optimizer/reach_solve.py)."""
-    if problem.scenario.unique:
+    """Build every row for every eligible influencer and solve the MILP (with a unique-reach
+    objective or floor: optimizer/reach_solve.py)."""
+    if needs_slots(problem.scenario):
         return solve_unique(problem, time_limit)
     options = problem.scenario.solver
     model, _ = build_milp(problem)

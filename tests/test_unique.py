@@ -465,3 +465,27 @@ def test_dropouts_no_plan_survives_exit_3(unique_project):
     done = cli_run("solve", "dropouts.toml")
     assert done.exit_code == 3
     assert "robustness.dropouts" in done.output
+
+
+def test_audience_for_the_figures_only_keeps_the_fast_path():
+    """With [audience] but no unique objective or floor the model needs no post slots: the fast path
+    (its reduction forced) solves it, impressions floor included, to the plain optimum."""
+    from models.synthetic import generate_catalog
+    from optimizer.fast import solve_fast
+    from optimizer.problem import prepare
+
+    frame = generate_catalog(300, seed=3)
+    catalog = make_catalog(frame)
+    scenario = make_scenario(objective={"maximize": "engagements"}, budget={"max": 20_000},
+                             targets={"impressions": 4_500_000}, solver={"gap": 1e-6},
+                             audience={"population": 5e7, "view_rate": {"default": 0.3, "tiktok": 0.5}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # no hand-over warning
+        result = solve(catalog, scenario)
+    plain = solve(catalog, scenario, method="plain")
+    outcome = solve_fast(prepare(catalog, scenario), direct_below=0, core_min=20)
+    assert result.totals.impressions >= 4_500_000 * (1 - 1e-9) and result.totals.unique_reach is not None
+    assert next(row for row in result.constraints if row.name == "targets.impressions").binding
+    assert outcome.status == "optimal"
+    problem = prepare(catalog, scenario)
+    assert float(problem.engagements @ outcome.posts) == pytest.approx(plain.objective.value, rel=2e-6)
