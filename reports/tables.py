@@ -190,12 +190,13 @@ def coverage_table(result: Result, width: int) -> Table | None:
 
 
 def constraints_table(result: Result, width: int) -> RenderableType:
+    """The binding constraints, each with its value (a robust floor's: after the worst dropouts)."""
     binding = [row for row in result.constraints if row.binding]
     if not binding:
         return Text("No binding constraints.\n")
     columns = [
         Column("constraint", [literal(row.name) for row in binding], justify="left", wrap=True),
-        Column("value", [Text(number(row.lhs)) for row in binding]),
+        Column("value", [Text(number(row.lhs if row.worst_case is None else row.worst_case)) for row in binding]),
         Column("", [Text(row.sense) for row in binding], justify="left"),
         Column("bound", [Text(number(row.rhs)) for row in binding]),
     ]

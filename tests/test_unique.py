@@ -489,3 +489,14 @@ def test_audience_for_the_figures_only_keeps_the_fast_path():
     assert outcome.status == "optimal"
     problem = prepare(catalog, scenario)
     assert float(problem.engagements @ outcome.posts) == pytest.approx(plain.objective.value, rel=2e-6)
+
+
+def test_the_binding_robust_floor_shows_its_worst_case(unique_project):
+    (unique_project / "robust.toml").write_text(UNIQUE.replace("min_reach = 20000", "min_reach = 9000")
+                                                + "[robustness]\ndropouts = 1\n")
+    done = cli_run("solve", "robust.toml", "--format", "json")
+    row = next(row for row in json.loads(done.stdout)["constraints"] if row["name"] == "coverage.f")
+    assert row["binding"] is False or row["worst_case"] is not None
+    table = cli_run("solve", "robust.toml").stdout
+    assert "worst case" in table
+
