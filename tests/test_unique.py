@@ -496,7 +496,8 @@ def test_the_binding_robust_floor_shows_its_worst_case(unique_project):
                                                 + "[robustness]\ndropouts = 1\n")
     done = cli_run("solve", "robust.toml", "--format", "json")
     row = next(row for row in json.loads(done.stdout)["constraints"] if row["name"] == "coverage.f")
-    assert row["binding"] is False or row["worst_case"] is not None
+    assert row["worst_case"] == pytest.approx(10_000) and row["lhs"] > row["worst_case"]   # b alone, a lost
+    assert row["slack"] == pytest.approx(1_000)
     table = cli_run("solve", "robust.toml").stdout
-    assert "worst case" in table
+    assert "worst case" in table and "10,000" in table
 
