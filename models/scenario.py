@@ -39,7 +39,8 @@ LARGEST_COUNT = 10**9  # influencers, posts, values
 NonNegative = Annotated[float, Field(ge=0, le=LARGEST_AMOUNT)]
 Share = Annotated[float, Field(ge=0, le=1)]
 Count = Annotated[int, Field(ge=0, le=LARGEST_COUNT)]
-PART_TWO_TABLES = ("simulation", "audience", "robustness")  # left out of sha256 when not written: a part-one scenario keeps its hash
+PART_TWO_TABLES = ("simulation", "audience", "robustness")  # left out of sha256 when not written
+# (with targets.impressions): a part-one scenario keeps its hash
 
 
 class _Table(BaseModel):

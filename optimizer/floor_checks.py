@@ -15,7 +15,8 @@ import numpy as np
 
 from models.result import ConstraintRow
 from optimizer import checks
-from optimizer.audience import floor_keys, floor_wanted, from_log, log_terms, people_reached, view_rates, without_largest
+from optimizer.audience import (floor_keys, floor_wanted, from_log, log_terms, people_reached, view_rates,
+                                without_largest)
 from optimizer.checks import BINDING, Plan
 
 

@@ -7,8 +7,8 @@ reach `sum_j g_ij d_ij` against `-ln(1 - T/N)` (log space, exact at whole posts;
 per segment). Without dropouts a floor is one row `sum_i a_i >= T`; with G dropouts it is the
 Bertsimas-Sim form `sum_i a_i - G t - sum_i p_i >= T`, `t + p_i - a_i >= 0`, `t, p_i >= 0`:
 the sum without its G largest contributions. Log-space rows are scaled by N (N L against
--N ln(1 - T/N)), so that they read in people and the solver's tolerances stay negligible. Without [audience] and dropouts the floors are
-the rows of optimizer/constraints.py, unchanged.
+-N ln(1 - T/N)), so that they read in people and the solver's tolerances stay negligible.
+Without [audience] and dropouts the floors are the rows of optimizer/constraints.py, unchanged.
 """
 
 from __future__ import annotations
