@@ -23,7 +23,7 @@ import pytest
 from typer.testing import CliRunner
 
 import cli
-from helpers import influencer, make_catalog, make_scenario
+from instances import influencer, make_catalog, make_scenario
 from optimizer import compare, solve
 from reports import render
 from reports.formats import count, money

@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 import cli
-from helpers import influencer, make_catalog, make_scenario
+from instances import influencer, make_catalog, make_scenario
 from optimizer import solve, sweep
 from reports import render
 from reports.sheets import safe_cell, significant
