@@ -270,11 +270,12 @@ def test_a_floor_of_1e15_is_diagnosed_against_what_the_budget_buys():
     assert only["asked"] == 1e15 and only["achievable"] == pytest.approx(1800)
 
 
-def test_a_count_floor_of_1e15_keeps_the_structural_count_and_the_budget_lower_still():
-    # 4 eligible; $1,000 books at most three (A + C + D = $950)
-    [only] = diagnosis_of({"budget": {"max": 1000}, "diversity": {"min_influencers": 10**15}})
+def test_the_largest_count_floor_keeps_the_structural_count_and_the_budget_lower_still():
+    # 4 eligible; $1,000 books at most three (A + C + D = $950); 10**9 is the largest count a scenario
+    # may ask (larger ones are refused on load: test_scenario)
+    [only] = diagnosis_of({"budget": {"max": 1000}, "diversity": {"min_influencers": 10**9}})
     assert only["constraint"] == "diversity.min_influencers"
-    assert only["asked"] == 1e15 and only["achievable"] == 3
+    assert only["asked"] == 1e9 and only["achievable"] == 3
 
 
 def test_a_solver_fault_in_the_diagnosis_is_an_entry_not_a_traceback(monkeypatch):
