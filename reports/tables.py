@@ -304,13 +304,16 @@ def frontier_table(frontier: Frontier, width: int) -> Table:
     tier mix (tiers never booked are left out; narrow screens lose the mix, then reach and CPE)."""
     points = frontier.points
     objective_figure = {"cost": "spend"}.get(frontier.metric, frontier.metric)
+    objective_label = frontier.metric
+    if frontier.unique and frontier.metric == "reach":     # the objective is unique reach: gross reach stays
+        objective_figure, objective_label = "unique_reach", LABELS["unique_reach"]
     shown = (("spend", money), ("engagements", count), ("reach", count)) + (
         (("unique_reach", count),) if frontier.unique else ())
     figures = [(key, form) for key, form in shown if key != objective_figure]
     columns = [
         Column("budget", [Text(count(p.budget)) for p in points]),
         Column("status", [Text(p.status) for p in points], justify="left"),
-        Column(frontier.metric, [Text(metric_value(frontier.metric, p.objective)) for p in points]),
+        Column(objective_label, [Text(metric_value(frontier.metric, p.objective)) for p in points]),
         Column(f"per extra {PER:,}", [Text(rate(p.marginal, 1)) for p in points], drop=2),
         *(Column(LABELS.get(key, key), [Text(form(getattr(p, key))) for p in points], drop=3 if key == "reach" else 0)
           for key, form in figures),
