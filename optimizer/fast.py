@@ -107,15 +107,15 @@ def solve_fast(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_min: 
     if options.time_limit is not None and len(proven) > HUGE_CORE:
         # HiGHS's presolve overruns time limits on models this size: report what is proven
         return clock.outcome(first, problem.n, core, tree_bound, "time_limit")
-    wider = np.union1d(core, proven)
-    second = clock.solve(model.restrict(wider)[0], gap=options.gap, cutoff=first.objective)
-    if second.status == "cut_off":      # nothing in the wider core beats the first plan beyond the gap
+    # every plan worth more than the threshold books only influencers of the proven core
+    second = clock.solve(model.restrict(proven)[0], gap=options.gap, cutoff=first.objective)
+    if second.status == "cut_off":      # nothing in the proven core beats the first plan beyond the gap
         return clock.outcome(first, problem.n, core, threshold, "optimal")
     better = second.values is not None and second.objective > first.objective
-    best, on = (second, wider) if better else (first, core)
+    best, on = (second, proven) if better else (first, core)
     if second.status == "optimal":
         return clock.outcome(best, problem.n, on, max(second.bound, threshold), "optimal")
-    # the wider solve stopped early: keep the better plan, bounded as well as known
+    # the second solve stopped early: keep the better plan, bounded as well as known
     bound = tree_bound if second.bound is None else max(second.bound, threshold)
     return clock.outcome(best, problem.n, on, bound, "time_limit")
 
