@@ -444,9 +444,8 @@ def check_share_sums(segments: dict[str, tuple[np.ndarray, np.ndarray]], problem
     """A row's audience shares sum to at most 1 (checked where every share is valid)."""
     if not segments:
         return
-    shares = np.column_stack([values for values, _ in segments.values()])
     valid = np.logical_and.reduce([ok for _, ok in segments.values()])
-    totals = np.where(valid, shares.sum(axis=1), 0.0)
+    totals = np.where(valid, sum(values for values, _ in segments.values()), 0.0)
     problems.add(totals > 1 + 1e-9, "columns aud_*",
                  lambda i: f"audience shares sum to {totals[i]:.6g}; a row's shares sum to at most 1")
 

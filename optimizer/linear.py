@@ -9,6 +9,7 @@ influencer), then any extra columns (spend `S`, distinct indicators `z_g`). Rows
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import compress
 
 import numpy as np
 
@@ -92,11 +93,11 @@ class LinearModel:
         owner_new = np.full(self.n, -1, dtype=np.int64)
         owner_new[keep] = np.arange(len(keep))
         nz = row_kept[self.rows] & (new_of_old[self.cols] >= 0)
-        names = [self.col_names[i] for i in old]
+        names = list(compress(self.col_names, new_of_old >= 0))       # old is sorted
         model = LinearModel(
             n=len(keep), obj=self.obj[old], lb=self.lb[old], ub=self.ub[old],
             integer=self.integer[old], col_names=names,
-            row_names=[name for name, kept in zip(self.row_names, row_kept) if kept],
+            row_names=list(compress(self.row_names, row_kept)),
             rows=new_row[self.rows[nz]], cols=new_of_old[self.cols[nz]], vals=self.vals[nz],
             lo=self.lo[row_kept], hi=self.hi[row_kept],
             owner=np.where(self.owner[row_kept] >= 0, owner_new[np.maximum(self.owner[row_kept], 0)], -1),

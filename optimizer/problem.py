@@ -143,7 +143,8 @@ def check_against_catalog(catalog: Catalog, scenario: Scenario) -> None:
         for value in groups:
             if value not in present:
                 problems.append((f"limits.{column}.{value}", f"'{value}' appears nowhere in column {column}"))
-    ids = set(catalog.frame["id"])
+    named = [*scenario.selection.include, *scenario.selection.exclude]
+    ids = set(catalog.frame["id"][catalog.frame["id"].isin(named)]) if named else set()
     missing = [i for i in scenario.selection.include if i not in ids]
     if missing:
         problems.append(("selection.include", f"ids not in the catalog: {', '.join(missing)}"))

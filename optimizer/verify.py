@@ -121,8 +121,9 @@ def constraint_rows(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> 
 def _column(catalog: Catalog, scenario: Scenario, column: str) -> np.ndarray:
     if column == "tier":
         return catalog.tiers(scenario.tier_scheme)
-    values = catalog.frame[column].to_numpy(object)
-    return np.array([str(v).lower() for v in values], dtype=object) if column == "platform" else values
+    if column == "platform":
+        return catalog.frame[column].astype(str).str.lower().to_numpy(object)
+    return catalog.frame[column].to_numpy(object)
 
 
 def _row(name: str, lhs: float, sense: str, rhs: float) -> ConstraintRow:
