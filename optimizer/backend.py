@@ -1,4 +1,4 @@
-"""The one module that speaks PuLP: hand a LinearModel to HiGHS (in-process) or CBC.
+"""The one module that speaks PuLP: hand a Milp to HiGHS (in-process) or CBC.
 (The fast path's LP relaxations go to HiGHS directly: `optimizer.warm_lp`.)
 
 Statuses come from the solvers' own figures, never from PuLP's `LpStatus` alone: a
@@ -19,7 +19,7 @@ import numpy as np
 import pulp
 from pulp.apis.coin_api import pulp_cbc_path
 
-from optimizer.linear import LinearModel
+from optimizer.milp import Milp
 
 STOPPED = {"kTimeLimit", "kIterationLimit", "kInterrupt", "kSolutionLimit", "kObjectiveBound", "kObjectiveTarget"}
 
@@ -37,7 +37,7 @@ class Solution:
     solve_seconds: float
 
 
-def solve_linear(model: LinearModel, *, solver: str = "highs", mip: bool = True,
+def solve_linear(model: Milp, *, solver: str = "highs", mip: bool = True,
                  time_limit: float | None = None, gap: float = 1e-4, cutoff: float | None = None) -> Solution:
     """Build the PuLP problem from the arrays and solve it.
 
@@ -96,7 +96,7 @@ def silence_highs_banner() -> None:
         os.close(saved)
 
 
-def _build(model: LinearModel, mip: bool) -> tuple[pulp.LpProblem, list, list]:
+def _build(model: Milp, mip: bool) -> tuple[pulp.LpProblem, list, list]:
     """An LpProblem with one variable per column and one or two constraints per row."""
     problem = pulp.LpProblem("influmix", pulp.LpMaximize)
     width = len(str(model.num_cols))
@@ -175,6 +175,6 @@ def _cbc_status(problem: pulp.LpProblem) -> tuple[str, float | None, float | Non
     return "no_solution", None, None
 
 
-def _duals(model: LinearModel, constraints: list[list[pulp.LpConstraint]]) -> np.ndarray:
+def _duals(model: Milp, constraints: list[list[pulp.LpConstraint]]) -> np.ndarray:
     """Row duals in the maximize convention (HiGHS reports them for the negated problem)."""
     return -np.array([sum(c.pi or 0.0 for c in pair) for pair in constraints])

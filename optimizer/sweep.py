@@ -18,11 +18,11 @@ from typing import Any
 import pandas as pd
 
 from models.catalog import Catalog
+from models.catalog_rules import check_against_catalog
 from models.errors import NoPlanError
 from models.result import Result
 from models.scenario import Scenario
 from optimizer.api import METHODS, solve
-from optimizer.problem import prepare
 
 PER = 1_000
 """The marginal value of a point is the objective gained per this much extra budget."""
@@ -57,16 +57,19 @@ class Frontier:
     scenario: str
     sense: str                       # maximize | minimize
     metric: str                      # engagements | reach | targeted_reach | cost
-    tiers: tuple[str, ...]           # tier names in the order of the scheme
+    tiers: tuple[str, ...]           # tier names booked at some budget, in the order of the scheme
     points: tuple[FrontierPoint, ...]
+    currency: str = "USD"
+    tier_scheme: tuple[str, ...] = ()  # every tier of the scenario's scheme, booked or not
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per budget; tier shares as columns share_<tier> (0 where a plan books none)."""
+        """One row per budget; tier shares as columns share_<tier> (0 where a plan books none), one
+        for every tier of the scheme, booked or not, so that the columns do not depend on the plans."""
         rows = []
         for point in self.points:
             row = {key: value for key, value in asdict(point).items() if key not in ("tier_shares", "marginal")}
             row[f"marginal_per_{PER}"] = point.marginal
-            for tier in self.tiers:
+            for tier in dict.fromkeys(self.tier_scheme + self.tiers):
                 row[f"share_{tier}"] = point.tier_shares.get(tier, 0.0) if point.has_plan else None
             rows.append(row)
         frame = pd.DataFrame(rows)
@@ -100,7 +103,7 @@ def sweep(catalog: Catalog, scenario: Scenario, budgets: Iterable[float], *, met
     if not levels:
         raise ValueError("give at least one budget")
     scenarios = [scenario.override({"budget.max": budget}) for budget in levels]
-    prepare(catalog, scenarios[0])  # every catalog-dependent check (and warning) once, not per budget
+    check_against_catalog(catalog, scenarios[0])  # every catalog-dependent check (and warning) once, not per budget
     outcomes: dict[float, Result | None] = {}
     for budget, result in _solve_all(catalog, scenarios, method, workers):
         outcomes[budget] = result
@@ -108,7 +111,8 @@ def sweep(catalog: Catalog, scenario: Scenario, budgets: Iterable[float], *, met
             progress(budget, result.status if result is not None else NO_PLAN)
     tiers = _tier_order(scenario, (outcomes[budget] for budget in levels))
     return Frontier(scenario.name, scenario.objective.sense, scenario.objective.metric, tiers,
-                    tuple(_points(levels, [outcomes[budget] for budget in levels])))
+                    tuple(_points(levels, [outcomes[budget] for budget in levels])), scenario.currency,
+                    tuple(scenario.tier_scheme))
 
 
 def _solve_all(catalog: Catalog, scenarios: Sequence[Scenario], method: str, workers: int):

@@ -16,7 +16,7 @@ import highspy
 import numpy as np
 
 from optimizer.backend import silence_highs_banner
-from optimizer.linear import LinearModel
+from optimizer.milp import Milp
 
 BASIC, AT_LOWER = highspy.HighsBasisStatus.kBasic, highspy.HighsBasisStatus.kLower
 
@@ -43,7 +43,7 @@ class WarmLP:
     seen so far, which keeps the basis valid from one solve to the next (and the LP no worse).
     """
 
-    def __init__(self, model: LinearModel) -> None:
+    def __init__(self, model: Milp) -> None:
         silence_highs_banner()
         self.model = model
         self.highs = highspy.Highs()
