@@ -51,6 +51,7 @@ def variants(budget: float) -> dict[str, dict]:
         "budget-div4": {"budget": {"max": budget / 4}},
         "min-cost": {"objective": {"minimize": "cost"}, "targets": {"engagements": 10 * budget}},
         "max-40-influencers": {"diversity": {"max_influencers": 40}},
+        "max-30-influencers": {"diversity": {"max_influencers": 30}},
         "ten-niches-us-cap": {"diversity": {"min_distinct": {"niche": 10}},
                               "limits": {"country": {"US": {"max_share": 0.3}}}},
     }
@@ -100,6 +101,8 @@ def main() -> None:
     parser.add_argument("--seeds", default="2026", help="catalog generator seeds, one catalog each")
     parser.add_argument("--variants", default="base",
                         help=f"scenario variants, or all: {', '.join(variants(1.0))}")
+    parser.add_argument("--catalogs", type=Path, help="folder keeping the generated catalogs between runs "
+                                                       "(default: a temporary folder)")
     parser.add_argument("--one", nargs=6, metavar=("ROWS", "METHOD", "LIMIT", "FOLDER", "SEED", "VARIANT"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -113,7 +116,8 @@ def main() -> None:
         parser.error(f"unknown variants: {', '.join(sorted(unknown))}")
     print(f"{'rows':>7} {'seed':>5} {'variant':>18} {'method':>6} {'status':>10} {'load s':>7} {'build s':>8} "
           f"{'solve s':>8} {'total s':>8} {'peak MB':>8} {'objective':>14} {'bound':>14} {'gap':>9}")
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = args.catalogs or scratch
         runs = [(int(size), int(seed), variant) for size in args.sizes.split(",") for seed in args.seeds.split(",")
                 for variant in names]
         for rows, seed, variant in runs:

@@ -50,7 +50,8 @@ def check_against_catalog(catalog: Catalog, scenario: Scenario) -> None:
             if value.casefold() not in present:
                 problems.append((f"filters.{key}", f"'{value}' appears nowhere in column {column}"
                                                    f"{_hint(value.casefold(), list(present), present)}"))
-    ids = set(catalog.frame["id"])
+    named = [*scenario.selection.include, *scenario.selection.exclude]
+    ids = set(catalog.frame["id"][catalog.frame["id"].isin(named)]) if named else set()
     missing = [i for i in scenario.selection.include if i not in ids]
     if missing:
         problems.append(("selection.include", f"ids not in the catalog: {', '.join(missing)}"))

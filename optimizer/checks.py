@@ -49,8 +49,9 @@ class Plan:
         """A categorical column's value per row (tier from the scenario's scheme, platform lower-cased)."""
         if column == "tier":
             return self.catalog.tiers(self.scenario.tier_scheme)
-        values = self.catalog.frame[column].to_numpy(object)
-        return np.array([str(v).lower() for v in values], dtype=object) if column == "platform" else values
+        if column == "platform":
+            return self.catalog.frame[column].astype(str).str.lower().to_numpy(object)
+        return self.catalog.frame[column].to_numpy(object)
 
 
 def row(name: str, lhs: float, sense: str, rhs: float | None) -> list[ConstraintRow]:

@@ -12,6 +12,7 @@ restricted model. See docs/reference.md "The model".
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import compress
 
 import numpy as np
 
@@ -130,7 +131,7 @@ class Milp:
             n=len(keep), obj=self.obj[old], lb=self.lb[old], ub=self.ub[old], integer=self.integer[old],
             rows=new_row[self.rows[nz]], cols=new_of_old[self.cols[nz]], vals=self.vals[nz],
             lo=self.lo[row_kept], hi=self.hi[row_kept],
-            lower=[self.lower[r] for r in kept_rows], upper=[self.upper[r] for r in kept_rows],
+            lower=list(compress(self.lower, row_kept)), upper=list(compress(self.upper, row_kept)),
             owner=np.where(self.owner[row_kept] >= 0, owner_new[np.maximum(self.owner[row_kept], 0)], -1),
             link=self.link[row_kept],
         )

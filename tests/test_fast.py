@@ -206,3 +206,18 @@ def test_tree_out_of_time_leaves_its_open_branches_to_the_final_milp(monkeypatch
 
     monkeypatch.setattr(fast, "TREE_SECONDS", 0.0)
     check_fast_path(name, frame, spec, leaf_core=0)
+
+
+def test_partial_rankings_match_the_full_sort():
+    """The first `count` by a partition score as the first `count` of the full sort, highest
+    first; the positions outside a set are its complement."""
+    from optimizer.fast import _best_first, _outside_of
+
+    score = np.random.default_rng(3).integers(0, 50, size=2_000).astype(float)
+    full = _best_first(score, None)
+    assert np.array_equal(full, np.argsort(-score, kind="stable"))
+    for count in (1, 37, 500, 1_999):
+        part = _best_first(score, count)
+        assert len(part) == count and np.array_equal(score[part], score[full[:count]])
+        assert np.all(np.diff(score[part]) <= 0)
+    assert np.array_equal(_outside_of(np.array([0, 3, 4]), 6), np.array([1, 2, 5]))
