@@ -13,7 +13,9 @@ import inspect
 import io
 import json
 import os
+import signal
 import sys
+import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -35,6 +37,7 @@ from models.files import write_atomic
 from models.synthetic import generate_catalog, write_catalog
 from optimizer import compare, solve, sweep
 from optimizer.compare import TIER_PREFIX, Comparison
+from optimizer.control import Interrupted, reporting_progress, stopping_on_signals
 from optimizer.problem import prepare
 from optimizer.sweep import PER, Frontier
 
@@ -57,16 +60,33 @@ def reported(command: Callable) -> Callable:
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), stopping_on_signals(), reporting_progress(show_progress()):
             warnings.showwarning = show_warning
             try:
                 return command(*args, **kwargs)
             except InfluError as error:
                 print_error(error)
                 raise typer.Exit(error_exit(error)) from None
+            except Interrupted as stop:
+                err_console().print(Text(f"{stop}: stopped, nothing written"))
+                raise typer.Exit(128 + (stop.signum or signal.SIGINT)) from None
 
     run.__doc__ = reflowed(command.__doc__ or "")
     return run
+
+
+def show_progress() -> Callable[[float | None, float | None, float | None], None]:
+    """Progress lines of a long solve on stderr: incumbent, bound, gap and time elapsed (maximize form:
+    a cost is shown as a positive spend)."""
+    started = time.perf_counter()
+
+    def report(incumbent: float | None, bound: float | None, gap: float | None) -> None:
+        figures = [f"{abs(value):,.6g}" if value is not None else "none yet" for value in (incumbent, bound)]
+        err_console().print(Text(f"solving: best plan {figures[0]}, bound {figures[1]}, gap "
+                                 f"{share_gap(gap) if gap is not None else '-'}, "
+                                 f"{time.perf_counter() - started:,.0f} s (Ctrl-C stops with the best plan)",
+                                 style="dim"))
+    return report
 
 
 def reflowed(doc: str) -> str:
