@@ -205,8 +205,8 @@ def _solve_cbc(problem: pulp.LpProblem, mip: bool, gap: float,
             args += ["-sec", f"{time_limit:g}"]
         args += ["-ratio", f"{gap:g}", "-solve" if mip else "-initialSolve", "-printingOptions", "all",
                  "-solution", sol]
-        code = _run_cbc(args, log, time_limit)
-        if stop_requested() and not os.path.exists(sol):
+        code, stopped = _run_cbc(args, log, time_limit)
+        if stopped and not os.path.exists(sol):
             return "no_solution", None, None
         if code != 0 or not os.path.exists(sol):
             raise SolverFailure(None, f"solver cbc failed (exit code {code}): {_last_line(log) or 'no solution file'}")
@@ -216,8 +216,8 @@ def _solve_cbc(problem: pulp.LpProblem, mip: bool, gap: float,
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run_cbc(args: list[str], log: str, time_limit: float | None) -> int:
-    """Run CBC to its end (or stop it, see _solve_cbc); its exit code."""
+def _run_cbc(args: list[str], log: str, time_limit: float | None) -> tuple[int, bool]:
+    """Run CBC to its end (or stop it, see _solve_cbc); its exit code, and whether it was stopped."""
     deadline = None if time_limit is None else time.monotonic() + time_limit + CBC_GRACE
     with open(log, "wb") as output:
         try:
@@ -229,7 +229,7 @@ def _run_cbc(args: list[str], log: str, time_limit: float | None) -> int:
         try:
             while True:
                 try:
-                    return child.wait(timeout=0.1)
+                    return child.wait(timeout=0.1), stopping is not None
                 except subprocess.TimeoutExpired:
                     pass
                 now = time.monotonic()
