@@ -12,6 +12,7 @@ import functools
 import inspect
 import io
 import json
+import math
 import os
 import signal
 import sys
@@ -19,6 +20,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from concurrent.futures import Executor
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -38,6 +40,7 @@ from models.synthetic import generate_catalog, write_catalog
 from optimizer import compare, solve, sweep
 from optimizer.compare import TIER_PREFIX, Comparison
 from optimizer.control import Interrupted, reporting_progress, stopping_on_signals
+from optimizer.executors import dask_executor, solve_all
 from optimizer.problem import prepare
 from optimizer.sweep import PER, Frontier
 
@@ -244,6 +247,15 @@ MethodOption = Annotated[Method, typer.Option(
 OutputOption = Annotated[Path | None, typer.Option(
     "--output", "-o", help="Write the result to this file instead of stdout (whole or not at all).",
     show_default=False)]
+TimeLimitOption = Annotated[float | None, typer.Option(
+    "--time-limit", min=0, help="Seconds per solve; replaces solver.time_limit. The best plan found by then is "
+                                "reported with its gap.", show_default=False)]
+GapOption = Annotated[float | None, typer.Option(
+    "--gap", min=0, max=1, help="Relative MIP gap; replaces solver.gap (default 0.0001).", show_default=False)]
+WorkersOption = Annotated[int, typer.Option("--workers", min=1, help="Local processes solving in parallel.")]
+SchedulerOption = Annotated[str | None, typer.Option(
+    "--scheduler", help="Solve on this Dask cluster instead (tcp://HOST:PORT; needs influmix[dask]).",
+    show_default=False)]
 
 
 def load_scenario(path: Path, overrides: dict[str, object] | None = None) -> Scenario:
@@ -305,12 +317,8 @@ def solve_command(
     output: OutputOption = None,
     solver: Annotated[Solver | None, typer.Option(
         "--solver", help="Replaces solver.name (default highs).", show_default=False)] = None,
-    time_limit: Annotated[float | None, typer.Option(
-        "--time-limit", help="Seconds; replaces solver.time_limit. The best plan found by then is reported "
-                             "with its gap.", show_default=False)] = None,
-    gap: Annotated[float | None, typer.Option(
-        "--gap", min=0, max=1, help="Relative MIP gap; replaces solver.gap (default 0.0001).",
-        show_default=False)] = None,
+    time_limit: TimeLimitOption = None,
+    gap: GapOption = None,
     method: MethodOption = Method.fast,
 ) -> None:
     """Solve a scenario: who to book, how many posts, what it costs and delivers.
@@ -370,6 +378,10 @@ def compare_command(
     format: Annotated[TableOrJson, typer.Option("--format", "-f", help="table or json.")] = TableOrJson.table,
     output: OutputOption = None,
     method: MethodOption = Method.fast,
+    time_limit: TimeLimitOption = None,
+    gap: GapOption = None,
+    workers: WorkersOption = 2,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Solve several scenarios and compare their plans side by side.
 
@@ -387,8 +399,16 @@ def compare_command(
         raise typer.BadParameter("give at least two scenario files", param_hint="SCENARIO")
     check_writable(output)
     catalogs = Catalogs()
-    scenarios = [load_scenario(path) for path in scenario_files]
-    results = [solve(catalogs.of(scenario), scenario, method=method.value) for scenario in scenarios]
+    scenarios = [load_scenario(path, {"solver.time_limit": time_limit, "solver.gap": gap}) for path in scenario_files]
+    sources = list({id(catalog): catalog for catalog in map(catalogs.of, scenarios)}.values())
+    jobs = [(next(k for k, source in enumerate(sources) if source is catalogs.of(scenario)), scenario)
+            for scenario in scenarios]
+    with executor_for(scheduler) as executor:
+        solved = dict(solve_all(sources, jobs, method=method.value, executor=executor, workers=workers))
+    missing = [scenario for position, scenario in enumerate(scenarios) if solved[position] is None]
+    if missing:
+        raise NoPlanError(missing[0].path, "no plan found within the time limit")
+    results = [solved[position] for position in range(len(scenarios))]
     comparison = compare(results, tiers=[tier for scenario in scenarios for tier in scenario.tier_scheme])
     for name, result in zip(comparison.names, results):
         report_status(result, name, with_diagnosis=True)
@@ -410,6 +430,11 @@ def sweep_command(
     stop: Annotated[float | None, typer.Option(
         "--to", min=0, help="Highest budget of the range.", show_default=False)] = None,
     steps: Annotated[int, typer.Option("--steps", min=2, help="Number of budgets in the range.")] = 5,
+    key: Annotated[str, typer.Option(
+        "--key", help="The numeric scenario key to sweep, e.g. limits.platform.tiktok.max_share; "
+                      "--values or --from/--to then give its values.")] = "budget.max",
+    values: Annotated[str | None, typer.Option(
+        "--values", help="Comma-separated values of --key.", show_default=False)] = None,
     catalog: CatalogOption = None,
     plot: Annotated[Path | None, typer.Option(
         "--plot", help="Also draw the frontier (objective vs budget, and the tier mix) to this PNG, SVG or PDF.",
@@ -418,7 +443,10 @@ def sweep_command(
         "--format", "-f", help="table, json (the whole frontier) or csv (one row per budget).")] = Format.table,
     output: OutputOption = None,
     method: MethodOption = Method.fast,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes solving budgets in parallel.")] = 2,
+    time_limit: TimeLimitOption = None,
+    gap: GapOption = None,
+    workers: WorkersOption = 2,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Solve a scenario at several budgets: the efficient frontier.
 
@@ -435,15 +463,19 @@ def sweep_command(
 
       influmix sweep scenarios/spring-launch.toml --budgets 20000,50000 --format csv --output frontier.csv
     """
-    levels = budget_levels(budgets, start, stop, steps)
+    if values is not None and budgets is not None:
+        raise typer.BadParameter("give --budgets or --values, not both", param_hint="--values")
+    levels = budget_levels(budgets if values is None else values, start, stop, steps,
+                           "--budgets" if values is None else "--values", minimum=0 if key == "budget.max" else None)
     for path in (output, plot):
         check_writable(path)
     if plot is not None and plot.suffix.lower() not in PLOT_FORMATS:
         raise typer.BadParameter(f"use a file ending in {', '.join(PLOT_FORMATS)}", param_hint="--plot")
-    scenario = load_scenario(scenario_file, {"catalog": catalog})
+    scenario = load_scenario(scenario_file, {"catalog": catalog, "solver.time_limit": time_limit, "solver.gap": gap})
     source = Catalogs().of(scenario)
-    with progress_bar(len(levels)) as advance:
-        frontier = sweep(source, scenario, levels, method=method.value, workers=workers, progress=advance)
+    with progress_bar(len(levels)) as advance, executor_for(scheduler) as executor:
+        frontier = sweep(source, scenario, key=key, values=levels, method=method.value, workers=workers,
+                         executor=executor, progress=advance)
     image = frontier_plot(frontier, plot.suffix.lower().lstrip(".")) if plot is not None else None
     if format is Format.json:
         emit(json.dumps(frontier.to_dict(), indent=2, allow_nan=False) + "\n", output)
@@ -456,24 +488,38 @@ def sweep_command(
         err_console().print(Text(f"wrote {plot}"))
 
 
-def budget_levels(budgets: str | None, start: float | None, stop: float | None, steps: int) -> list[float]:
-    """The budgets to solve, from --budgets or from --from/--to/--steps (usage errors otherwise)."""
+def budget_levels(budgets: str | None, start: float | None, stop: float | None, steps: int,
+                  option: str = "--budgets", minimum: float | None = 0) -> list[float]:
+    """The values to solve, from `option` (--budgets, --values) or from --from/--to/--steps
+    (usage errors otherwise); each at least `minimum` where one is given."""
     if budgets is not None:
         if start is not None or stop is not None:
-            raise typer.BadParameter("give --budgets or --from/--to, not both", param_hint="--budgets")
+            raise typer.BadParameter(f"give {option} or --from/--to, not both", param_hint=option)
         try:
             levels = [float(part.replace("_", "")) for part in budgets.split(",") if part.strip()]
         except ValueError:
             raise typer.BadParameter(f"{budgets!r} is not a comma-separated list of numbers",
-                                     param_hint="--budgets") from None
-        if not levels or any(level < 0 or level != level or level == float("inf") for level in levels):
-            raise typer.BadParameter("budgets must be finite numbers >= 0", param_hint="--budgets")
+                                     param_hint=option) from None
+        if not levels or any(not math.isfinite(level) or (minimum is not None and level < minimum)
+                             for level in levels):
+            raise typer.BadParameter("values must be finite numbers" + (f" >= {minimum:g}" if minimum is not None
+                                                                         else ""), param_hint=option)
         return levels
     if start is None or stop is None:
-        raise typer.BadParameter("give --budgets, or both --from and --to", param_hint="--budgets")
+        raise typer.BadParameter(f"give {option}, or both --from and --to", param_hint=option)
     if stop <= start:
         raise typer.BadParameter(f"must be above --from ({start:g})", param_hint="--to")
     return [start + (stop - start) * k / (steps - 1) for k in range(steps)]
+
+
+@contextmanager
+def executor_for(scheduler: str | None) -> Iterator[Executor | None]:
+    """The Dask cluster's executor for --scheduler, or None: local worker processes."""
+    if scheduler is None:
+        yield None
+    else:
+        with dask_executor(scheduler) as executor:
+            yield executor
 
 
 @contextmanager
