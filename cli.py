@@ -42,7 +42,7 @@ from optimizer.compare import TIER_PREFIX, Comparison
 from optimizer.control import Interrupted, reporting_progress, stopping_on_signals
 from optimizer.executors import dask_executor, solve_all
 from optimizer.problem import prepare
-from optimizer.sweep import PER, Frontier
+from optimizer.sweep import Frontier
 
 # --- exit codes: the one place ---------------------------------------------------------------
 
@@ -448,12 +448,14 @@ def sweep_command(
     workers: WorkersOption = 2,
     scheduler: SchedulerOption = None,
 ) -> None:
-    """Solve a scenario at several budgets: the efficient frontier.
+    """Solve a scenario at several budgets (or values of any numeric key): the efficient frontier.
 
     For each budget (as budget.max) shows the objective, what the plan spends and delivers, the marginal
     objective per extra 1,000 of budget since the previous budget, and the share of spend per tier. A
     budget with no feasible plan is a point with status infeasible. Give either --budgets, or --from and
-    --to (with --steps).
+    --to (with --steps). With --key KEY, the values (--values, or --from/--to) are those of that scenario
+    key instead, e.g. --key limits.platform.tiktok.max_share --values 0.2,0.3,0.5. The solves run in
+    --workers local processes, or on a Dask cluster with --scheduler tcp://HOST:PORT; Ctrl-C stops them.
 
     Examples:
 
@@ -462,6 +464,8 @@ def sweep_command(
       influmix sweep scenarios/spring-launch.toml --from 10000 --to 80000 --steps 8 --plot frontier.png
 
       influmix sweep scenarios/spring-launch.toml --budgets 20000,50000 --format csv --output frontier.csv
+
+      influmix sweep scenarios/spring-launch.toml --key diversity.max_influencers --from 20 --to 60 --steps 5
     """
     if values is not None and budgets is not None:
         raise typer.BadParameter("give --budgets or --values, not both", param_hint="--values")
@@ -817,19 +821,20 @@ def comparison_view(comparison: Comparison, results: Sequence[Result],
 
 def frontier_table(frontier: Frontier, scenario: Scenario) -> Table:
     """One row per budget; the objective first, then the figures that are not the objective, then the tier mix."""
-    table = Table(title=f"{frontier.scenario}: {frontier.sense} {frontier.metric} by budget ({scenario.currency})",
+    axis = "budget" if frontier.key == "budget.max" else frontier.key
+    table = Table(title=f"{frontier.scenario}: {frontier.sense} {frontier.metric} by {axis} ({scenario.currency})",
                   title_justify="left", box=box.SIMPLE_HEAD,
                   caption="tier columns: share of spend" if frontier.tiers else None, caption_justify="left")
     figures = {"spend": ("spend", money), "engagements": ("engagements", count), "reach": ("reach", count)}
     shown = {key: value for key, value in figures.items() if key != {"cost": "spend"}.get(frontier.metric,
                                                                                          frontier.metric)}
-    headers = ["budget", "status", frontier.metric, f"per extra {PER:,}", *(label for label, _ in shown.values()),
+    headers = [axis, "status", frontier.metric, f"per extra {frontier.marginal_per:,g}", *(label for label, _ in shown.values()),
                "infl.", "CPE", *frontier.tiers]
     for header in headers:
         table.add_column(header, justify="left" if header == "status" else "right")
     for point in frontier.points:
         table.add_row(
-            count(point.budget), point.status, metric_value(frontier.metric, point.objective), rate(point.marginal, 1),
+            count(point.value) if axis == "budget" else f"{point.value:,.6g}", point.status, metric_value(frontier.metric, point.objective), rate(point.marginal, 1),
             *(form(getattr(point, key)) for key, (_, form) in shown.items()), count(point.influencers),
             rate(point.cpe),
             *(share(point.tier_shares.get(tier, 0.0)) if point.has_plan else "-" for tier in frontier.tiers))
@@ -847,15 +852,16 @@ def frontier_plot(frontier: Frontier, kind: str) -> bytes:
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    budgets = [point.budget for point in frontier.points]
+    axis = "budget" if frontier.key == "budget.max" else frontier.key
+    budgets = [point.value for point in frontier.points]
     planned = [point for point in frontier.points if point.has_plan]
     figure, (top, bottom) = plt.subplots(2, 1, figsize=(9, 7), sharex=True, height_ratios=(3, 2))
-    top.plot([p.budget for p in planned], [p.objective for p in planned], marker="o", color="#1f5fa8")
+    top.plot([p.value for p in planned], [p.objective for p in planned], marker="o", color="#1f5fa8")
     for point in frontier.points:
         if not point.has_plan:
-            top.axvline(point.budget, color="#c0392b", linestyle=":", linewidth=1)
+            top.axvline(point.value, color="#c0392b", linestyle=":", linewidth=1)
     top.set_ylabel(frontier.metric.replace("_", " "))
-    top.set_title(f"{frontier.scenario}: {frontier.sense} {frontier.metric.replace('_', ' ')} by budget")
+    top.set_title(f"{frontier.scenario}: {frontier.sense} {frontier.metric.replace('_', ' ')} by {axis}")
     top.grid(alpha=0.3)
     if all(point.objective >= 0 for point in planned):
         top.set_ylim(bottom=0)
@@ -865,14 +871,14 @@ def frontier_plot(frontier: Frontier, kind: str) -> bytes:
     colours = plt.get_cmap("viridis")
     for k, tier in enumerate(frontier.tiers):
         heights = [p.tier_shares.get(tier, 0.0) for p in planned]
-        bottom.bar([p.budget for p in planned], heights, width=0.6 * spacing, bottom=base, label=tier,
+        bottom.bar([p.value for p in planned], heights, width=0.6 * spacing, bottom=base, label=tier,
                    color=colours(k / max(len(frontier.tiers) - 1, 1)))
         base = [b + h for b, h in zip(base, heights)]
     bottom.set_ylabel("share of spend")
     bottom.set_ylim(0, 1)
     bottom.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-    bottom.set_xlabel("budget")
-    bottom.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    bottom.set_xlabel(axis)
+    bottom.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}" if axis == "budget" else "{x:,.4g}"))
     if frontier.tiers:
         bottom.legend(title="tier", loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
     figure.tight_layout()
