@@ -43,6 +43,7 @@ from optimizer.control import Interrupted, reporting_progress, stopping_on_signa
 from optimizer.executors import dask_executor, solve_all
 from optimizer.problem import prepare
 from optimizer.sweep import Frontier
+from reports.outcomes import outcome_figure, outcome_table
 
 # --- exit codes: the one place ---------------------------------------------------------------
 
@@ -663,6 +664,9 @@ def result_view(result: Result, scenario: Scenario) -> list[RenderableType]:
     coverage = coverage_table(result)
     if coverage is not None:
         parts.append(coverage)
+    outcomes = outcome_table(result)
+    if outcomes is not None:
+        parts.append(outcomes)
     parts.append(constraints_table(result))
     return parts
 
@@ -792,6 +796,8 @@ def comparison_view(comparison: Comparison, results: Sequence[Result],
         elif figure == "objective":
             cells = [metric_value(result.objective.metric, value) for result, value in zip(results, row)]
             label = labels[figure]
+        elif (outcome := outcome_figure(figure, row)) is not None:
+            label, cells = outcome
         elif figure in ("status", "metric"):
             cells = [str(value) for value in row]
             label = figure

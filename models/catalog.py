@@ -43,7 +43,8 @@ class Number:
     default: float | None = None
     whole: bool = False
     minimum: int = 0
-    fraction: str | None = None  # "rates" or "shares": a value in [0, 1]
+    fraction: str | None = None  # "rates", "shares" or "probabilities": a value in [0, 1]
+    positive: bool = False       # 0 is not allowed either
 
 
 NUMBERS = {
@@ -52,7 +53,10 @@ NUMBERS = {
     "cost_per_post": Number(),
     "max_posts": Number(default=1, whole=True, minimum=1),
     "authenticity": Number(default=1.0, fraction="shares"),
+    "engagement_sd": Number(default=np.nan),  # empty: the scenario's [simulation] default
+    "delivery": Number(default=np.nan, fraction="probabilities", positive=True),
 }
+SIMULATION_COLUMNS = ("engagement_sd", "delivery")  # kept in the frame only when the catalog has them
 SEGMENT = Number(default=0.0, fraction="shares")
 COLUMNS = TEXT_COLUMNS + tuple(NUMBERS)
 
@@ -399,9 +403,12 @@ def check_number(name: str, column: pd.Series, rule: Number, problems: Problems)
     problems.add(unreadable, where, lambda i: f"{shown(i)!r} is not a number")
     finite = np.isfinite(values)
     problems.add(~empty & ~unreadable & ~finite, where, lambda i: f"{shown(i)} is not a finite number")
+    least = "greater than 0" if rule.positive else f"at least {rule.minimum}"
     faults = [
-        (finite & (values < 0), lambda i: f"{shown(i)} is negative; {name} must be at least {rule.minimum}"),
+        (finite & (values < 0), lambda i: f"{shown(i)} is negative; {name} must be {least}"),
     ]
+    if rule.positive:
+        faults.append((finite & (values == 0), lambda i: f"{name} must be {least}, got {shown(i)}"))
     if rule.whole:
         fractional = finite & (values != np.floor(values))
         faults += [
@@ -470,5 +477,6 @@ def assemble(texts: dict[str, pd.Series], numbers: dict[str, np.ndarray], rows: 
         "max_posts": numbers.get("max_posts", np.ones(rows)).astype(np.int64),
         "authenticity": numbers.get("authenticity", np.ones(rows)),
     }
+    columns |= {name: numbers[name] for name in SIMULATION_COLUMNS if name in numbers}
     columns |= {name: values for name, values in numbers.items() if is_segment(name)}
     return pd.DataFrame(columns, index=pd.RangeIndex(rows))

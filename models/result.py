@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 ALLOCATION_COLUMNS = [
     "id", "name", "platform", "tier", "niche", "followers",
     "posts", "spend", "reach", "engagements", "cpe",
@@ -80,6 +80,36 @@ class ConstraintRow:
 
 
 @dataclass(frozen=True)
+class OutcomeRange:
+    """One figure over the simulation runs (SPEC section 10)."""
+
+    mean: float
+    p10: float
+    p50: float
+    p90: float
+
+
+@dataclass(frozen=True)
+class FloorChance:
+    name: str           # the scenario key: targets.engagements | targets.reach | coverage.<segment>.min_reach
+    target: float
+    chance: float       # share of the runs that meet the floor
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """What the plan delivers over `runs` Monte Carlo runs; `skipped` says why no run was made."""
+
+    runs: int
+    seed: int
+    engagements: OutcomeRange | None
+    reach: OutcomeRange | None
+    coverage: dict[str, OutcomeRange]   # floored segments only
+    floors: list[FloorChance]
+    skipped: str | None = None
+
+
+@dataclass(frozen=True)
 class SolverInfo:
     name: str
     method: str         # fast | plain
@@ -100,6 +130,7 @@ class Result:
     allocation_records: list[dict[str, Any]]
     solver: SolverInfo
     diagnosis: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: Outcomes | None = None    # None: [simulation] runs = 0, or no plan
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -114,7 +145,7 @@ class Result:
         if self.status != "infeasible":
             data.pop("diagnosis")
         order = ["schema_version", "scenario", "catalog", "status", "objective", "totals",
-                 "groups", "coverage", "constraints", "allocation", "diagnosis", "solver"]
+                 "groups", "coverage", "outcomes", "constraints", "allocation", "diagnosis", "solver"]
         return {key: _finite(data[key]) for key in order if key in data}
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -17,6 +17,7 @@ from optimizer.outcome import Outcome
 from optimizer.plain import solve_plain
 from optimizer.problem import Problem, prepare
 from optimizer.report import build_result
+from optimizer.simulate import with_outcomes
 from optimizer.verify import check_plan, violations
 from optimizer.warm_lp import LPFailure
 
@@ -51,8 +52,9 @@ def solve(catalog: Catalog, scenario: Scenario, *, method: str = "fast", diagnos
     constraints = check_plan(catalog, scenario, posts)
     bound = None if outcome.bound is None else (0.0 - outcome.bound if scenario.objective.sense == "minimize"
                                                  else outcome.bound)
-    return build_result(catalog, scenario, posts, status=outcome.status, bound=bound, eligible=problem.n,
-                        constraints=constraints, solver=info)
+    result = build_result(catalog, scenario, posts, status=outcome.status, bound=bound, eligible=problem.n,
+                          constraints=constraints, solver=info)
+    return with_outcomes(result, catalog, scenario, posts)
 
 
 def _run(problem: Problem, method: str) -> tuple[Outcome, str]:

@@ -14,6 +14,9 @@ from models.tiers import DEFAULT_TIERS
 FIGURES = ("status", "objective", "metric", "spend", "influencers", "posts", "reach", "engagements", "cpe", "cpm")
 """Rows of Comparison.figures, before one row `tier:<tier>` (share of spend) per tier booked anywhere."""
 TIER_PREFIX = "tier:"
+OUTCOME_FIGURES = ("engagements_p10", "engagements_p90", "reach_p10", "reach_p90")
+"""Rows after the tiers: simulated ranges (None without outcomes), then one row `chance:<floor>` per floor."""
+CHANCE_PREFIX = "chance:"
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,12 @@ def compare(results: Sequence[Result], names: Sequence[str] | None = None, *,
         raise ValueError(f"{len(results)} results but {len(labels)} names")
     booked = {row.value for result in results for row in result.groups["tier"]}
     tiers = [tier for tier in dict.fromkeys(tiers) if tier in booked] + sorted(booked - set(tiers))
-    columns = {label: _figures(result, tiers) for label, result in zip(labels, results)}
-    figures = pd.DataFrame(columns, index=list(FIGURES) + [TIER_PREFIX + tier for tier in tiers], dtype=object)
+    floors = list(dict.fromkeys(floor.name for result in results if result.outcomes
+                                for floor in result.outcomes.floors))
+    columns = {label: _figures(result, tiers) + _outcome_figures(result, floors)
+               for label, result in zip(labels, results)}
+    index = list(FIGURES) + [TIER_PREFIX + tier for tier in tiers] + list(OUTCOME_FIGURES)
+    figures = pd.DataFrame(columns, index=index + [CHANCE_PREFIX + floor for floor in floors], dtype=object)
     return Comparison(tuple(labels), figures, _membership(results, labels))
 
 
@@ -60,6 +67,16 @@ def _figures(result: Result, tiers: list[str]) -> list[Any]:
     if not planned:
         values[3:] = [None] * (len(values) - 3)
     return values + [shares.get(tier, 0.0) if planned else None for tier in tiers]
+
+
+def _outcome_figures(result: Result, floors: list[str]) -> list[Any]:
+    """P10 and P90 of engagements and reach, and the chance of each floor; None where not simulated."""
+    outcomes = result.outcomes
+    if outcomes is None or outcomes.skipped:
+        return [None] * (len(OUTCOME_FIGURES) + len(floors))
+    chances = {floor.name: floor.chance for floor in outcomes.floors}
+    ranges = [outcomes.engagements.p10, outcomes.engagements.p90, outcomes.reach.p10, outcomes.reach.p90]
+    return ranges + [chances.get(floor) for floor in floors]
 
 
 def _membership(results: Sequence[Result], labels: list[str]) -> dict[str, tuple[str, ...]]:

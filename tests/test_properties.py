@@ -85,7 +85,7 @@ def test_json_totals_recompute_from_the_allocation(case):
     frame, spec = case
     result = solve(make_catalog(frame), make_scenario(spec))
     document = json.loads(result.to_json())
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert document["status"] == result.status
     if result.status == "infeasible":
         assert document["allocation"] == [] and "diagnosis" in document

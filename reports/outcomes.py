@@ -1,0 +1,62 @@
+"""Outcome ranges of a plan (SPEC section 10) for the terminal; each renderer reads a Result or a Comparison row."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich import box
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from models.result import Result
+from optimizer.compare import CHANCE_PREFIX, OUTCOME_FIGURES
+
+
+def outcome_table(result: Result) -> RenderableType | None:
+    """The "Outcome ranges" block of `solve`: mean, P10, P50, P90 of engagements, reach and each
+    floored segment, with the floor on that figure and the share of runs that meet it."""
+    outcomes = result.outcomes
+    if outcomes is None:
+        return None
+    if outcomes.skipped:
+        return Text(f"Outcome ranges skipped: {outcomes.skipped}.\n")
+    floors = {floor.name: floor for floor in outcomes.floors}
+    table = Table(title=f"Outcome ranges ({outcomes.runs:,} runs, seed {outcomes.seed})", title_justify="left",
+                  box=box.SIMPLE_HEAD)
+    for header in ("figure", "mean", "P10", "P50", "P90", "floor", "chance"):
+        table.add_column(header, justify="left" if header == "figure" else "right")
+    rows = [("engagements", outcomes.engagements, "targets.engagements"), ("reach", outcomes.reach, "targets.reach")]
+    rows += [(f"reach {segment}", spread, f"coverage.{segment}.min_reach")
+             for segment, spread in outcomes.coverage.items()]
+    for label, spread, key in rows:
+        floor = floors.get(key)
+        table.add_row(label, *(_whole(value) for value in (spread.mean, spread.p10, spread.p50, spread.p90)),
+                      _whole(floor.target) if floor else "", _chance(floor.chance) if floor else "")
+    return table
+
+
+def outcome_figure(figure: str, values: Sequence[Any]) -> tuple[str, list[str]] | None:
+    """Label and cells of one outcome row of a comparison (None for a row that is not about outcomes)."""
+    if figure.startswith(CHANCE_PREFIX):
+        return f"chance {figure.removeprefix(CHANCE_PREFIX)}", [_chance(value) for value in values]
+    if figure in OUTCOME_FIGURES:
+        name, _, percentile = figure.rpartition("_")
+        return f"{name} {percentile.upper()}", [_whole(value) for value in values]
+    return None
+
+
+def _whole(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def _chance(value: float | None) -> str:
+    """A share of runs to 0.1%, never rounded to a certain 100.0% or an impossible 0.0%."""
+    if value is None:
+        return "-"
+    if 0.999 < value < 1:
+        return ">99.9%"
+    if 0 < value < 0.001:
+        return "<0.1%"
+    return f"{value:.1%}"
