@@ -56,12 +56,18 @@ def test_a_dask_cluster_gives_the_local_results(cluster):
 
 
 def test_the_catalog_is_scattered_once_not_sent_per_task(cluster):
+    """While the sweep runs, every worker holds the catalog as one piece of data (sent once,
+    ahead of the tasks), whatever the number of budgets."""
     _, client = cluster
     catalog, scenario = small()
-    sweep(catalog, scenario, BUDGETS, executor=client.get_executor())
-    # one scattered catalog on every worker, whatever the number of budgets
-    held = client.run(lambda dask_worker: sum(type(v).__name__ == "Catalog" for v in dask_worker.data.values()))
-    assert all(count <= 1 for count in held.values())
+    held = []
+
+    def progress(value, status):
+        held.append(client.run(lambda dask_worker: sum(type(v).__name__ == "Catalog"
+                                                       for v in dask_worker.data.values())))
+    sweep(catalog, scenario, BUDGETS, executor=client.get_executor(), progress=progress)
+    assert len(held) == len(BUDGETS)
+    assert all(list(counts.values()) == [1, 1] for counts in held)
 
 
 def test_a_worker_lost_mid_sweep_is_retried_or_a_clear_error(cluster):
