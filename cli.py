@@ -39,6 +39,7 @@ from models.files import write_atomic
 from models.synthetic import generate_catalog, write_catalog
 from optimizer import compare, solve, sweep
 from optimizer.compare import TIER_PREFIX, Comparison
+from optimizer.backend import abandoned_solver
 from optimizer.control import Interrupted, reporting_progress, stopping_on_signals
 from optimizer.executors import dask_executor, solve_all
 from optimizer.problem import prepare
@@ -67,13 +68,20 @@ def reported(command: Callable) -> Callable:
         with warnings.catch_warnings(), stopping_on_signals(), reporting_progress(show_progress()):
             warnings.showwarning = show_warning
             try:
-                return command(*args, **kwargs)
-            except InfluError as error:
-                print_error(error)
-                raise typer.Exit(error_exit(error)) from None
-            except Interrupted as stop:
-                err_console().print(Text(f"{stop}: stopped, nothing written"))
-                raise typer.Exit(128 + (stop.signum or signal.SIGINT)) from None
+                try:
+                    return command(*args, **kwargs)
+                except InfluError as error:
+                    print_error(error)
+                    raise typer.Exit(error_exit(error)) from None
+                except Interrupted as stop:
+                    err_console().print(Text(f"{stop}: stopped, nothing written"))
+                    raise typer.Exit(128 + (stop.signum or signal.SIGINT)) from None
+            except typer.Exit as done:
+                if abandoned_solver():     # the answer is out: do not wait for a stopped HiGHS to notice
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                    os._exit(done.exit_code)
+                raise
 
     run.__doc__ = reflowed(command.__doc__ or "")
     return run

@@ -124,7 +124,7 @@ def _solve_highs(problem: pulp.LpProblem, mip: bool, gap: float, time_limit: flo
         except BaseException as error:  # handed to the watching thread
             finished.append(error)
 
-    worker = threading.Thread(target=run, name="influmix-highs", daemon=True)
+    worker = threading.Thread(target=run, name="influmix-highs")   # not a daemon: see abandoned_solver
     worker.start()
     asked = None
     while worker.is_alive():
@@ -132,6 +132,7 @@ def _solve_highs(problem: pulp.LpProblem, mip: bool, gap: float, time_limit: flo
         if asked is None and stop_requested():
             asked = time.monotonic()
         if asked is not None and worker.is_alive() and time.monotonic() - asked > STOP_WAIT:
+            _ABANDONED.append(worker)
             if seen.values is None:
                 return "no_solution", None, None, None
             return "time_limit", seen.objective, seen.bound, seen.values
@@ -139,6 +140,16 @@ def _solve_highs(problem: pulp.LpProblem, mip: bool, gap: float, time_limit: flo
     if error is not None:  # whatever HiGHS or PuLP raise, the user gets one line
         raise SolverFailure(None, f"solver highs failed: {type(error).__name__}: {error}") from error
     return (*_highs_status(problem, mip, cutoff), None)
+
+
+_ABANDONED: list[threading.Thread] = []
+
+
+def abandoned_solver() -> bool:
+    """Whether a HiGHS run left behind after a stop request is still running. Python waits for it
+    at exit (ending the process under it would abort in HiGHS's C++ threads); a command line
+    that has written its answer may leave at once with os._exit instead."""
+    return any(thread.is_alive() for thread in _ABANDONED)
 
 
 @dataclass
