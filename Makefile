@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test browser report bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,24 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/influmix solve scenarios/spring-launch.toml
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+# The HTML report's tests run it in headless Chromium: Debian's chromium-headless-shell, installed
+# here when missing (as root only); without it those tests skip and say why.
+browser:
+	@command -v chromium-headless-shell >/dev/null 2>&1 || command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell \
+	      || echo "could not install chromium-headless-shell: the browser tests will skip"; \
+	  else echo "chromium-headless-shell is missing (install it as root): the browser tests will skip"; fi; }
+
+# The screenshot of the flagship report shown in the README.
+report: $(STAMP) browser
+	$(BIN)/influmix report scenarios/spring-launch.toml --output /tmp/influmix-report.html
+	chromium-headless-shell --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run \
+	  --user-data-dir=/tmp/influmix-chromium --window-size=1150,1500 --screenshot=docs/report.png \
+	  file:///tmp/influmix-report.html
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/scale.py

@@ -1,16 +1,16 @@
-"""The influmix command line: parse the arguments, call the library, render the answer.
+"""The influmix command line: parse the arguments, call the library, hand the answer to a
+renderer (reports.emit).
 
-Stdout carries the result (a table, JSON or CSV); messages, warnings and progress go to
-stderr. Exit codes (SPEC section 6) are decided in one place: `STATUS_EXIT` for the status of
-a result and `ERROR_EXIT` for the errors a user can cause; anything else is a bug and surfaces
-with its traceback.
+Stdout carries the result (a table, JSON, CSV or HTML); messages, warnings and progress go to
+stderr. Exit codes (docs/reference.md "Command line and exit codes") are decided in one place:
+`STATUS_EXIT` for the status of a result and `ERROR_EXIT` for the errors a user can cause;
+anything else is a bug and surfaces with its traceback.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-import io
 import json
 import math
 import os
@@ -18,33 +18,31 @@ import signal
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich import box
-from rich.columns import Columns
-from rich.console import Console, Group, RenderableType
-from rich.measure import Measurement
-from rich.table import Table
-from rich.text import Text
 
 from models import Catalog, InfluError, NoPlanError, Result, Scenario, ScenarioError
-from models.describe import CatalogSummary, describe
-from models.files import write_atomic
+from models.catalog_rules import check_against_catalog, eligible_rows
+from models.columns import parse_map_options
+from models.describe import describe
 from models.synthetic import generate_catalog, write_catalog
 from optimizer import compare, solve, sweep
-from optimizer.compare import TIER_PREFIX, Comparison
 from optimizer.backend import abandoned_solver
 from optimizer.control import Interrupted, reporting_progress, stopping_on_signals
 from optimizer.executors import dask_executor, solve_all
-from optimizer.problem import prepare
-from optimizer.sweep import Frontier
-from reports.outcomes import outcome_figure, outcome_table
+from reports import emit, render
+from reports.formats import gap as share_gap
+from reports.output import check_writable, deliver
+from reports.plots import PLOT_FORMATS
+from reports.tables import TOP
+from reports.terminal import err_console, message, print_error, show_warning, to_stdout
+from reports.text import printable
 
 # --- exit codes: the one place ---------------------------------------------------------------
 
@@ -74,7 +72,7 @@ def reported(command: Callable) -> Callable:
                     print_error(error)
                     raise typer.Exit(error_exit(error)) from None
                 except Interrupted as stop:
-                    err_console().print(Text(f"{stop}: stopped, nothing written"))
+                    message(f"{stop}: stopped, nothing written")
                     raise typer.Exit(128 + (stop.signum or signal.SIGINT)) from None
             except typer.Exit as done:
                 if abandoned_solver():     # the answer is out: do not wait for a stopped HiGHS to notice
@@ -94,10 +92,8 @@ def show_progress() -> Callable[[float | None, float | None, float | None], None
 
     def report(incumbent: float | None, bound: float | None, gap: float | None) -> None:
         figures = [f"{abs(value):,.6g}" if value is not None else "none yet" for value in (incumbent, bound)]
-        err_console().print(Text(f"solving: best plan {figures[0]}, bound {figures[1]}, gap "
-                                 f"{share_gap(gap) if gap is not None else '-'}, "
-                                 f"{time.perf_counter() - started:,.0f} s (Ctrl-C stops with the best plan)",
-                                 style="dim"))
+        message(f"solving: best plan {figures[0]}, bound {figures[1]}, gap {share_gap(gap)}, "
+                f"{time.perf_counter() - started:,.0f} s (Ctrl-C stops with the best plan)")
     return report
 
 
@@ -107,121 +103,6 @@ def reflowed(doc: str) -> str:
     return "\n\n".join(p if p.startswith(" ") else " ".join(p.split()) for p in paragraphs)
 
 
-def print_error(error: InfluError) -> None:
-    """The located message, one `error:` line per problem."""
-    for line in str(error).splitlines():
-        err_console().print(Text("error: ", style="bold red") + Text(line))
-
-
-def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    err_console().print(Text("warning: ", style="bold yellow") + Text(str(message)))
-
-
-# --- consoles and output -----------------------------------------------------------------------
-
-WIDE = 160  # width of tables written to a pipe or a file, where the terminal does not set one
-
-
-def out_console(file: io.StringIO | None = None) -> Console:
-    """Stdout (or a buffer): tables as wide as the terminal, or WIDE when it is not a terminal."""
-    console = Console(file=file, highlight=False, soft_wrap=False, color_system=None if file else "auto")
-    if not console.is_terminal and "COLUMNS" not in os.environ:
-        console.width = WIDE
-    return console
-
-
-def err_console() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def emit(text: str, output: Path | None) -> None:
-    """The result on stdout, or into `output` (whole or not at all)."""
-    if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
-        write_output(output, text.encode("utf-8"))
-        err_console().print(Text(f"wrote {output}"))
-
-
-def print_whole(console: Console, renderable: RenderableType) -> None:
-    """Print a table at its natural width even where the screen is narrower: a number cut short
-    with an ellipsis would be worse than a line that wraps."""
-    width = console.width
-    if isinstance(renderable, Table):
-        console.width = max(width, Measurement.get(console, console.options.update_width(10_000), renderable).maximum)
-    try:
-        console.print(renderable)
-    finally:
-        console.width = width
-
-
-def show(renderables: Sequence[RenderableType], output: Path | None) -> None:
-    """Rich renderables on stdout (coloured on a terminal), or as plain text into `output`."""
-    buffer = io.StringIO() if output is not None else None
-    console = out_console(buffer)
-    for renderable in renderables:
-        print_whole(console, renderable)
-    if buffer is not None:
-        emit(buffer.getvalue(), output)
-
-
-def check_writable(path: Path | None) -> None:
-    """Fail before any work when `path` cannot be written: its folder must exist."""
-    if path is None:
-        return
-    if path.is_dir():
-        raise InfluError(path, "is a folder; give a file name")
-    if not path.parent.is_dir():
-        raise InfluError(path, f"cannot write: folder {path.parent} does not exist")
-
-
-def write_output(path: Path, data: bytes) -> None:
-    """Write the whole output at once (temporary file, then rename); an OSError names the file."""
-    try:
-        write_atomic(path, data)
-    except OSError as error:
-        raise InfluError(path, f"cannot write: {error.strerror or error}") from None
-
-
-def relative(path: str | Path | None) -> str:
-    """A path as a user would type it: relative to the current folder when it is below it."""
-    if path is None:
-        return "-"
-    try:
-        return str(Path(path).absolute().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-# --- number formats ------------------------------------------------------------------------------
-
-
-def count(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.0f}"
-
-
-def money(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.2f}"
-
-
-def rate(value: float | None, digits: int = 3) -> str:
-    return "-" if value is None or value != value else f"{value:,.{digits}f}"
-
-
-def share(value: float | None) -> str:
-    return "-" if value is None or value != value else f"{value:.1%}"
-
-
-def number(value: float) -> str:
-    """A figure of any size: whole above 1,000 (1,300,075), four significant digits below (0.1235)."""
-    return f"{value:,.0f}" if abs(value) >= 1000 or float(value).is_integer() else f"{value:,.4g}"
-
-
-def metric_value(metric: str, value: float | None) -> str:
-    return money(value) if metric == "cost" else count(value)
-
-
 # --- inputs ----------------------------------------------------------------------------------
 
 
@@ -229,6 +110,13 @@ class Format(str, Enum):
     table = "table"
     json = "json"
     csv = "csv"
+
+
+class SolveFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    html = "html"
 
 
 class TableOrJson(str, Enum):
@@ -253,6 +141,10 @@ CatalogOption = Annotated[Path | None, typer.Option(
 MethodOption = Annotated[Method, typer.Option(
     "--method", help="fast: prune with LP bounds, then solve the exact MILP on the rest; plain: the whole MILP "
                      "at once. Both are optimal within the gap.")]
+TopOption = Annotated[int, typer.Option(
+    "--top", min=1, help="Table view: show this many booked influencers (the first and the last), and how "
+                         "many are left out.")]
+AllOption = Annotated[bool, typer.Option("--all", help="Table view: show every booked influencer.")]
 OutputOption = Annotated[Path | None, typer.Option(
     "--output", "-o", help="Write the result to this file instead of stdout (whole or not at all).",
     show_default=False)]
@@ -267,10 +159,25 @@ SchedulerOption = Annotated[str | None, typer.Option(
     show_default=False)]
 
 
-def load_scenario(path: Path, overrides: dict[str, object] | None = None) -> Scenario:
-    """The scenario with command-line overrides (None values are left out)."""
+MapOption = Annotated[list[str] | None, typer.Option(
+    "--map", help="Map a catalog column to an influmix column, e.g. --map 'Username=id' --map "
+                  "'ER %=engagement_rate:percent'; adds to the scenario's [columns].", show_default=False)]
+
+
+def column_map(entries: list[str] | None) -> dict[str, str]:
+    """The --map options as a mapping (a usage error names a bad one)."""
+    try:
+        return parse_map_options(entries or [])
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--map") from None
+
+
+def load_scenario(path: Path, overrides: dict[str, object] | None = None, columns: list[str] | None = None) -> Scenario:
+    """The scenario with command-line overrides (None values are left out) and --map entries."""
     scenario = Scenario.load(path)
     changes = {key: value for key, value in (overrides or {}).items() if value is not None}
+    if columns:
+        changes["columns"] = {**scenario.columns, **column_map(columns)}
     return scenario.override(changes) if changes else scenario
 
 
@@ -278,15 +185,15 @@ class Catalogs:
     """Catalogs by path, each loaded once."""
 
     def __init__(self) -> None:
-        self.loaded: dict[Path, Catalog] = {}
+        self.loaded: dict[tuple[Path, tuple[tuple[str, str], ...]], Catalog] = {}
 
     def of(self, scenario: Scenario) -> Catalog:
         if scenario.catalog is None:
             raise ScenarioError(scenario.path, "key catalog: no catalog; set catalog in the file or pass --catalog")
-        path = Path(scenario.catalog)
-        if path not in self.loaded:
-            self.loaded[path] = Catalog.load(path)
-        return self.loaded[path]
+        key = (Path(scenario.catalog), tuple(scenario.columns.items()))
+        if key not in self.loaded:
+            self.loaded[key] = Catalog.load(key[0], scenario.columns)
+        return self.loaded[key]
 
 
 # --- the application ---------------------------------------------------------------------------
@@ -321,22 +228,28 @@ def solve_command(
     catalog: CatalogOption = None,
     budget: Annotated[float | None, typer.Option(
         "--budget", min=0, help="Replaces budget.max.", show_default=False)] = None,
-    format: Annotated[Format, typer.Option(
-        "--format", "-f", help="table: for people; json: the whole Result; csv: the allocation.")] = Format.table,
+    format: Annotated[SolveFormat, typer.Option(
+        "--format", "-f", help="table: for people; json: the whole Result; csv: the allocation; html: the "
+                               "report page (as influmix report).")] = SolveFormat.table,
     output: OutputOption = None,
     solver: Annotated[Solver | None, typer.Option(
         "--solver", help="Replaces solver.name (default highs).", show_default=False)] = None,
     time_limit: TimeLimitOption = None,
     gap: GapOption = None,
     method: MethodOption = Method.fast,
+    top: TopOption = TOP,
+    every: AllOption = False,
+    columns: MapOption = None,
 ) -> None:
     """Solve a scenario: who to book, how many posts, what it costs and delivers.
 
     The table view shows the allocation (with CPE, cost per engagement), the totals, the mix by tier,
     platform and niche, audience coverage against its floors, the binding constraints, and the
     objective with the solver's proven bound and gap. --format json prints the whole Result (one JSON
-    document, nothing else on stdout); --format csv prints the allocation. An infeasible scenario
-    prints its diagnosis (what to relax, by how much) and exits 3; --output is then not written.
+    document, nothing else on stdout); --format csv prints the allocation (formula-safe, rounded);
+    --format html the report page (as influmix report). The table shows the first 12 and the last 3
+    booked influencers (--top N, or --all) and fits the terminal's width. An infeasible scenario prints
+    its diagnosis (what to relax, by how much) and exits 3; --output is then not written.
 
     Examples:
 
@@ -349,18 +262,13 @@ def solve_command(
     check_writable(output)
     scenario = load_scenario(scenario_file, {
         "catalog": catalog, "budget.max": budget, "solver.name": solver.value if solver else None,
-        "solver.time_limit": time_limit, "solver.gap": gap})
+        "solver.time_limit": time_limit, "solver.gap": gap}, columns)
     result = solve(Catalogs().of(scenario), scenario, method=method.value)
-    report_status(result, with_diagnosis=format is Format.csv)
+    report_status(result, with_diagnosis=format is SolveFormat.csv)
     if result.status == "infeasible" and output is not None:
-        err_console().print(Text(f"no plan: {output} not written"))
+        message(f"no plan: {output} not written")
         output = None
-    if format is Format.json:
-        emit(result.to_json() + "\n", output)
-    elif format is Format.csv:
-        emit(result.allocation.to_csv(index=False, lineterminator="\n"), output)
-    else:
-        show(result_view(result, scenario), output)
+    emit(result, format.value, output, top=None if every else top)
     raise typer.Exit(STATUS_EXIT[result.status])
 
 
@@ -369,13 +277,13 @@ def report_status(result: Result, name: str | None = None, *, with_diagnosis: bo
     label = f"{name}: " if name else ""
     if result.status == "time_limit":
         gap = result.objective.gap
-        err_console().print(Text(f"{label}time limit reached: best plan found, within "
-                                 f"{share_gap(gap) if gap is not None else 'an unknown gap'} of the optimum"))
+        message(f"{label}time limit reached: best plan found, within "
+                f"{share_gap(gap) if gap is not None else 'an unknown gap'} of the optimum")
     elif result.status == "infeasible":
-        err_console().print(Text(f"{label}infeasible: no plan meets every constraint; see the diagnosis"))
+        message(f"{label}infeasible: no plan meets every constraint; see the diagnosis")
     if with_diagnosis:
         for item in result.diagnosis:
-            err_console().print(Text(f"{label}diagnosis: ") + Text(str(item.get("message", item))))
+            message(f"{label}diagnosis: {item.message}")
 
 
 @app.command("compare")
@@ -387,6 +295,8 @@ def compare_command(
     format: Annotated[TableOrJson, typer.Option("--format", "-f", help="table or json.")] = TableOrJson.table,
     output: OutputOption = None,
     method: MethodOption = Method.fast,
+    top: TopOption = TOP,
+    every: AllOption = False,
     time_limit: TimeLimitOption = None,
     gap: GapOption = None,
     workers: WorkersOption = 2,
@@ -407,24 +317,66 @@ def compare_command(
     if len(scenario_files) < 2:
         raise typer.BadParameter("give at least two scenario files", param_hint="SCENARIO")
     check_writable(output)
-    catalogs = Catalogs()
     scenarios = [load_scenario(path, {"solver.time_limit": time_limit, "solver.gap": gap}) for path in scenario_files]
-    sources = list({id(catalog): catalog for catalog in map(catalogs.of, scenarios)}.values())
-    jobs = [(next(k for k, source in enumerate(sources) if source is catalogs.of(scenario)), scenario)
-            for scenario in scenarios]
     with executor_for(scheduler) as executor:
-        solved = dict(solve_all(sources, jobs, method=method.value, executor=executor, workers=workers))
-    missing = [scenario for position, scenario in enumerate(scenarios) if solved[position] is None]
-    if missing:
-        raise NoPlanError(missing[0].path, "no plan found within the time limit")
-    results = [solved[position] for position in range(len(scenarios))]
+        results = solve_each(scenarios, method, executor, workers)
     comparison = compare(results, tiers=[tier for scenario in scenarios for tier in scenario.tier_scheme])
     for name, result in zip(comparison.names, results):
         report_status(result, name, with_diagnosis=True)
-    if format is TableOrJson.json:
-        emit(json.dumps(comparison.to_dict(), indent=2, allow_nan=False) + "\n", output)
+    emit(comparison, format.value, output, top=None if every else top)
+    raise typer.Exit(max(STATUS_EXIT[result.status] for result in results))
+
+
+def solve_each(scenarios: list[Scenario], method: Method, executor: Executor | None = None,
+               workers: int = 2) -> list[Result]:
+    """Each scenario solved with its own catalog (each catalog loaded once, sent to each worker once),
+    on `executor` or in `workers` local processes; NoPlanError where one found no plan in time."""
+    catalogs = Catalogs()
+    sources = list({id(catalog): catalog for catalog in map(catalogs.of, scenarios)}.values())
+    jobs = [(next(k for k, source in enumerate(sources) if source is catalogs.of(scenario)), scenario)
+            for scenario in scenarios]
+    solved = dict(solve_all(sources, jobs, method=method.value, executor=executor, workers=workers))
+    for position, scenario in enumerate(scenarios):
+        if solved[position] is None:
+            raise NoPlanError(scenario.path, "no plan found within the time limit")
+    return [solved[position] for position in range(len(scenarios))]
+
+
+@app.command("report")
+@reported
+def report_command(
+    scenario_files: Annotated[list[Path], typer.Argument(
+        metavar="SCENARIO", help="One or more scenario files, each solved with its own catalog.",
+        show_default=False)],
+    output: OutputOption = None,
+    catalog: CatalogOption = None,
+    method: MethodOption = Method.fast,
+) -> None:
+    """Write a report to share: one self-contained HTML page, readable offline and printable on A4.
+
+    For each plan: the key figures, the mix by tier, platform and niche (charts), audience coverage against
+    its targets, outcome ranges where simulated, the binding constraints and the whole allocation (click a
+    column to sort); the diagnosis for an infeasible scenario. With several scenarios the page opens with
+    their key figures and tier mix side by side. The page makes no network request (CSS, script and
+    charts are inline). Exits 3 when a scenario is infeasible (the report still shows its diagnosis).
+
+    Examples:
+
+      influmix report scenarios/spring-launch.toml --output report.html
+
+      influmix report scenarios/spring-launch.toml scenarios/spring-launch-lean.toml -o launch.html
+    """
+    check_writable(output)
+    scenarios = [load_scenario(path, {"catalog": catalog}) for path in scenario_files]
+    results = solve_each(scenarios, method)
+    if len(results) == 1:
+        report_status(results[0])
+        emit(results[0], "html", output)
     else:
-        show(comparison_view(comparison, results, scenarios), output)
+        comparison = compare(results, tiers=[tier for scenario in scenarios for tier in scenario.tier_scheme])
+        for name, result in zip(comparison.names, results):
+            report_status(result, name)
+        emit(comparison, "html", output)
     raise typer.Exit(max(STATUS_EXIT[result.status] for result in results))
 
 
@@ -482,23 +434,18 @@ def sweep_command(
                            "--budgets" if values is None else "--values", minimum=0 if key == "budget.max" else None)
     for path in (output, plot):
         check_writable(path)
-    if plot is not None and plot.suffix.lower() not in PLOT_FORMATS:
-        raise typer.BadParameter(f"use a file ending in {', '.join(PLOT_FORMATS)}", param_hint="--plot")
+    if plot is not None and plot.suffix.lower().lstrip(".") not in PLOT_FORMATS:
+        raise typer.BadParameter(f"use a file ending in {', '.join('.' + kind for kind in PLOT_FORMATS)}",
+                                 param_hint="--plot")
     scenario = load_scenario(scenario_file, {"catalog": catalog, "solver.time_limit": time_limit, "solver.gap": gap})
     source = Catalogs().of(scenario)
     with progress_bar(len(levels)) as advance, executor_for(scheduler) as executor:
         frontier = sweep(source, scenario, key=key, values=levels, method=method.value, workers=workers,
                          executor=executor, progress=advance)
-    image = frontier_plot(frontier, plot.suffix.lower().lstrip(".")) if plot is not None else None
-    if format is Format.json:
-        emit(json.dumps(frontier.to_dict(), indent=2, allow_nan=False) + "\n", output)
-    elif format is Format.csv:
-        emit(frontier.to_frame().to_csv(index=False, lineterminator="\n"), output)
-    else:
-        show([frontier_table(frontier, scenario)], output)
+    image = render(frontier, plot.suffix.lower().lstrip(".")) if plot is not None else None
+    emit(frontier, format.value, output)
     if image is not None:
-        write_output(plot, image)
-        err_console().print(Text(f"wrote {plot}"))
+        deliver(image, plot)
 
 
 def budget_levels(budgets: str | None, start: float | None, stop: float | None, steps: int,
@@ -553,6 +500,7 @@ def validate_command(
     scenario_files: Annotated[list[Path], typer.Argument(
         metavar="SCENARIO", help="Scenario files to check.", show_default=False)],
     catalog: CatalogOption = None,
+    columns: MapOption = None,
 ) -> None:
     """Check scenario files and their catalogs against each other, without solving.
 
@@ -569,14 +517,15 @@ def validate_command(
     catalogs, failed = Catalogs(), False
     for path in scenario_files:
         try:
-            scenario = load_scenario(path, {"catalog": catalog})
+            scenario = load_scenario(path, {"catalog": catalog}, columns)
             source = catalogs.of(scenario)
-            problem = prepare(source, scenario)
+            check_against_catalog(source, scenario)
+            eligible = int(eligible_rows(source, scenario).sum())
         except InfluError as error:
             print_error(error)
             failed = True
             continue
-        sys.stdout.write(f"ok: {path} ({problem.n:,} eligible of {source.rows:,})\n")
+        to_stdout(f"ok: {printable(path)} ({eligible:,} eligible of {source.rows:,})\n")
     if failed:
         raise typer.Exit(EXIT_INPUT)
 
@@ -610,7 +559,7 @@ def generate_command(
         write_catalog(generate_catalog(rows, seed=seed, segments=segments), output)
     except OSError as error:
         raise InfluError(output, f"cannot write: {error.strerror or error}") from None
-    err_console().print(Text(f"wrote {output} ({rows:,} influencers, {segments} segments, seed {seed})"))
+    message(f"wrote {output} ({rows:,} influencers, {segments} segments, seed {seed})")
 
 
 @catalog_app.command("describe")
@@ -621,6 +570,7 @@ def describe_command(
         "--tiers-from", help="Use this scenario's tier scheme instead of the default one.",
         show_default=False)] = None,
     format: Annotated[TableOrJson, typer.Option("--format", "-f", help="table or json.")] = TableOrJson.table,
+    columns: MapOption = None,
 ) -> None:
     """Summarize a catalog: counts and medians by tier, platform and niche.
 
@@ -635,11 +585,8 @@ def describe_command(
       influmix catalog describe scenarios/catalogs/sample.csv --tiers-from scenarios/spring-launch.toml
     """
     scheme = Scenario.load(tiers_from).tier_scheme if tiers_from is not None else None
-    summary = describe(Catalog.load(path), scheme)
-    if format is TableOrJson.json:
-        emit(json.dumps(summary.to_dict(), indent=2, allow_nan=False) + "\n", None)
-    else:
-        show(summary_view(summary), None)
+    summary = describe(Catalog.load(path, column_map(columns)), scheme)
+    emit(summary, format.value)
 
 
 @app.command("schema")
@@ -654,274 +601,7 @@ def schema_command() -> None:
 
       influmix schema > scenario.schema.json
     """
-    sys.stdout.write(json.dumps(Scenario.json_schema(), indent=2) + "\n")
-
-
-# --- renderers: Result ------------------------------------------------------------------------
-
-
-def result_view(result: Result, scenario: Scenario) -> list[RenderableType]:
-    """The table view of `solve`: headline, allocation, mix, coverage, binding constraints."""
-    parts: list[RenderableType] = [headline(result, scenario)]
-    if result.status == "infeasible":
-        parts.append(diagnosis_table(result))
-        return parts
-    parts.append(allocation_table(result, scenario.currency))
-    parts.append(Columns([mix_table(result, column, scenario.currency) for column in result.groups],
-                         padding=(0, 2)))
-    coverage = coverage_table(result)
-    if coverage is not None:
-        parts.append(coverage)
-    outcomes = outcome_table(result)
-    if outcomes is not None:
-        parts.append(outcomes)
-    parts.append(constraints_table(result))
-    return parts
-
-
-def headline(result: Result, scenario: Scenario) -> Group:
-    objective, totals, catalog, solver = result.objective, result.totals, result.catalog, result.solver
-    style = {"optimal": "bold green", "time_limit": "bold yellow"}.get(result.status, "bold red")
-    title = Text(result.scenario.name, style="bold") + Text("  ") + Text(result.status, style=style)
-    lines = [title]
-    if objective.value is not None:
-        line = Text(f"{objective.sense} {objective.metric}: ") + Text(
-            metric_value(objective.metric, objective.value), style="bold")
-        if objective.bound is not None:
-            line += Text(f"  (bound {metric_value(objective.metric, objective.bound)}, gap {share_gap(objective.gap)})")
-        lines.append(line)
-        lines.append(Text(
-            f"spend {money(totals.spend)} {scenario.currency} · {totals.influencers} influencers · "
-            f"{totals.posts} posts · reach {count(totals.reach)} · engagements {count(totals.engagements)} · "
-            f"CPE {rate(totals.cpe)} · CPM {rate(totals.cpm, 2)}"))
-    else:
-        lines.append(Text(f"{objective.sense} {objective.metric}: no plan meets every constraint"))
-    lines.append(Text(
-        f"catalog {relative(catalog.path)}: {catalog.rows:,} rows, {catalog.eligible:,} eligible · "
-        f"{solver.name} ({solver.method}) {solver.build_seconds + solver.solve_seconds:.2f} s", style="dim"))
-    return Group(*lines, Text(""))
-
-
-def share_gap(gap: float | None) -> str:
-    return "-" if gap is None else f"{gap:.3%}"
-
-
-def allocation_table(result: Result, currency: str) -> Table:
-    totals = result.totals
-    table = Table(title=f"Plan: {totals.influencers} influencers, {totals.posts} posts", title_justify="left",
-                  box=box.SIMPLE_HEAD, show_footer=True, footer_style="bold")
-    columns = [
-        ("id", "total", "left"), ("name", "", "left"), ("platform", "", "left"), ("tier", "", "left"),
-        ("niche", "", "left"), ("followers", "", "right"), ("posts", str(totals.posts), "right"),
-        (f"spend ({currency})", money(totals.spend), "right"), ("reach", count(totals.reach), "right"),
-        ("engagements", count(totals.engagements), "right"), ("CPE", rate(totals.cpe), "right"),
-    ]
-    for header, footer, justify in columns:
-        table.add_column(header, footer, justify=justify, no_wrap=header != "name")
-    for row in result.allocation_records:
-        table.add_row(row["id"], row["name"], row["platform"], row["tier"], row["niche"], count(row["followers"]),
-                      str(row["posts"]), money(row["spend"]), count(row["reach"]), count(row["engagements"]),
-                      rate(row["cpe"]))
-    return table
-
-
-def mix_table(result: Result, column: str, currency: str) -> Table:
-    table = Table(title=f"Mix by {column}", title_justify="left", box=box.SIMPLE_HEAD)
-    for header in (column, "infl.", "posts", f"spend ({currency})", "share"):
-        table.add_column(header, justify="left" if header == column else "right")
-    for row in sorted(result.groups[column], key=lambda row: -row.spend):
-        table.add_row(row.value, str(row.influencers), str(row.posts), money(row.spend), share(row.share))
-    return table
-
-
-def coverage_table(result: Result) -> Table | None:
-    """Segments with a floor, then the rest (achieved only)."""
-    if not result.coverage:
-        return None
-    table = Table(title="Audience coverage (reach in segment)", title_justify="left", box=box.SIMPLE_HEAD)
-    for header in ("segment", "target", "achieved", ""):
-        table.add_column(header, justify="left" if header == "segment" else "right")
-    rows = sorted(result.coverage, key=lambda row: row.target is None)
-    for row in rows:
-        met = "" if row.target is None else ("met" if row.achieved >= row.target * (1 - 1e-9) else "short")
-        table.add_row(row.segment, count(row.target), count(row.achieved), met)
-    return table
-
-
-def constraints_table(result: Result) -> RenderableType:
-    binding = [row for row in result.constraints if row.binding]
-    if not binding:
-        return Text("No binding constraints.\n")
-    table = Table(title="Binding constraints", title_justify="left", box=box.SIMPLE_HEAD)
-    for header in ("constraint", "value", "", "bound"):
-        table.add_column(header, justify="left" if header in ("constraint", "") else "right")
-    for row in binding:
-        table.add_row(row.name, number(row.lhs), row.sense, number(row.rhs))
-    return table
-
-
-def diagnosis_table(result: Result) -> RenderableType:
-    """Whatever the diagnosis holds: its message first, any other keys after it."""
-    if not result.diagnosis:
-        return Text("No diagnosis available.\n")
-    extra = list(dict.fromkeys(key for item in result.diagnosis for key in item if key != "message"))
-    table = Table(title="Diagnosis: what to relax", title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("message")
-    for key in extra:
-        table.add_column(key.replace("_", " "), justify="right")
-    for item in result.diagnosis:
-        table.add_row(str(item.get("message", "")), *(plain_cell(item.get(key)) for key in extra))
-    return table
-
-
-def plain_cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return number(value)
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return str(value)
-
-
-# --- renderers: comparison, frontier, catalog summary ---------------------------------------------
-
-
-def comparison_view(comparison: Comparison, results: Sequence[Result],
-                    scenarios: Sequence[Scenario]) -> list[RenderableType]:
-    figures = Table(title="Key figures", title_justify="left", box=box.SIMPLE_HEAD)
-    figures.add_column("")
-    for name in comparison.names:
-        figures.add_column(name, justify="right")
-    currencies = {scenario.currency for scenario in scenarios}
-    unit = f" ({currencies.pop()})" if len(currencies) == 1 else ""
-    labels = {"spend": f"spend{unit}", "cpe": "CPE", "cpm": "CPM", "objective": "objective value"}
-    formats = {"objective": None, "spend": money, "cpe": rate, "cpm": lambda v: rate(v, 2)}
-    for figure, row in comparison.figures.iterrows():
-        if figure.startswith(TIER_PREFIX):
-            cells = [share(value) for value in row]
-            label = f"share {figure.removeprefix(TIER_PREFIX)}"
-        elif figure == "objective":
-            cells = [metric_value(result.objective.metric, value) for result, value in zip(results, row)]
-            label = labels[figure]
-        elif (outcome := outcome_figure(figure, row)) is not None:
-            label, cells = outcome
-        elif figure in ("status", "metric"):
-            cells = [str(value) for value in row]
-            label = figure
-        else:
-            cells = [formats.get(figure, count)(value) for value in row]
-            label = labels.get(figure, figure)
-        figures.add_row(label, *cells)
-    parts: list[RenderableType] = [figures]
-    if comparison.membership:
-        posts = {(name, row["id"]): row for name, result in zip(comparison.names, results)
-                 for row in result.allocation_records}
-        members = Table(title=f"In some plans, not all ({len(comparison.membership)} influencers; cells: posts)",
-                        title_justify="left", box=box.SIMPLE_HEAD)
-        for header in ("id", "name", "tier"):
-            members.add_column(header)
-        for name in comparison.names:
-            members.add_column(name, justify="right")
-        for id_, plans in comparison.membership.items():
-            first = posts[(plans[0], id_)]
-            members.add_row(id_, first["name"], first["tier"], *(
-                str(posts[(name, id_)]["posts"]) if (name, id_) in posts else "-" for name in comparison.names))
-        parts.append(members)
-    else:
-        parts.append(Text("Every plan books the same influencers."))
-    return parts
-
-
-def frontier_table(frontier: Frontier, scenario: Scenario) -> Table:
-    """One row per budget; the objective first, then the figures that are not the objective, then the tier mix."""
-    axis = "budget" if frontier.key == "budget.max" else frontier.key
-    table = Table(title=f"{frontier.scenario}: {frontier.sense} {frontier.metric} by {axis} ({scenario.currency})",
-                  title_justify="left", box=box.SIMPLE_HEAD,
-                  caption="tier columns: share of spend" if frontier.tiers else None, caption_justify="left")
-    figures = {"spend": ("spend", money), "engagements": ("engagements", count), "reach": ("reach", count)}
-    shown = {key: value for key, value in figures.items() if key != {"cost": "spend"}.get(frontier.metric,
-                                                                                         frontier.metric)}
-    headers = [axis, "status", frontier.metric, f"per extra {frontier.marginal_per:,g}", *(label for label, _ in shown.values()),
-               "infl.", "CPE", *frontier.tiers]
-    for header in headers:
-        table.add_column(header, justify="left" if header == "status" else "right")
-    for point in frontier.points:
-        table.add_row(
-            count(point.value) if axis == "budget" else f"{point.value:,.6g}", point.status, metric_value(frontier.metric, point.objective), rate(point.marginal, 1),
-            *(form(getattr(point, key)) for key, (_, form) in shown.items()), count(point.influencers),
-            rate(point.cpe),
-            *(share(point.tier_shares.get(tier, 0.0)) if point.has_plan else "-" for tier in frontier.tiers))
-    return table
-
-
-PLOT_FORMATS = (".png", ".svg", ".pdf")
-
-
-def frontier_plot(frontier: Frontier, kind: str) -> bytes:
-    """Objective vs budget above, the tier mix of each plan as stacked bars below."""
-    import matplotlib
-    import matplotlib.ticker
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    axis = "budget" if frontier.key == "budget.max" else frontier.key
-    budgets = [point.value for point in frontier.points]
-    planned = [point for point in frontier.points if point.has_plan]
-    figure, (top, bottom) = plt.subplots(2, 1, figsize=(9, 7), sharex=True, height_ratios=(3, 2))
-    top.plot([p.value for p in planned], [p.objective for p in planned], marker="o", color="#1f5fa8")
-    for point in frontier.points:
-        if not point.has_plan:
-            top.axvline(point.value, color="#c0392b", linestyle=":", linewidth=1)
-    top.set_ylabel(frontier.metric.replace("_", " "))
-    top.set_title(f"{frontier.scenario}: {frontier.sense} {frontier.metric.replace('_', ' ')} by {axis}")
-    top.grid(alpha=0.3)
-    if all(point.objective >= 0 for point in planned):
-        top.set_ylim(bottom=0)
-    top.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
-    spacing = min((b - a for a, b in zip(budgets, budgets[1:])), default=max(budgets[0], 1.0))
-    base = [0.0] * len(planned)
-    colours = plt.get_cmap("viridis")
-    for k, tier in enumerate(frontier.tiers):
-        heights = [p.tier_shares.get(tier, 0.0) for p in planned]
-        bottom.bar([p.value for p in planned], heights, width=0.6 * spacing, bottom=base, label=tier,
-                   color=colours(k / max(len(frontier.tiers) - 1, 1)))
-        base = [b + h for b, h in zip(base, heights)]
-    bottom.set_ylabel("share of spend")
-    bottom.set_ylim(0, 1)
-    bottom.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-    bottom.set_xlabel(axis)
-    bottom.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}" if axis == "budget" else "{x:,.4g}"))
-    if frontier.tiers:
-        bottom.legend(title="tier", loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format=kind, dpi=120, metadata={"Software": None} if kind == "png" else None)
-    plt.close(figure)
-    return buffer.getvalue()
-
-
-def summary_view(summary: CatalogSummary) -> list[RenderableType]:
-    lines = Text(f"{relative(summary.source)}: {summary.rows:,} influencers; segments: "
-                 f"{', '.join(summary.segments) or 'none'}\n")
-    tiers = ", ".join(f"{tier} {bound:,.0f}" for tier, bound in summary.tiers.items())
-    lines += Text(f"tiers (lower bound of followers): {tiers}\n")
-    overall = summary.overall
-    lines += Text(f"medians: followers {count(overall['followers'])}, engagement rate "
-                  f"{share(overall['engagement_rate'])}, cost per post {money(overall['cost_per_post'])}, "
-                  f"CPE {rate(overall['cpe'])}\n")
-    parts: list[RenderableType] = [lines]
-    for grouping, frame in summary.groups.items():
-        table = Table(title=f"By {grouping}", title_justify="left", box=box.SIMPLE_HEAD)
-        for header in (grouping, "influencers", "share", "median followers", "median eng. rate",
-                       "median cost/post", "median CPE"):
-            table.add_column(header, justify="left" if header == grouping else "right")
-        for value, row in frame.iterrows():
-            table.add_row(str(value), count(row["influencers"]), share(row["share"]), count(row["followers"]),
-                          share(row["engagement_rate"]), money(row["cost_per_post"]), rate(row["cpe"]))
-        parts.append(table)
-    return parts
+    to_stdout(json.dumps(Scenario.json_schema(), indent=2) + "\n")
 
 
 if __name__ == "__main__":

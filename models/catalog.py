@@ -1,17 +1,18 @@
-"""The catalog: one row per influencer offer, read, validated and normalized (SPEC section 2).
+"""The catalog: one row per influencer offer, read, validated and normalized (SPEC sections 2, 13, 14).
 
 Every cell is checked in bulk, column by column; all problems are gathered and reported
-at once, one located line each (file, row, id, column), sorted by row.
+at once, one located Problem each (row, id, column, cell, message), sorted by row. Rows are
+numbered from 1 in the order of the file, the header not counted, in every message.
+Spreadsheet habits are accepted and said so in a warning: mapped column names, numbers such
+as `26,565`, `108K` and `$1,080`, rates in percent, exact duplicate rows, audience shares a
+rounding away from 1.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
 import difflib
-import io
-import json
 import re
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,20 +21,25 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
-import pyarrow.json as pa_json
 
-from models.errors import CatalogError
+from models.columns import likely_meaning, parse_mapping
+from models.errors import CatalogError, Problem
+from models.numbers import Parsed, parse_numbers
+from models.reading import read
 from models.tiers import derive_tiers
 
 REQUIRED = ("id", "platform", "followers", "engagement_rate", "cost_per_post")
 TEXT_COLUMNS = ("id", "name", "platform", "niche", "country", "tier")
 SEGMENT_PREFIX = "aud_"
-MAX_REPORTED = 20
-LARGEST_WHOLE = 2**53  # beyond this a count is no longer exact as a float
-NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
-NOT_FINITE = r"(?i)^[+-]?(nan|inf|infinity)$"
+SMALLEST = 1e-9  # a non-zero magnitude below this is a typo or an artefact, and would overflow ratios
+PLAUSIBLE_RATE = 0.25  # engagement rates above this are warned about (accounts of 1,000 followers or more:
+SMALL_ACCOUNT = 1000  # a few hundred followers can engage at 30%, on TikTok above all)
+SHARE_ROUNDING = 0.01  # audience shares summing to at most 1.01 are scaled to 1 (SPEC section 13)
 SEGMENT_TYPO = re.compile(r"aud[^a-z0-9_]+(?P<segment>.+)")
+
+
+class CatalogWarning(UserWarning):
+    """Something in a catalog was read leniently (percent, duplicates, shares) or ignored."""
 
 
 @dataclass(frozen=True)
@@ -43,15 +49,16 @@ class Number:
     default: float | None = None
     whole: bool = False
     minimum: int = 0
-    fraction: str | None = None  # "rates", "shares" or "probabilities": a value in [0, 1]
+    largest: float = 1e15  # this and above: beyond what the model can represent (HiGHS: 1e20 is infinite)
+    fraction: str | None = None  # "rates", "shares" or "probabilities": in [0, 1], or a percent column
     positive: bool = False       # 0 is not allowed either
 
 
 NUMBERS = {
-    "followers": Number(whole=True),
+    "followers": Number(whole=True, largest=1e10),
     "engagement_rate": Number(fraction="rates"),
-    "cost_per_post": Number(),
-    "max_posts": Number(default=1, whole=True, minimum=1),
+    "cost_per_post": Number(largest=1e12),
+    "max_posts": Number(default=1, whole=True, minimum=1, largest=1e6),
     "authenticity": Number(default=1.0, fraction="shares"),
     "engagement_sd": Number(default=np.nan),  # empty: the scenario's [simulation] default
     "delivery": Number(default=np.nan, fraction="probabilities", positive=True),
@@ -59,6 +66,7 @@ NUMBERS = {
 SIMULATION_COLUMNS = ("engagement_sd", "delivery")  # kept in the frame only when the catalog has them
 SEGMENT = Number(default=0.0, fraction="shares")
 COLUMNS = TEXT_COLUMNS + tuple(NUMBERS)
+FRACTIONS = tuple(name for name, rule in NUMBERS.items() if rule.fraction)  # may be given in percent
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,15 +78,18 @@ class Catalog:
     origin: str = "<DataFrame>"
 
     @classmethod
-    def load(cls, path: str | Path) -> Catalog:
-        """Read a CSV, Parquet or JSON-lines catalog; CatalogError lists every problem."""
+    def load(cls, path: str | Path, columns: Mapping[str, str] | None = None) -> Catalog:
+        """Read a CSV (or other delimited text), Parquet, JSON-lines or .xlsx catalog; CatalogError
+        lists every problem. `columns` maps the file's column names to influmix's (a scenario's
+        [columns] table), e.g. {"Username": "id", "ER %": "engagement_rate:percent"}."""
         path = Path(path)
-        return cls(normalize(read(path), str(path)), path)
+        return cls(normalize(read(path), str(path), columns), path)
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, source: str = "<DataFrame>") -> Catalog:
+    def from_frame(cls, frame: pd.DataFrame, source: str = "<DataFrame>",
+                   columns: Mapping[str, str] | None = None) -> Catalog:
         """Validate a DataFrame like a file; `source` names it in errors."""
-        return cls(normalize(frame, source), None, source)
+        return cls(normalize(frame, source, columns), None, source)
 
     @property
     def source(self) -> str:
@@ -119,214 +130,171 @@ class Catalog:
         return np.where(given != "", given, derived).astype(object)
 
 
-# -- reading ---------------------------------------------------------------------------------
-
-
-def read(path: Path) -> pd.DataFrame:
-    """The raw cells of a catalog file, chosen by suffix; any failure is a CatalogError."""
-    if not path.exists():
-        raise CatalogError(path, "file not found")
-    if path.is_dir():
-        raise CatalogError(path, "is a directory, not a catalog file")
-    reader = READERS.get(path.suffix.lower())
-    if reader is None:
-        raise CatalogError(path, f"unsupported file type {path.suffix or '(no suffix)'!r}; "
-                                 f"use one of {', '.join(READERS)}")
-    try:
-        return reader(path)
-    except OSError as error:
-        raise CatalogError(path, f"cannot read the file ({error.strerror or error})") from error
-    except (pa.ArrowException, ValueError) as error:
-        raise CatalogError(path, f"cannot read the file: {_first_line(error)}") from error
-
-
-def read_text(path: Path) -> bytes:
-    """The file's bytes without a UTF-8 byte-order mark, after checking that they are UTF-8 text."""
-    data = path.read_bytes()
-    if b"\0" in data:
-        raise CatalogError(path, "is a binary file, not UTF-8 text (it contains NUL bytes)")
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise CatalogError(path, f"line {line}: not UTF-8 text (byte {data[error.start]:#04x}); "
-                                 "save the file as UTF-8") from error
-    data = data.removeprefix(codecs.BOM_UTF8)
-    if not data.strip():
-        raise CatalogError(path, "the file is empty")
-    return data
-
-
-def read_csv(path: Path) -> pd.DataFrame:
-    """Every cell as text (ids like 0017 stay as written); the header row names the columns."""
-    data = read_text(path)
-    width = io.BytesIO(data).readline().count(b",") + 1
-    try:
-        table = pa_csv.read_csv(
-            io.BytesIO(data),
-            read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
-            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
-            convert_options=pa_csv.ConvertOptions(
-                column_types={f"f{i}": pa.string() for i in range(width)},
-                strings_can_be_null=False, quoted_strings_can_be_null=False),
-        )
-    except pa.ArrowInvalid as error:
-        raise CatalogError(path, _ragged_row(data) or f"cannot parse the CSV: {_first_line(error)}") from error
-    header = [table.column(i)[0].as_py() for i in range(table.num_columns)]
-    frame = table.slice(1).to_pandas()
-    frame.columns = header
-    return frame
-
-
-def _ragged_row(data: bytes) -> str | None:
-    """The first data row whose cell count differs from the header's (error path only)."""
-    records = (record for record in csv.reader(io.StringIO(data.decode("utf-8"), newline="")) if record)
-    try:
-        header = next(records, [])
-        for row, record in enumerate(records, start=1):
-            if len(record) != len(header):
-                return f"row {row}: has {len(record)} cells, the header has {len(header)}"
-    except csv.Error:
-        return None
-    return None
-
-
-def read_parquet(path: Path) -> pd.DataFrame:
-    """The columns of a Parquet file, typed as stored."""
-    return pd.read_parquet(path)
-
-
-def read_json_lines(path: Path) -> pd.DataFrame:
-    """One JSON object per line; columns whose type varies from line to line are read as objects."""
-    data = read_text(path)
-    try:
-        return pa_json.read_json(io.BytesIO(data)).to_pandas()
-    except pa.ArrowInvalid:
-        return pd.DataFrame.from_records(_json_records(path, data.decode("utf-8")))
-
-
-def _json_records(path: Path, text: str) -> list[dict]:
-    """Each non-blank line parsed as a JSON object; the first bad line is reported."""
-    records = []
-    for line, content in enumerate(text.splitlines(), start=1):
-        if not content.strip():
-            continue
-        try:
-            record = json.loads(content)
-        except ValueError as error:
-            raise CatalogError(path, f"line {line}: not valid JSON ({error})") from error
-        if not isinstance(record, dict):
-            raise CatalogError(path, f"line {line}: expected one JSON object per line (JSON lines), "
-                                     f"found {type(record).__name__}")
-        records.append(record)
-    return records
-
-
-READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
-    ".csv": read_csv,
-    ".parquet": read_parquet,
-    ".pq": read_parquet,
-    ".jsonl": read_json_lines,
-    ".ndjson": read_json_lines,
-    ".json": read_json_lines,
-}
-
-
-def _first_line(error: BaseException) -> str:
-    """The first line of an exception's message, kept short."""
-    lines = str(error).strip().splitlines()
-    return (lines[0] if lines else type(error).__name__)[:300]
-
-
 # -- problems ----------------------------------------------------------------------------
 
 
 class Problems:
-    """Located problems, gathered column by column in bulk and reported row by row.
-
-    Only the reported rows are formatted, so a catalog with 100,000 bad cells costs no more
-    than one with 20.
-    """
+    """Located problems, gathered column by column in bulk and listed row by row."""
 
     def __init__(self, ids: np.ndarray | None):
         self.ids = ids
         self.general: list[str] = []
-        self.located: list[tuple[np.ndarray, str, Callable[[int], str]]] = []
+        self.located: list[tuple[np.ndarray, str, Callable[[int], str], Callable[[int], str] | None]] = []
 
-    def add(self, rows: np.ndarray, where: str, describe: Callable[[int], str]) -> None:
-        """One problem for each row in the boolean mask `rows`; `describe(i)` words it."""
+    def add(self, rows: np.ndarray, column: str, describe: Callable[[int], str],
+            cell: Callable[[int], str] | None = None) -> None:
+        """One problem for each row in the boolean mask `rows`; `describe(i)` words it, `cell(i)` shows the cell."""
         found = np.flatnonzero(rows)
         if found.size:
-            self.located.append((found, where, describe))
+            self.located.append((found, column, describe, cell))
 
     def __bool__(self) -> bool:
         return bool(self.general or self.located)
 
-    def lines(self) -> list[str]:
-        """Whole-file problems, then the located ones by row, capped at MAX_REPORTED lines."""
-        total = len(self.general) + sum(len(rows) for rows, _, _ in self.located)
-        shown = self.general[:MAX_REPORTED] + self._by_row(MAX_REPORTED - len(self.general))
-        if total > len(shown):
-            more = total - len(shown)
-            shown.append(f"... and {more} more problem{'s' if more > 1 else ''}")
-        return shown
+    def all(self) -> list[Problem]:
+        """Whole-file problems, then the located ones by row (ties keep column order)."""
+        listed = [Problem(message) for message in self.general]
+        if not self.located:
+            return listed
+        rows = np.concatenate([found for found, *_ in self.located])
+        kinds = np.concatenate([np.full(len(found), k) for k, (found, *_) in enumerate(self.located)])
+        for i in np.lexsort((kinds, rows)):
+            row, (_, column, describe, cell) = int(rows[i]), self.located[kinds[i]]
+            ident = self.ids[row] if self.ids is not None and self.ids[row] else None
+            listed.append(Problem(describe(row), row + 1, ident, column, cell(row) if cell else None))
+        return listed
 
-    def _by_row(self, limit: int) -> list[str]:
-        """The first `limit` located problems in row order (ties keep column order)."""
-        if limit <= 0 or not self.located:
-            return []
-        rows = np.concatenate([found for found, _, _ in self.located])
-        kinds = np.concatenate([np.full(len(found), k) for k, (found, _, _) in enumerate(self.located)])
-        order = np.lexsort((kinds, rows))[:limit]
-        return [self._line(int(rows[i]), *self.located[kinds[i]][1:]) for i in order]
 
-    def _line(self, row: int, where: str, describe: Callable[[int], str]) -> str:
-        """`row 7 (id 'c7'), column x: ...`: rows count from 1, the header not counted."""
-        label = f"row {row + 1}"
-        if self.ids is not None and self.ids[row]:
-            label += f" (id {self.ids[row]!r})"
-        return f"{label}, {where}: {describe(row)}"
+def warn(source: str, message: str) -> None:
+    """One CatalogWarning naming the catalog."""
+    warnings.warn(f"{source}: {message}", CatalogWarning, stacklevel=5)
+
+
+def first_rows(mask: np.ndarray, ids: np.ndarray, limit: int = 3) -> str:
+    """`row 4 (id 'x'), row 9 (id 'y') and 5 more`: where a warning applies."""
+    found = np.flatnonzero(mask)
+    shown = ", ".join(f"row {i + 1} (id {ids[i]!r})" for i in found[:limit])
+    return shown + (f" and {len(found) - limit} more" if len(found) > limit else "")
 
 
 # -- validation and normalization --------------------------------------------------------
 
 
-def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
+def normalize(raw: pd.DataFrame, source: str, columns: Mapping[str, str] | None = None) -> pd.DataFrame:
     """The normalized frame of SPEC section 2, or a CatalogError naming every problem."""
     try:
-        return validate(raw, source)
+        return validate(raw, source, columns)
     except UnicodeEncodeError as error:
         bad = error.object[error.start:error.end]
         raise CatalogError(source, f"text that is not valid Unicode ({bad!r}: {error.reason})") from error
 
 
-def validate(raw: pd.DataFrame, source: str) -> pd.DataFrame:
-    """Check every column and cell; the normalized frame when all pass."""
-    names = [str(name).strip().lower() for name in raw.columns]
+def validate(raw: pd.DataFrame, source: str, columns: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Check every column and cell; the normalized frame when all pass (exact duplicate rows dropped)."""
+    mapping, general = parse_mapping(columns, COLUMNS, FRACTIONS)
+    written = [str(name).strip() for name in raw.columns]
+    general += [f"column mapping: {name!r} is not a column of the file" for name in mapping
+                if name not in {w.lower() for w in written}]
+    names = [mapping[w.lower()].target if w.lower() in mapping else w.lower() for w in written]
+    percent = {m.target for m in mapping.values() if m.percent}
     first = {name: names.index(name) for name in dict.fromkeys(names)}
     cells = {name: raw.iloc[:, i] for name, i in first.items() if name in COLUMNS or is_segment(name)}
-    texts = {name: text(cells[name]) for name in TEXT_COLUMNS if name in cells}
+    read = {name: text(cells[name]) for name in TEXT_COLUMNS if name in cells}
+    texts = {name: strings for name, (strings, _) in read.items()}
     problems = Problems(texts["id"].to_numpy(dtype=object) if "id" in texts else None)
-    problems.general += column_problems(names)
+    for name, (_, bad) in read.items():
+        problems.add(bad != "", name, lambda i, b=bad: b[i])
+    problems.general += general + column_problems(names, written, repeated_alike(raw, names))
     if not len(raw):
         problems.general.append("the catalog has no rows")
-        raise CatalogError(source, problems.lines())
-    check_required_text(texts, problems)
-    checked = {name: check_number(name, cells[name], NUMBERS.get(name, SEGMENT), problems)
-               for name in cells if name in NUMBERS or is_segment(name)}
-    check_share_sums({name: checked[name] for name in checked if is_segment(name)}, problems)
+        raise CatalogError(source, problems.all())
+    repeats = exact_repeats(raw, problems.ids)
+    check_required_text(texts, {name: bad != "" for name, (_, bad) in read.items()}, repeats, problems)
+    segments = [name for name in cells if is_segment(name)]
+    numbers = {name: read_numbers(cells[name], name) for name in cells if name in NUMBERS or is_segment(name)}
+    percent |= percent_columns(numbers, segments)
+    checked = {name: check_number(name, cells[name], numbers[name], name in percent, problems) for name in numbers}
+    shares = check_share_sums({name: checked[name] for name in segments}, problems)
     if problems:
-        raise CatalogError(source, problems.lines())
-    return assemble(texts, {name: values for name, (values, _) in checked.items()}, len(raw))
+        raise CatalogError(source, problems.all())
+    frame = assemble(texts, {name: values for name, (values, _) in checked.items()} | shares.scaled, len(raw))
+    report_leniency(source, frame, written, names, percent - {m.target for m in mapping.values() if m.percent},
+                    repeats, shares.rows)
+    return frame[~repeats].reset_index(drop=True) if repeats.any() else frame
 
 
-def check_required_text(texts: dict[str, pd.Series], problems: Problems) -> None:
-    """Every id and platform is given, and each id once."""
+def report_leniency(source: str, frame: pd.DataFrame, written: list[str], names: list[str], percent: set[str],
+                    repeats: np.ndarray, scaled: np.ndarray) -> None:
+    """The warnings of a catalog that loaded: what was ignored, read as percent, dropped, scaled or odd."""
+    ids = frame["id"].to_numpy(dtype=object)
+    ignored = list(dict.fromkeys(ignored_column(w) for w, n in zip(written, names, strict=True)
+                                 if w and n not in COLUMNS and not is_segment(n)))
+    if ignored:
+        warn(source, f"column{'s' if len(ignored) > 1 else ''} ignored: {', '.join(ignored)} "
+                     "(map a column with [columns] in the scenario or --map, e.g. Category=niche)")
+    segments = sorted(name for name in percent if is_segment(name))
+    for name in sorted(percent - set(segments)) + ([f"aud_* ({len(segments)})"] if segments else []):
+        warn(source, f"column {name} read as percent (a value is above 1 or has a % sign): every value divided by 100")
+    if repeats.any():
+        warn(source, f"{int(repeats.sum())} exact duplicate row{'s' if repeats.sum() > 1 else ''} dropped: "
+                     f"{first_rows(repeats, ids)}")
+    if scaled.any():
+        warn(source, f"audience shares of {int(scaled.sum())} row{'s' if scaled.sum() > 1 else ''} sum to at most "
+                     f"{1 + SHARE_ROUNDING:g} and were scaled to 1: {first_rows(scaled, ids)}")
+    implausible = ((frame["engagement_rate"].to_numpy() > PLAUSIBLE_RATE)
+                   & (frame["followers"].to_numpy() >= SMALL_ACCOUNT) & ~repeats)
+    if implausible.any():
+        warn(source, f"engagement rate above {PLAUSIBLE_RATE:.0%} in {int(implausible.sum())} "
+                     f"row{'s' if implausible.sum() > 1 else ''}, which is implausible: {first_rows(implausible, ids)}")
+    warn_case_collisions(source, ids, repeats)
+
+
+def ignored_column(name: str) -> str:
+    """`Category (niche?)`: an ignored column with its likely meaning, if one is likely (control
+    characters in the name are left out: the message goes to a terminal)."""
+    meaning = likely_meaning(name)
+    shown = "".join(character for character in name if character.isprintable())
+    return f"{shown} ({meaning}?)" if meaning else shown
+
+
+def warn_case_collisions(source: str, ids: np.ndarray, repeats: np.ndarray) -> None:
+    """Ids that differ only by case (`a`, `A`) are different ids, but probably one creator: say so."""
+    lowered = pc.utf8_lower(pa.array(ids[~repeats], type=pa.large_string()))
+    if pc.count_distinct(lowered).as_py() == len(lowered):
+        return
+    folded = pd.Series(lowered.to_numpy(zero_copy_only=False))
+    clashing = folded.duplicated(keep=False).to_numpy()
+    rows = np.flatnonzero(~repeats)[clashing]
+    groups = pd.Series(rows).groupby(folded[clashing].to_numpy(), sort=False).agg(list)
+    pairs = [" and ".join(f"{ids[r]!r} (row {r + 1})" for r in group) for group in groups.iloc[:3]]
+    more = f" and {len(groups) - 3} more" if len(groups) > 3 else ""
+    warn(source, f"ids that differ only by case are different creators: {'; '.join(pairs)}{more}")
+
+
+def exact_repeats(raw: pd.DataFrame, ids: np.ndarray | None) -> np.ndarray:
+    """Rows that repeat an earlier row cell for cell (dropped with a warning); only rows whose id
+    repeats are compared, so a catalog without repeated ids costs one pass over its ids."""
+    repeats = np.zeros(len(raw), dtype=bool)
+    if ids is None:
+        return repeats
+    candidates = pd.Series(ids).duplicated(keep=False).to_numpy() & (ids != "")
+    if candidates.any():
+        try:
+            repeats[candidates] = raw[candidates].duplicated(keep="first").to_numpy()
+        except TypeError:  # unhashable cells (JSON objects) are reported as problems instead
+            pass
+    return repeats
+
+
+def check_required_text(texts: dict[str, pd.Series], faulty: dict[str, np.ndarray], repeats: np.ndarray,
+                        problems: Problems) -> None:
+    """Every id and platform is given, and each id once (an exact duplicate row is not a second id)."""
     for name in ("id", "platform"):
         if name in texts:
-            problems.add(texts[name].to_numpy() == "", f"column {name}", lambda i, n=name: f"empty; {n} is required")
+            problems.add((texts[name].to_numpy() == "") & ~faulty[name], name,
+                         lambda i, n=name: f"empty; {n} is required")
     if problems.ids is not None:
-        check_unique(problems.ids, problems)
+        check_unique(problems.ids, repeats, problems)
 
 
 def is_segment(name: str) -> bool:
@@ -334,15 +302,36 @@ def is_segment(name: str) -> bool:
     return name.startswith(SEGMENT_PREFIX)
 
 
-def column_problems(names: list[str]) -> list[str]:
-    """Missing required columns, repeated columns, unnamed segments and near-miss column names."""
+def repeated_alike(raw: pd.DataFrame, names: list[str]) -> set[str]:
+    """Known columns that appear more than once with the same values (an export that gives
+    followers as `409.8M` and as `409800000`): the first copy is used, as any would do."""
+    alike = set()
+    for name in {n for n in names if names.count(n) > 1 and (n in COLUMNS or is_segment(n))}:
+        copies = [raw.iloc[:, i] for i, n in enumerate(names) if n == name]
+        if name in NUMBERS or is_segment(name):
+            read = [read_numbers(c, name)[0].values for c in copies]
+            same = all(np.array_equal(read[0], other, equal_nan=True) for other in read[1:])
+        else:
+            same = all(text(copies[0])[0].equals(text(other)[0]) for other in copies[1:])
+        if same:
+            alike.add(name)
+    return alike
+
+
+def column_problems(names: list[str], written: list[str], alike: set[str]) -> list[str]:
+    """Missing required columns (with the file's likely candidates), repeated columns (unless
+    alike), unnamed segments and near-miss column names."""
     problems = []
     missing = [name for name in REQUIRED if name not in names]
     if missing:
-        problems.append(f"missing required column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
+        candidates = [ignored_column(w) for w, n in zip(written, names, strict=True)
+                      if likely_meaning(w) in missing and n not in COLUMNS]
+        hint = f"; the file has {', '.join(candidates)}: map them with [columns] or --map" if candidates else ""
+        problems.append(f"missing required column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}{hint}")
     counts = pd.Series(names, dtype=object).value_counts(sort=False)
     problems += [f"column {name!r} appears {n} times (names ignore case and surrounding spaces)"
-                 for name, n in counts.items() if n > 1 and name]
+                 for name, n in counts.items() if n > 1 and name and (name in COLUMNS or is_segment(name))
+                 and name not in alike]
     if SEGMENT_PREFIX in names:
         problems.append(f"column {SEGMENT_PREFIX!r} names no segment; write aud_<segment>, e.g. aud_f18_24")
     for name in names:
@@ -365,47 +354,113 @@ def near_miss(name: str, names: list[str]) -> str | None:
     return guess if guess and guess not in names else None
 
 
-def text(column: pd.Series) -> pd.Series:
-    """Cells as stripped strings; a missing cell is ''."""
-    if not isinstance(column.dtype, pd.StringDtype):
-        column = column.astype(object).astype(str)
-    return column.fillna("").str.strip().reset_index(drop=True)
+def text(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Cells as stripped NFC strings ('' when missing), and what is wrong with the cells that are
+    no text at all ('' where nothing): a JSON object or array, or bytes that are not UTF-8."""
+    strings, bad = text_cells(column)
+    return pd.Series(strings.to_numpy(zero_copy_only=False), dtype=object), bad
 
 
-def parse_numbers(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Values (NaN where empty or unreadable), the empty cells, and the cells that are not numbers."""
-    if pd.api.types.is_bool_dtype(column):
-        empty = column.isna().to_numpy()
-        return np.full(len(column), np.nan), empty, ~empty
-    if pd.api.types.is_numeric_dtype(column):
-        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
-        return values, np.isnan(values), np.zeros(len(column), dtype=bool)
-    cells = pa.array(text(column), type=pa.large_string())
-    empty = pc.equal(cells, "")
-    try:
-        values = pc.cast(pc.if_else(empty, None, cells), pa.float64())
-        readable = pc.invert(empty)
-    except pa.ArrowInvalid:
-        readable = pc.or_(pc.match_substring_regex(cells, NUMBER), pc.match_substring_regex(cells, NOT_FINITE))
-        values = pc.cast(pc.if_else(readable, cells, None), pa.float64())
-    empty = empty.to_numpy(zero_copy_only=False)
-    unreadable = ~empty & ~readable.to_numpy(zero_copy_only=False)
-    return values.to_numpy(zero_copy_only=False).astype(np.float64), empty, unreadable
+def text_cells(column: pd.Series, nfc: bool = True) -> tuple[pa.Array, np.ndarray]:
+    """`text` as an Arrow array, in bulk: per cell only for object columns that hold more than
+    strings; `nfc=False` leaves out the normalization (numbers need none)."""
+    column = column.reset_index(drop=True)
+    bad = no_faults(len(column))
+    if not isinstance(column.dtype, (pd.StringDtype, pd.ArrowDtype)):
+        kind = pd.api.types.infer_dtype(column, skipna=True)
+        if column.dtype == object and kind not in ("string", "empty"):
+            column, bad = scalars(column)
+            kind = pd.api.types.infer_dtype(column, skipna=True)
+        if kind not in ("string", "empty"):
+            column = column.astype(object).where(column.notna(), "").astype(str)
+    strings = pa.array(column, from_pandas=True)
+    strings = (strings if pa.types.is_large_string(strings.type) else strings.cast(pa.large_string())).fill_null("")
+    strings = pc.utf8_trim_whitespace(strings)
+    return (pc.utf8_normalize(strings, form="NFC") if nfc else strings), bad
 
 
-def check_number(name: str, column: pd.Series, rule: Number, problems: Problems) -> tuple[np.ndarray, np.ndarray]:
-    """Check one numeric column; return its values (empty cells filled with the default) and the valid cells."""
-    values, empty, unreadable = parse_numbers(column)
+def no_faults(rows: int) -> np.ndarray:
+    """'' for every cell: nothing wrong."""
+    return np.zeros(rows, dtype="U1")
+
+
+def scalars(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Per cell (object columns only): bytes decoded, JSON objects and arrays blanked and described."""
+    values, bad = [], []
+    for cell in column:
+        fault = ""
+        if isinstance(cell, (dict, list, tuple, np.ndarray)):  # Arrow reads a JSON array as an ndarray
+            cell, fault = "", f"a JSON {'object' if isinstance(cell, dict) else 'array'}, not a single value"
+        elif isinstance(cell, bytes):
+            try:
+                cell = cell.decode("utf-8")
+            except UnicodeDecodeError:
+                cell, fault = "", "bytes that are not UTF-8 text"
+        values.append(cell)
+        bad.append(fault)
+    return pd.Series(values, dtype=object), np.array(bad, dtype=object)
+
+
+def cell_text(column: pd.Series) -> Callable[[int], str]:
+    """How row i's cell reads in a message: as written for text, as printed for typed values."""
+    cells: list[np.ndarray] = []  # converted once, on the first problem: most columns have none
+
+    def shown(i: int) -> str:
+        if not cells:
+            cells.append(column.to_numpy(dtype=object))
+        return str(cells[0][i]).strip()
+    return shown
+
+
+def rule_of(name: str) -> Number:
+    """How a numeric column is checked."""
+    return NUMBERS.get(name, SEGMENT)
+
+
+def read_numbers(column: pd.Series, name: str) -> tuple[Parsed, np.ndarray]:
+    """A numeric column parsed in bulk (as text unless typed; a % sign only in fraction columns),
+    and what is wrong with the cells that are no value at all ('' where nothing)."""
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return parse_numbers(column, None), no_faults(len(column))
+    strings, bad = text_cells(column, nfc=False)
+    return parse_numbers(column, strings, percent=bool(rule_of(name).fraction)), bad
+
+
+def percent_columns(numbers: dict[str, tuple[Parsed, np.ndarray]], segments: list[str]) -> set[str]:
+    """Fraction columns written in percent: any value above 1 or any % sign. The aud_ columns go
+    together (one export writes them all alike), so that their sums stay comparable."""
+    found = set()
+    for name, (parsed, _) in numbers.items():
+        if not rule_of(name).fraction:
+            continue
+        if parsed.percent_sign or np.nanmax(np.where(np.isfinite(parsed.values), parsed.values, 0), initial=0) > 1:
+            found.add(name)
+    return found | set(segments) if found & set(segments) else found
+
+
+def check_number(name: str, column: pd.Series, read: tuple[Parsed, np.ndarray], percent: bool,
+                 problems: Problems) -> tuple[np.ndarray, np.ndarray]:
+    """Check one numeric column; return its values (empty cells filled with the default, percent
+    divided by 100) and the valid cells."""
+    parsed, bad = read
+    rule = rule_of(name)
+    faulty = bad != ""
+    values, empty, unreadable = parsed.values, parsed.empty & ~faulty, parsed.unreadable & ~faulty
     shown = cell_text(column)
-    where = f"column {name}"
+    problems.add(faulty, name, lambda i: bad[i])
     if rule.default is None:
-        problems.add(empty, where, lambda i: f"empty; {name} is required")
-    problems.add(unreadable, where, lambda i: f"{shown(i)!r} is not a number")
+        problems.add(empty, name, lambda i: f"empty; {name} is required")
+    problems.add(unreadable, name, lambda i: f"{shown(i)!r} is not a number", shown)
     finite = np.isfinite(values)
-    problems.add(~empty & ~unreadable & ~finite, where, lambda i: f"{shown(i)} is not a finite number")
+    problems.add(~empty & ~unreadable & ~faulty & ~finite, name, lambda i: f"{shown(i)} is not a finite number", shown)
+    scale = 100.0 if percent else 1.0
     least = "greater than 0" if rule.positive else f"at least {rule.minimum}"
     faults = [
         (finite & (values < 0), lambda i: f"{shown(i)} is negative; {name} must be {least}"),
+        (finite & (values != 0) & (np.abs(values) / scale < SMALLEST),
+         lambda i: f"{shown(i)} is too small; write 0 or at least {SMALLEST:g}"),
+        (finite & (values / scale >= rule.largest),
+         lambda i: f"{shown(i)} is too large; {name} must be less than {rule.largest:g}"),
     ]
     if rule.positive:
         faults.append((finite & (values == 0), lambda i: f"{name} must be {least}, got {shown(i)}"))
@@ -413,49 +468,51 @@ def check_number(name: str, column: pd.Series, rule: Number, problems: Problems)
         fractional = finite & (values != np.floor(values))
         faults += [
             (fractional, lambda i: f"{shown(i)} is not a whole number"),
-            (finite & (values > LARGEST_WHOLE), lambda i: f"{shown(i)} is too large"),
             (finite & ~fractional & (values >= 0) & (values < rule.minimum),
              lambda i: f"{shown(i)} is below {rule.minimum}; {name} must be at least {rule.minimum}"),
         ]
     if rule.fraction:
-        faults.append((finite & (values > 1), lambda i: above_one(name, rule.fraction, shown(i), values[i])))
+        faults.append((finite & (values / scale > 1), lambda i: f"{shown(i)} is above 100 percent" if percent
+                       else f"{shown(i)} is above 1; {name} must be between 0 and 1"))
     valid = finite.copy()
     for rows, describe in faults:
-        problems.add(rows, where, describe)
+        problems.add(rows & valid, name, describe, shown)
         valid &= ~rows
-    return np.where(empty, rule.default if rule.default is not None else np.nan, values), valid | empty
+    return np.where(empty, rule.default if rule.default is not None else np.nan, values / scale), valid | empty
 
 
-def above_one(name: str, fraction: str, shown: str, value: float) -> str:
-    """A fraction above 1, with a hint when it looks like a percentage."""
-    if value <= 100:
-        return f"{shown} is above 1; {fraction} are fractions ({value / 100:g}, not {shown})"
-    return f"{shown} is above 1; {name} must be between 0 and 1"
-
-
-def cell_text(column: pd.Series) -> Callable[[int], str]:
-    """How row i's cell reads in a message: as written for text, as printed for typed values."""
-    return lambda i: str(column.iloc[i]).strip()
-
-
-def check_unique(ids: np.ndarray, problems: Problems) -> None:
-    """Each non-empty id once; a repeat names the row of its first appearance."""
+def check_unique(ids: np.ndarray, repeats: np.ndarray, problems: Problems) -> None:
+    """Each non-empty id once; a repeat names the row of its first appearance. Exact duplicate rows
+    are not repeats (they are dropped)."""
     codes, _ = pd.factorize(ids)
     _, first = np.unique(codes, return_index=True)
     first_row = first[codes]
-    repeated = (first_row != np.arange(len(ids))) & (ids != "")
-    problems.add(repeated, "column id", lambda i: f"duplicate id {ids[i]!r}, first in row {first_row[i] + 1}")
+    repeated = (first_row != np.arange(len(ids))) & (ids != "") & ~repeats
+    problems.add(repeated, "id", lambda i: f"duplicate id {ids[i]!r}, first in row {first_row[i] + 1}",
+                 lambda i: ids[i])
 
 
-def check_share_sums(segments: dict[str, tuple[np.ndarray, np.ndarray]], problems: Problems) -> None:
-    """A row's audience shares sum to at most 1 (checked where every share is valid)."""
+@dataclass(frozen=True)
+class Shares:
+    """The aud_ columns with rows whose shares sum to (1, 1.01] scaled to 1, and those rows."""
+
+    scaled: dict[str, np.ndarray]
+    rows: np.ndarray
+
+
+def check_share_sums(segments: dict[str, tuple[np.ndarray, np.ndarray]], problems: Problems) -> Shares:
+    """A row's audience shares sum to at most 1; up to 1.01 (a rounded export) they are scaled to 1."""
     if not segments:
-        return
+        return Shares({}, np.zeros(0, dtype=bool))
     shares = np.column_stack([values for values, _ in segments.values()])
     valid = np.logical_and.reduce([ok for _, ok in segments.values()])
     totals = np.where(valid, shares.sum(axis=1), 0.0)
-    problems.add(totals > 1 + 1e-9, "columns aud_*",
-                 lambda i: f"audience shares sum to {totals[i]:.6g}; a row's shares sum to at most 1")
+    problems.add(totals > 1 + SHARE_ROUNDING + 1e-12, "aud_*",
+                 lambda i: f"audience shares sum to {totals[i]:.6g}; a row's shares sum to at most 1 "
+                           f"(up to {1 + SHARE_ROUNDING:g} is scaled)")
+    rounded = (totals > 1 + 1e-9) & (totals <= 1 + SHARE_ROUNDING + 1e-12)
+    divisor = np.where(rounded, totals, 1.0)
+    return Shares({name: values / divisor for name, (values, _) in segments.items()}, rounded)
 
 
 def assemble(texts: dict[str, pd.Series], numbers: dict[str, np.ndarray], rows: int) -> pd.DataFrame:

@@ -2,25 +2,56 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+
+SHOWN = 20  # problems in an error's message; `problems` keeps them all
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One fault in a catalog: the data row (from 1, the header not counted), the row's id, the
+    column, the cell as written, and what is wrong. A whole-file problem has no row."""
+
+    message: str
+    row: int | None = None
+    id: str | None = None
+    column: str | None = None
+    value: str | None = None
+
+    def __str__(self) -> str:
+        """`row 7 (id 'c7'), column x: message`, or the message alone for a whole-file problem."""
+        if self.row is None:
+            return self.message
+        label = f"row {self.row}" + (f" (id {self.id!r})" if self.id else "")
+        where = f"columns {self.column}" if self.column and "*" in self.column else f"column {self.column}"
+        return f"{label}, {where}: {self.message}" if self.column else f"{label}: {self.message}"
 
 
 class InfluError(Exception):
     """Base of every error a user can cause; the CLI maps each kind to an exit code.
 
-    `problems` holds one located message per fault (several bad rows are reported at once);
-    `str(error)` is the whole message, one line per problem.
+    `problems` holds every fault, one located message (or Problem) each; `str(error)` shows the
+    first SHOWN of them, one line each, and counts the rest.
     """
 
-    def __init__(self, file: str | Path | None, problems: str | list[str]):
+    def __init__(self, file: str | Path | None, problems: str | Problem | list[str | Problem]):
         self.file = str(file) if file is not None else None
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        self.problems = [problems] if isinstance(problems, (str, Problem)) else list(problems)
         prefix = f"{self.file}: " if self.file else ""
-        super().__init__("\n".join(prefix + problem for problem in self.problems))
+        lines = [prefix + str(problem) for problem in self.problems[:SHOWN]]
+        if len(self.problems) > SHOWN:
+            more = len(self.problems) - SHOWN
+            lines.append(f"{prefix}... and {more} more problem{'s' if more > 1 else ''}")
+        super().__init__("\n".join(lines))
 
 
 class CatalogError(InfluError):
-    """The catalog cannot be read or breaks a rule of SPEC section 2."""
+    """The catalog cannot be read or breaks a rule of SPEC section 2; `problems` are Problems."""
+
+    def __init__(self, file: str | Path | None, problems: str | Problem | list[str | Problem]):
+        listed = [problems] if isinstance(problems, (str, Problem)) else problems
+        super().__init__(file, [p if isinstance(p, Problem) else Problem(p) for p in listed])
 
 
 class ScenarioError(InfluError):

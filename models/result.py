@@ -1,4 +1,4 @@
-"""The Result of a solve (SPEC section 5): plain data that renderers read."""
+"""The Result of a solve (docs/reference.md "Result"): plain data that renderers read."""
 
 from __future__ import annotations
 
@@ -80,6 +80,16 @@ class ConstraintRow:
 
 
 @dataclass(frozen=True)
+class DiagnosisEntry:
+    """One thing to relax in an infeasible scenario (docs/reference.md "Diagnosis")."""
+
+    constraint: str            # the scenario key to relax, e.g. "budget.max" ("scenario" when no key is to blame)
+    asked: float | None        # what the scenario asks
+    achievable: float | None   # the closest value a plan can reach with the other constraints held
+    message: str               # the same in a planner's words
+
+
+@dataclass(frozen=True)
 class OutcomeRange:
     """One figure over the simulation runs (SPEC section 10)."""
 
@@ -129,17 +139,17 @@ class Result:
     constraints: list[ConstraintRow]
     allocation_records: list[dict[str, Any]]
     solver: SolverInfo
-    diagnosis: list[dict[str, Any]] = field(default_factory=list)
+    diagnosis: list[DiagnosisEntry] = field(default_factory=list)
     outcomes: Outcomes | None = None    # None: [simulation] runs = 0, or no plan
     schema_version: int = SCHEMA_VERSION
 
     @property
     def allocation(self) -> pd.DataFrame:
-        """Booked influencers, one row each, in the columns of SPEC section 5."""
+        """Booked influencers, one row each, in the columns of docs/reference.md "Result"."""
         return pd.DataFrame(self.allocation_records, columns=ALLOCATION_COLUMNS)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON document of SPEC section 5 as Python data."""
+        """The JSON document of docs/reference.md "Result" as Python data."""
         data = asdict(self)
         data["allocation"] = data.pop("allocation_records")
         if self.status != "infeasible":

@@ -22,15 +22,23 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from models.catalog import COLUMNS as CATALOG_COLUMNS
+from models.catalog import FRACTIONS as CATALOG_FRACTIONS
+from models.columns import parse_mapping
 from models.errors import ScenarioError
+from models.files import read_input
 from models.tiers import DEFAULT_TIERS, ordered
 
 COMMAND_LINE = "command line"
+MAX_SCENARIO_BYTES = 2**20  # a scenario is a page of TOML; anything bigger is not one
+MAX_EXTENDS = 32  # files in one extends chain
 Column = Literal["tier", "platform", "niche", "country"]
 Source = Path | str | None  # a scenario file, COMMAND_LINE, or None for a dict without a file
-NonNegative = Annotated[float, Field(ge=0)]
+LARGEST_AMOUNT = 1e15  # money, reach, engagements: beyond this the solver cannot represent the model
+LARGEST_COUNT = 10**9  # influencers, posts, values
+NonNegative = Annotated[float, Field(ge=0, le=LARGEST_AMOUNT)]
 Share = Annotated[float, Field(ge=0, le=1)]
-Count = Annotated[int, Field(ge=0)]
+Count = Annotated[int, Field(ge=0, le=LARGEST_COUNT)]
 PART_TWO_TABLES = ("simulation",)  # left out of sha256 when not written: a part-one scenario keeps its hash
 
 
@@ -219,6 +227,10 @@ class Scenario(_Table):
         None, description="Base scenario file, relative to this one; consumed while loading: "
                           "tables merge deeply, this file wins, arrays and scalars replace.")
     currency: str = Field("USD", description="Currency of budget and catalog costs.")
+    columns: dict[str, str] = Field(
+        default_factory=dict, description="The catalog's own column names -> influmix names, e.g. "
+                                          '{Username = "id", "ER %" = "engagement_rate:percent"} '
+                                          "(:percent divides the values by 100).")
     objective: Objective = Field(default_factory=Objective, description="What to optimize.")
     budget: Budget = Field(default_factory=Budget, description="Bounds on total spend.")
     targets: Targets = Field(default_factory=Targets, description="Floors on engagements and reach of the plan.")
@@ -250,6 +262,14 @@ class Scenario(_Table):
                 raise _fault(tier, f"has the lower bound of {seen[bound]} ({_number(bound)}); bounds must be distinct")
             seen[bound] = tier
         return tiers
+
+    @field_validator("columns")
+    @classmethod
+    def _column_names(cls, columns: dict[str, str]) -> dict[str, str]:
+        _, problems = parse_mapping(columns, CATALOG_COLUMNS, CATALOG_FRACTIONS)
+        if problems:
+            raise _fault(None, problems[0].removeprefix("column mapping "))
+        return columns
 
     @field_validator("limits")
     @classmethod
@@ -299,9 +319,11 @@ class Scenario(_Table):
         """Hex SHA-256 of the validated scenario as canonical JSON (sorted keys).
 
         The catalog enters relative to the scenario's folder, so a project moved to another
-        folder or machine keeps its hashes.
+        folder or machine keeps its hashes; an empty [columns] is left out, so that scenarios
+        written before it existed keep theirs.
         """
-        data = self.model_dump(mode="json", exclude=set(PART_TWO_TABLES) - self.model_fields_set)
+        unwritten = set(PART_TWO_TABLES) - self.model_fields_set | (set() if self.columns else {"columns"})
+        data = self.model_dump(mode="json", exclude=unwritten)
         if self.catalog is not None and self._path is not None:
             data["catalog"] = Path(os.path.relpath(self.catalog, self._path.parent)).as_posix()
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -338,10 +360,7 @@ class Scenario(_Table):
 
 def _read(file: Path) -> dict:
     """The TOML table in `file` (a UTF-8 BOM is fine); any failure is a ScenarioError naming it."""
-    try:
-        raw = file.read_bytes()
-    except (OSError, ValueError) as error:
-        raise ScenarioError(file, f"cannot read the file: {getattr(error, 'strerror', None) or error}") from None
+    raw = read_input(file, MAX_SCENARIO_BYTES, ScenarioError)
     if b"\0" in raw:
         raise ScenarioError(file, "not a TOML text file (binary content)")
     try:
@@ -365,6 +384,8 @@ def _layered(data: dict, file: Path | None, chain: tuple[Path, ...]) -> tuple[di
     if not isinstance(base_name, str):
         raise ScenarioError(file, f"key extends: must be a string, got {_show(base_name)}")
     chain = chain + (file.resolve(),) if file else chain
+    if len(chain) >= MAX_EXTENDS:
+        raise ScenarioError(file, f"key extends: the extends chain is longer than {MAX_EXTENDS} files")
     base_file = folder / base_name
     if not os.path.exists(base_file):
         raise ScenarioError(file, f"key extends: base file {base_name!r} not found ({base_file})")
@@ -374,7 +395,7 @@ def _layered(data: dict, file: Path | None, chain: tuple[Path, ...]) -> tuple[di
         raise ScenarioError(file, f"key extends: extends cycle: {' -> '.join(names)}")
     base, base_provenance = _layered(base_data, base_file, chain)
     base.pop("name", None)
-    merged = _merge(base, data)
+    merged = _merge(_sense_replaced(base, data), data)
     present = _sources(merged, None)
     return merged, {key: source for key, source in {**base_provenance, **provenance}.items() if key in present}
 
@@ -385,6 +406,16 @@ def _with_catalog(data: dict, folder: Path) -> dict:
     if isinstance(catalog, (str, Path)):
         return {**data, "catalog": folder / catalog}
     return data
+
+
+def _sense_replaced(base: dict, child: dict) -> dict:
+    """`base` without its objective's sense when the child names one (a child's minimize replaces a
+    base's maximize and vice versa); the base's segment_weights stay only for targeted_reach."""
+    mine, theirs = child.get("objective"), base.get("objective")
+    if not (isinstance(mine, dict) and isinstance(theirs, dict) and {"maximize", "minimize"} & mine.keys()):
+        return base
+    dropped = {"maximize", "minimize"} | (set() if mine.get("maximize") == "targeted_reach" else {"segment_weights"})
+    return {**base, "objective": {key: value for key, value in theirs.items() if key not in dropped}}
 
 
 def _merge(base: dict, child: dict) -> dict:
@@ -476,7 +507,10 @@ def _message(detail: dict, ctx: dict, loc: list, in_key: bool) -> str:
         return head + _hint(value, re.findall(r"'([^']*)'", expected))
     if kind in _BOUNDS:
         word, name = _BOUNDS[kind]
-        return f"must be {word} {_number(ctx[name])}, got {_show(value)}"
+        # a share or rate of 2 to 100 was written as a percentage (1.5 could be either: no guess)
+        percent = name == "le" and ctx[name] == 1 and isinstance(value, (int, float)) and 2 <= value <= 100
+        return f"must be {word} {_number(ctx[name])}, got {_show(value)}" + (
+            f"; write fractions: {value / 100:g}, not {_show(value)}" if percent else "")
     if kind in _KINDS:
         return f"must be {_KINDS[kind]}, got {_show(value)}"
     if kind == "missing":

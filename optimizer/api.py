@@ -10,13 +10,13 @@ from models.catalog import Catalog
 from models.errors import NoPlanError
 from models.result import Result, SolverInfo
 from models.scenario import Scenario
+from optimizer import diagnosis
 from optimizer.control import Interrupted, stop_requested
-from optimizer.diagnosis import infeasible_result
 from optimizer.fast import solve_fast
 from optimizer.outcome import Outcome
 from optimizer.plain import solve_plain
 from optimizer.problem import Problem, prepare
-from optimizer.report import build_result
+from optimizer.report import build_result, infeasible_result
 from optimizer.simulate import with_outcomes
 from optimizer.verify import check_plan, violations
 from optimizer.warm_lp import LPFailure
@@ -39,7 +39,8 @@ def solve(catalog: Catalog, scenario: Scenario, *, method: str = "fast", diagnos
     outcome, method = _run(problem, method)
     info = SolverInfo(scenario.solver.name, method, outcome.build_seconds, outcome.solve_seconds)
     if outcome.status == "infeasible":
-        return infeasible_result(problem, info, diagnose)
+        return infeasible_result(catalog, scenario, eligible=problem.n, solver=info,
+                                 diagnosis=diagnosis.diagnose(problem) if diagnose else [])
     if outcome.status == "no_solution":
         limit = scenario.solver.time_limit
         if stop_requested():

@@ -1,4 +1,4 @@
-"""The one module that speaks PuLP: hand a LinearModel to HiGHS (in-process) or CBC.
+"""The one module that speaks PuLP: hand a Milp to HiGHS (in-process) or CBC.
 (The fast path's LP relaxations go to HiGHS directly: `optimizer.warm_lp`.)
 
 Statuses come from the solvers' own figures, never from PuLP's `LpStatus` alone: a
@@ -26,7 +26,7 @@ from pulp.apis.coin_api import pulp_cbc_path
 
 from models.errors import InfluError
 from optimizer.control import PROGRESS_SECONDS, Interrupted, check_stop, report_progress, stop_requested
-from optimizer.linear import LinearModel
+from optimizer.milp import Milp
 
 CBC_PATH = pulp_cbc_path
 LARGEST = 1e15
@@ -57,7 +57,7 @@ class Solution:
     solve_seconds: float
 
 
-def solve_linear(model: LinearModel, *, solver: str = "highs", mip: bool = True,
+def solve_linear(model: Milp, *, solver: str = "highs", mip: bool = True,
                  time_limit: float | None = None, gap: float = 1e-4, cutoff: float | None = None) -> Solution:
     """Build the PuLP problem from the arrays and solve it.
 
@@ -89,7 +89,7 @@ def solve_linear(model: LinearModel, *, solver: str = "highs", mip: bool = True,
     return Solution(status, values, objective, bound, duals, built - started, solved - built)
 
 
-def check_representable(model: LinearModel) -> None:
+def check_representable(model: Milp) -> None:
     """SolverFailure for a coefficient or finite bound at or beyond LARGEST: HiGHS refuses such a
     model outright (its `large_matrix_value`), and CBC's answers on one cannot be trusted."""
     for what, values in (("coefficient", model.vals), ("objective coefficient", model.obj),
@@ -304,7 +304,7 @@ def silence_highs_banner() -> None:
         os.close(saved)
 
 
-def _build(model: LinearModel, mip: bool) -> tuple[pulp.LpProblem, list, list]:
+def _build(model: Milp, mip: bool) -> tuple[pulp.LpProblem, list, list]:
     """An LpProblem with one variable per column and one or two constraints per row."""
     problem = pulp.LpProblem("influmix", pulp.LpMaximize)
     width = len(str(model.num_cols))
@@ -385,6 +385,6 @@ def _cbc_status(problem: pulp.LpProblem) -> tuple[str, float | None, float | Non
     return "no_solution", None, None
 
 
-def _duals(model: LinearModel, constraints: list[list[pulp.LpConstraint]]) -> np.ndarray:
+def _duals(model: Milp, constraints: list[list[pulp.LpConstraint]]) -> np.ndarray:
     """Row duals in the maximize convention (HiGHS reports them for the negated problem)."""
     return -np.array([sum(c.pi or 0.0 for c in pair) for pair in constraints])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -23,11 +23,13 @@ CHANCE_PREFIX = "chance:"
 class Comparison:
     """`figures`: rows = figures, columns = plan names (None where a plan has no such figure).
     `membership`: id -> names of the plans that book it, for every id booked by some plans but not all.
+    `results`: the Results compared, in the order of `names` (renderers read their allocations).
     """
 
     names: tuple[str, ...]
     figures: pd.DataFrame
     membership: dict[str, tuple[str, ...]]
+    results: tuple[Result, ...] = field(default=(), repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON: {plans, figures: {figure: {plan: value}}, membership: {id: [plans]}}."""
@@ -55,7 +57,7 @@ def compare(results: Sequence[Result], names: Sequence[str] | None = None, *,
                for label, result in zip(labels, results)}
     index = list(FIGURES) + [TIER_PREFIX + tier for tier in tiers] + list(OUTCOME_FIGURES)
     figures = pd.DataFrame(columns, index=index + [CHANCE_PREFIX + floor for floor in floors], dtype=object)
-    return Comparison(tuple(labels), figures, _membership(results, labels))
+    return Comparison(tuple(labels), figures, _membership(results, labels), tuple(results))
 
 
 def _figures(result: Result, tiers: list[str]) -> list[Any]:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimizer.problem import Problem, catalog_categories, filter_masks
+from models.catalog_rules import catalog_categories, filter_masks
+from optimizer.findings import Finding, num
+from optimizer.milp import LOWER, UPPER
+from optimizer.problem import ROUNDING, Problem
 
-LOWER, UPPER = 1, -1        # the side of a row that is off or may move: a.v >= lo, a.v <= hi
 
-
-def structural_conflicts(problem: Problem) -> list[dict]:
+def structural_conflicts(problem: Problem) -> list[Finding]:
     """Conflicts visible from counts and prices alone, without a solve."""
     scenario = problem.scenario
     diversity, budget = scenario.diversity, scenario.budget.max
@@ -28,30 +29,30 @@ def structural_conflicts(problem: Problem) -> list[dict]:
     if budget is not None:
         for i in included:
             cost = float(problem.cost[i])
-            if cost > budget * (1 + 1e-9):
-                entries.append(make_entry("selection.include", 1, 0, f"selection.include: {ids[i]} costs {num(cost)} "
-                                          f"per post, more than budget.max {num(budget)}", id=ids[i]))
+            if cost > budget * (1 + ROUNDING):
+                entries.append(Finding("selection.include", 1, 0, f"selection.include: {ids[i]} costs {num(cost)} "
+                                          f"per post, more than budget.max {num(budget)}", side=LOWER, ident=ids[i]))
                 single = True
-            elif share is not None and cost > share * budget * (1 + 1e-9):
-                entries.append(make_entry("selection.include", 1, 0, f"selection.include: {ids[i]} costs {num(cost)} "
+            elif share is not None and cost > share * budget * (1 + ROUNDING):
+                entries.append(Finding("selection.include", 1, 0, f"selection.include: {ids[i]} costs {num(cost)} "
                                           f"per post, more than diversity.max_share_per_influencer {num(share)} of "
-                                          f"budget.max {num(budget)} ({num(share * budget)})", id=ids[i]))
+                                          f"budget.max {num(budget)} ({num(share * budget)})", side=LOWER, ident=ids[i]))
                 single = True
         together = np.sort(problem.cost[included])
-        if not single and together.sum() > budget * (1 + 1e-9):
-            fit = int(np.searchsorted(np.cumsum(together), budget * (1 + 1e-9), side="right"))
-            entries.append(make_entry("selection.include", len(included), fit,
+        if not single and together.sum() > budget * (1 + ROUNDING):
+            fit = int(np.searchsorted(np.cumsum(together), budget * (1 + ROUNDING), side="right"))
+            entries.append(Finding("selection.include", len(included), fit,
                                       f"selection.include: the {len(included)} included ids cost {num(together.sum())} "
                                       f"together (one post each), more than budget.max {num(budget)}; "
-                                      f"at most {fit} of them fit", sense=LOWER))
+                                      f"at most {fit} of them fit", side=LOWER))
     if diversity.max_influencers is not None and len(included) > diversity.max_influencers:
-        entries.append(make_entry("diversity.max_influencers", diversity.max_influencers, len(included),
+        entries.append(Finding("diversity.max_influencers", diversity.max_influencers, len(included),
                                   f"diversity.max_influencers: asked at most {diversity.max_influencers}, "
-                                  f"but selection.include books {len(included)}", sense=UPPER))
+                                  f"but selection.include books {len(included)}", side=UPPER))
     if diversity.min_influencers is not None and problem.n < diversity.min_influencers:
-        entries.append(make_entry("diversity.min_influencers", diversity.min_influencers, problem.n,
+        entries.append(Finding("diversity.min_influencers", diversity.min_influencers, problem.n,
                                   f"diversity.min_influencers: asked {diversity.min_influencers}, only "
-                                  f"{_creators(problem.n)} eligible{_eligibility(problem)}", sense=LOWER))
+                                  f"{_creators(problem.n)} eligible{_eligibility(problem)}", side=LOWER))
     for column, groups in scenario.limits.items():
         member = problem.categories[column] == np.array(list(groups), dtype=object)[:, None] if groups else None
         for k, (value, limit) in enumerate(groups.items()):
@@ -60,19 +61,19 @@ def structural_conflicts(problem: Problem) -> list[dict]:
             forced = int((member[k] & problem.included).sum())
             if limit.min_count is not None and eligible < limit.min_count:
                 in_catalog = catalog_categories(problem.catalog, scenario)[column] == value
-                entries.append(make_entry(f"{name}.min_count", limit.min_count, eligible,
+                entries.append(Finding(f"{name}.min_count", limit.min_count, eligible,
                                           f"{name}.min_count: asked {limit.min_count}, only {_creators(eligible)} in "
-                                          f"{column} {value} eligible{_eligibility(problem, in_catalog)}", sense=LOWER))
+                                          f"{column} {value} eligible{_eligibility(problem, in_catalog)}", side=LOWER))
             if limit.max_count is not None and forced > limit.max_count:
-                entries.append(make_entry(f"{name}.max_count", limit.max_count, forced,
+                entries.append(Finding(f"{name}.max_count", limit.max_count, forced,
                                           f"{name}.max_count: asked at most {limit.max_count}, but selection.include "
-                                          f"books {_creators(forced)} in {column} {value}", sense=UPPER))
+                                          f"books {_creators(forced)} in {column} {value}", side=UPPER))
     for column, floor in diversity.min_distinct.items():
         present = len(set(problem.categories[column].astype(str)))
         if present < floor:
-            entries.append(make_entry(f"diversity.min_distinct.{column}", floor, present,
+            entries.append(Finding(f"diversity.min_distinct.{column}", floor, present,
                                       f"diversity.min_distinct.{column}: asked {floor}, the eligible creators have "
-                                      f"only {present} distinct {column} values{_eligibility(problem)}", sense=LOWER))
+                                      f"only {present} distinct {column} values{_eligibility(problem)}", side=LOWER))
     return entries
 
 
@@ -96,22 +97,3 @@ def _eligibility(problem: Problem, among: np.ndarray | None = None) -> str:
 
 def _creators(count: int) -> str:
     return f"{count} creator{'' if count == 1 else 's'}"
-
-
-def make_entry(constraint: str, asked: float | None, achievable: float | None, message: str, **private) -> dict:
-    """A diagnosis entry `{"constraint", "asked", "achievable", "message"}`; `private` keywords
-    become keys with a leading underscore (`_id`, `_sense`), used for merging and then dropped."""
-    return {"constraint": constraint, "asked": None if asked is None else float(asked),
-            "achievable": None if achievable is None else float(achievable), "message": message,
-            **{f"_{key}": value for key, value in private.items()}}
-
-
-def num(value: float | None) -> str:
-    """A number as a planner reads it: 143,500; 7,850.5; 0.4 (whole from 10,000 on)."""
-    if value is None:
-        return "n/a"
-    if abs(value - round(value)) <= 1e-9 * max(1.0, abs(value)) or abs(value) >= 10_000:
-        return f"{round(value):,}"
-    if abs(value) >= 100:
-        return f"{value:,.2f}".rstrip("0").rstrip(".")
-    return f"{value:.4g}"

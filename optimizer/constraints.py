@@ -1,7 +1,10 @@
-"""One builder per constraint kind of SPEC section 4, each in bulk from numpy arrays.
+"""One builder per constraint kind, each in bulk from numpy arrays (docs/reference.md "The model").
 
-Every builder takes the Problem and the column Layout and returns a RowBlock (or None
-where the scenario does not set the constraint). Rows are `lo <= a.v <= hi`.
+Every builder takes the Problem and the column Layout and returns a RowBlock (or None where
+the scenario does not set the constraint). Rows are `lo <= a.v <= hi`; each side a scenario
+key sets carries that key as a `Bound`. `links` and `spend_definition` are structural (no
+key: never relaxed); the others are registered with their independent checks in
+optimizer/registry.py.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizer.linear import RowBlock, stack
+from models.scenario import Scenario
+from optimizer.milp import LOWER, UPPER, Bound, RowBlock, stack
 from optimizer.problem import Problem
 
 INF = np.inf
@@ -55,41 +59,69 @@ def layout_for(problem: Problem) -> Layout:
     return Layout(problem.n, distinct)
 
 
-def _block(names: list[str], rows, cols, vals, lo, hi, owner=None, link=False) -> RowBlock:
-    return RowBlock(names, np.asarray(rows), np.asarray(cols), np.asarray(vals, dtype=float),
-                    np.asarray(lo, dtype=float), np.asarray(hi, dtype=float), owner,
-                    np.full(len(names), link))
+def _block(rows, cols, vals, lo, hi, lower: list, upper: list, owner=None, link=False) -> RowBlock:
+    return RowBlock(np.asarray(rows), np.asarray(cols), np.asarray(vals, dtype=float),
+                    np.asarray(lo, dtype=float), np.asarray(hi, dtype=float), lower, upper, owner,
+                    np.full(len(lower), link))
 
 
-def _dense_row(name: str, cols: np.ndarray, vals: np.ndarray, lo: float, hi: float) -> RowBlock:
-    """A single row over the given columns."""
-    return _block([name], np.zeros(len(cols), dtype=np.int64), cols, vals, [lo], [hi])
+def _row(cols: np.ndarray, vals: np.ndarray, lower: Bound | None = None, upper: Bound | None = None,
+         lo: float | None = None, hi: float | None = None) -> RowBlock:
+    """A single row over the given columns: `lower.asked <= a.v <= upper.asked` (or the given lo, hi)."""
+    lo = lo if lo is not None else (lower.asked if lower is not None else -INF)
+    hi = hi if hi is not None else (upper.asked if upper is not None else INF)
+    return _block(np.zeros(len(cols), dtype=np.int64), cols, vals, [lo], [hi], [lower], [upper])
 
 
-def links(problem: Problem, layout: Layout) -> RowBlock:
+def _bound(key: str, side: int, value: float | None, **kind) -> Bound | None:
+    return None if value is None else Bound(key, side, float(value), **kind)
+
+
+# --- structural rows --------------------------------------------------------------------------
+
+def links(problem: Problem, layout: Layout, max_posts: np.ndarray) -> RowBlock:
     """y_i <= x_i <= m_i y_i: booked if and only if at least one post."""
     n, i = problem.n, np.arange(problem.n)
     rows = np.concatenate([i, i, n + i, n + i])
     cols = np.concatenate([layout.x(), layout.y(), layout.x(), layout.y()])
-    vals = np.concatenate([np.ones(n), -np.ones(n), np.ones(n), -problem.max_posts.astype(float)])
+    vals = np.concatenate([np.ones(n), -np.ones(n), np.ones(n), -max_posts.astype(float)])
     lo = np.concatenate([np.zeros(n), np.full(n, -INF)])
     hi = np.concatenate([np.full(n, INF), np.zeros(n)])
-    names = [f"booked_lo[{k}]" for k in range(n)] + [f"booked_hi[{k}]" for k in range(n)]
-    return _block(names, rows, cols, vals, lo, hi, owner=np.concatenate([i, i]), link=True)
+    none = [None] * (2 * n)
+    return _block(rows, cols, vals, lo, hi, none, none, owner=np.concatenate([i, i]), link=True)
 
 
-def spend(problem: Problem, layout: Layout) -> RowBlock:
-    """S = sum_i c_i x_i, and budget.min <= S <= budget.max."""
-    budget = problem.scenario.budget
-    cols = np.append(layout.x(), layout.spend)
-    vals = np.append(problem.cost, -1.0)
-    block = _dense_row("spend", cols, vals, 0.0, 0.0)
-    low = budget.min if budget.min is not None else -INF
-    high = budget.max if budget.max is not None else INF
+def spend_definition(problem: Problem, layout: Layout) -> RowBlock:
+    """S = sum_i c_i x_i."""
+    return _row(np.append(layout.x(), layout.spend), np.append(problem.cost, -1.0), lo=0.0, hi=0.0)
+
+
+def include_rows(problem: Problem, layout: Layout) -> RowBlock | None:
+    """y_i >= 1 for each included id, key selection.include (when the presolve does not make
+    them bounds)."""
+    ids = problem.catalog.frame["id"].to_numpy(object)[problem.positions]
+    included = np.flatnonzero(problem.included)
+    return stack([_row(layout.y(np.array([i])), np.ones(1),
+                       lower=Bound("selection.include", LOWER, 1.0, kind="include", ident=str(ids[i])))
+                  for i in included])
+
+
+# --- scenario constraints ---------------------------------------------------------------------
+
+def budget_range(scenario: Scenario) -> tuple[float, float]:
+    """budget.min and budget.max as the bounds of S (-inf, inf where unset): the budget, read once."""
+    budget = scenario.budget
+    return (budget.min if budget.min is not None else -INF, budget.max if budget.max is not None else INF)
+
+
+def budget(problem: Problem, layout: Layout) -> RowBlock | None:
+    """budget.min <= S <= budget.max."""
+    low, high = budget_range(problem.scenario)
     if low == -INF and high == INF:
-        return block
-    budget_row = _dense_row("budget", np.array([layout.spend]), np.array([1.0]), low, high)
-    return stack([block, budget_row])
+        return None
+    return _row(np.array([layout.spend]), np.array([1.0]),
+                lower=_bound("budget.min", LOWER, None if low == -INF else low),
+                upper=_bound("budget.max", UPPER, None if high == INF else high), lo=low, hi=high)
 
 
 def targets(problem: Problem, layout: Layout) -> RowBlock | None:
@@ -97,23 +129,22 @@ def targets(problem: Problem, layout: Layout) -> RowBlock | None:
     wanted = problem.scenario.targets
     blocks = []
     if wanted.engagements is not None:
-        blocks.append(_dense_row("targets.engagements", layout.x(), problem.engagements, wanted.engagements, INF))
+        blocks.append(_row(layout.x(), problem.engagements,
+                           lower=_bound("targets.engagements", LOWER, wanted.engagements)))
     if wanted.reach is not None:
-        blocks.append(_dense_row("targets.reach", layout.y(), problem.audience, wanted.reach, INF))
+        blocks.append(_row(layout.y(), problem.audience, lower=_bound("targets.reach", LOWER, wanted.reach)))
     return stack(blocks)
 
 
 def coverage(problem: Problem, layout: Layout) -> RowBlock | None:
-    """sum_i A_ik y_i >= coverage.k.min_reach for each segment k."""
-    blocks = [
-        _dense_row(f"coverage.{segment}", layout.y(), problem.segment_audience(segment), floor.min_reach, INF)
-        for segment, floor in problem.scenario.coverage.items()
-    ]
-    return stack(blocks)
+    """sum_i A_ik y_i >= coverage.k.min_reach for each segment k (named coverage.k)."""
+    return stack([_row(layout.y(), problem.segment_audience(segment),
+                       lower=_bound(f"coverage.{segment}", LOWER, floor.min_reach))
+                  for segment, floor in problem.scenario.coverage.items()])
 
 
 def per_influencer(problem: Problem, layout: Layout) -> RowBlock | None:
-    """c_i x_i <= max_share_per_influencer * S, one row per influencer."""
+    """c_i x_i <= max_share_per_influencer * S, one row per influencer (one Bound for all)."""
     share = problem.scenario.diversity.max_share_per_influencer
     if share is None:
         return None
@@ -121,8 +152,8 @@ def per_influencer(problem: Problem, layout: Layout) -> RowBlock | None:
     rows = np.concatenate([i, i])
     cols = np.concatenate([layout.x(), np.full(n, layout.spend)])
     vals = np.concatenate([problem.cost, np.full(n, -share)])
-    names = [f"diversity.max_share_per_influencer[{k}]" for k in range(n)]
-    return _block(names, rows, cols, vals, np.full(n, -INF), np.zeros(n), owner=i)
+    bound = Bound("diversity.max_share_per_influencer", UPPER, float(share), kind="share", unit=" per creator")
+    return _block(rows, cols, vals, np.full(n, -INF), np.zeros(n), [None] * n, [bound] * n, owner=i)
 
 
 def influencer_count(problem: Problem, layout: Layout) -> RowBlock | None:
@@ -130,9 +161,9 @@ def influencer_count(problem: Problem, layout: Layout) -> RowBlock | None:
     diversity = problem.scenario.diversity
     if diversity.min_influencers is None and diversity.max_influencers is None:
         return None
-    low = diversity.min_influencers if diversity.min_influencers is not None else -INF
-    high = diversity.max_influencers if diversity.max_influencers is not None else INF
-    return _dense_row("diversity.influencers", layout.y(), np.ones(problem.n), low, high)
+    return _row(layout.y(), np.ones(problem.n),
+                lower=_bound("diversity.min_influencers", LOWER, diversity.min_influencers, unit=" creators"),
+                upper=_bound("diversity.max_influencers", UPPER, diversity.max_influencers, unit=" creators"))
 
 
 def group_limits(problem: Problem, layout: Layout) -> RowBlock | None:
@@ -144,32 +175,31 @@ def group_limits(problem: Problem, layout: Layout) -> RowBlock | None:
         for value, limit in groups.items():
             members = np.flatnonzero(values == value)
             name = f"limits.{column}.{value}"
-            for share, low, high in ((limit.min_share, 0.0, INF), (limit.max_share, -INF, 0.0)):
-                if share is not None:
-                    cols = np.append(layout.x(members), layout.spend)
-                    vals = np.append(problem.cost[members], -share)
-                    bound = "min_share" if high == INF else "max_share"
-                    blocks.append(_dense_row(f"{name}.{bound}", cols, vals, low, high))
+            cols = np.append(layout.x(members), layout.spend)
+            if limit.min_share is not None:
+                blocks.append(_row(cols, np.append(problem.cost[members], -limit.min_share), lo=0.0, hi=INF,
+                                   lower=Bound(f"{name}.min_share", LOWER, float(limit.min_share), kind="share")))
+            if limit.max_share is not None:
+                blocks.append(_row(cols, np.append(problem.cost[members], -limit.max_share), lo=-INF, hi=0.0,
+                                   upper=Bound(f"{name}.max_share", UPPER, float(limit.max_share), kind="share")))
             if limit.min_count is not None or limit.max_count is not None:
-                low = limit.min_count if limit.min_count is not None else -INF
-                high = limit.max_count if limit.max_count is not None else INF
-                blocks.append(_dense_row(f"{name}.count", layout.y(members), np.ones(len(members)), low, high))
+                blocks.append(_row(layout.y(members), np.ones(len(members)),
+                                   lower=_bound(f"{name}.min_count", LOWER, limit.min_count, unit=" creators"),
+                                   upper=_bound(f"{name}.max_count", UPPER, limit.max_count, unit=" creators")))
     return stack(blocks)
 
 
 def distinct(problem: Problem, layout: Layout) -> RowBlock | None:
-    """z_g <= sum_{i in g} y_i for each group g of a column, and sum_g z_g >= min_distinct."""
+    """z_g <= sum_{i in g} y_i for each group g of a column (structural), and sum_g z_g >= min_distinct."""
     blocks = []
     for column, (codes, values) in layout.distinct.items():
         start, k = layout.z_start(column), len(values)
         rows = np.concatenate([np.arange(k), codes])
         cols = np.concatenate([start + np.arange(k), layout.y()])
         vals = np.concatenate([np.ones(k), -np.ones(problem.n)])
-        names = [f"diversity.min_distinct.{column}.{value}" for value in values]
-        blocks.append(_block(names, rows, cols, vals, np.full(k, -INF), np.zeros(k)))
+        blocks.append(_block(rows, cols, vals, np.full(k, -INF), np.zeros(k), [None] * k, [None] * k))
         floor = problem.scenario.diversity.min_distinct[column]
-        blocks.append(_dense_row(f"diversity.min_distinct.{column}", start + np.arange(k), np.ones(k), floor, INF))
+        blocks.append(_row(start + np.arange(k), np.ones(k),
+                           lower=Bound(f"diversity.min_distinct.{column}", LOWER, float(floor),
+                                       unit=f" distinct {column} values")))
     return stack(blocks)
-
-
-CONSTRAINTS = (links, spend, targets, coverage, per_influencer, influencer_count, group_limits, distinct)

@@ -1,4 +1,4 @@
-"""What an infeasible scenario must relax, and by how much.
+"""What an infeasible scenario must relax, and by how much (docs/reference.md "Diagnosis").
 
 Three steps, cheapest first:
 
@@ -7,70 +7,57 @@ Three steps, cheapest first:
    relax, then the smallest relaxation (elastic.py).
 3. One follow-up solve per relaxed constraint: the closest value it can take (elastic.py).
 
-Entries are dicts `{"constraint", "asked", "achievable", "message"}`; structural conflicts
-come first.
+Structural conflicts come first; a relaxation of the same constraint refines one.
 """
 
 from __future__ import annotations
 
-from models.result import CatalogInfo, Objective, Result, SolverInfo, Totals
-from optimizer.conflicts import LOWER, UPPER, make_entry, num, structural_conflicts
-from optimizer.elastic import minimal_relaxation
+import dataclasses
+
+from models.result import DiagnosisEntry
+from optimizer.conflicts import structural_conflicts
+from optimizer.elastic import NEGLIGIBLE, minimal_relaxation
+from optimizer.findings import Finding, num
+from optimizer.milp import LOWER, UPPER
 from optimizer.problem import Problem
-from optimizer.report import scenario_info
 
 
-def infeasible_result(problem: Problem, solver: SolverInfo, diagnose_it: bool = True) -> Result:
-    """A Result with status infeasible, no allocation, and the diagnosis (unless not wanted)."""
-    scenario, catalog = problem.scenario, problem.catalog
-    return Result(
-        scenario=scenario_info(scenario),
-        catalog=CatalogInfo(catalog.source, catalog.rows, problem.n),
-        status="infeasible",
-        objective=Objective(scenario.objective.sense, scenario.objective.metric, None, None, None),
-        totals=Totals(0.0, 0, 0, 0.0, 0.0, None, None),
-        groups={"tier": [], "platform": [], "niche": []},
-        coverage=[],
-        constraints=[],
-        allocation_records=[],
-        solver=solver,
-        diagnosis=diagnose(problem) if diagnose_it else [],
-    )
-
-
-def diagnose(problem: Problem) -> list[dict]:
+def diagnose(problem: Problem) -> list[DiagnosisEntry]:
     """The diagnosis entries: structural conflicts first, then the minimal relaxation."""
-    entries = structural_conflicts(problem)
-    merged = {_key(entry): entry for entry in entries}
+    findings = structural_conflicts(problem)
+    merged = {_key(finding): k for k, finding in enumerate(findings)}
     try:
         relaxation = minimal_relaxation(problem)
-    except RuntimeError as error:     # a solver status the backend does not know: keep what is known
-        relaxation = [] if entries else [make_entry("scenario", None, None, f"the diagnosis failed: {error}")]
-    for entry in relaxation:
-        known = merged.get(_key(entry))
-        if known is None:
-            entries.append(entry)
-            merged[_key(entry)] = entry
-        elif _tighter(entry, known):
-            known["achievable"] = entry["achievable"]
-            known["message"] += (f"; at most {num(entry['achievable'])} with every other constraint held"
-                                 if entry.get("_sense") == LOWER else
-                                 f"; the other constraints need at least {num(entry['achievable'])}")
-    if not entries:
-        entries.append(make_entry("scenario", None, None,
-                                  "the solver found no plan, yet no constraint needs relaxing: a numerical problem; "
-                                  "try the other solver (--solver cbc) or rescale the numbers"))
-    return [{k: v for k, v in entry.items() if not k.startswith("_")} for entry in entries]
+    except Exception as error:        # any fault of a solver: keep what is known, never a traceback
+        relaxation = [] if findings else [Finding("scenario", None, None,
+                                                  f"the diagnosis failed: {type(error).__name__}: {error}")]
+    for finding in relaxation:
+        k = merged.get(_key(finding))
+        if k is None:
+            merged[_key(finding)] = len(findings)
+            findings.append(finding)
+        elif _tighter(finding, findings[k]):
+            known = findings[k]
+            findings[k] = dataclasses.replace(
+                known, achievable=finding.achievable,
+                message=known.message + (f"; at most {num(finding.achievable)} with every other constraint held"
+                                         if finding.side == LOWER else
+                                         f"; the other constraints need at least {num(finding.achievable)}"))
+    if not findings:
+        findings.append(Finding("scenario", None, None,
+                                "the solver found no plan, yet no constraint needs relaxing: a numerical problem; "
+                                "try the other solver (--solver cbc) or rescale the numbers"))
+    return [finding.entry() for finding in findings]
 
 
-def _key(entry: dict) -> tuple:
-    return entry["constraint"], entry.get("_id")
+def _key(finding: Finding) -> tuple:
+    return finding.key, finding.ident
 
 
-def _tighter(new: dict, old: dict) -> bool:
+def _tighter(new: Finding, old: Finding) -> bool:
     """Whether a relaxation's closest value says more than a structural count does."""
-    if new["achievable"] is None or old["achievable"] is None or new["constraint"] == "selection.include":
+    if new.achievable is None or old.achievable is None or new.key == "selection.include":
         return False
-    if new.get("_sense") == UPPER:
-        return new["achievable"] > old["achievable"] + 1e-9
-    return new["achievable"] < old["achievable"] - 1e-9
+    if new.side == UPPER:
+        return new.achievable > old.achievable + NEGLIGIBLE
+    return new.achievable < old.achievable - NEGLIGIBLE

@@ -1,10 +1,11 @@
 """Steps 2 and 3 of the diagnosis: which scenario constraints must move, and how far.
 
-2. An elastic model: the scenario's model (linear.py arrays, posts not tightened by the
-   budget) where every scenario constraint may move. Each relaxable side of a row gets a
+2. An elastic model: the scenario's model built without the presolve (build.LOOSE: posts
+   not tightened by the budget, included ids as rows) where every scenario constraint may
+   move: every row side that carries a scenario `Bound` (milp.py). Each relaxable side gets a
    slack column, `lo <= a.v + s_lo` or `a.v - s_hi <= hi`, with `0 <= s <= M u` for a
    binary indicator u and M the most the row can move over the column box (from the
-   arrays). The per-influencer max_share rows form one group with one indicator; each
+   arrays). The per-influencer max_share rows share one Bound, so one indicator; each
    included id is a row `y_i + s_i >= 1`. The link rows, the spend definition and the
    distinct indicators stay hard, so relaxing everything always leaves the empty plan.
    Stage 1 minimizes the number of relaxed constraints `sum u`; stage 2, with
@@ -18,14 +19,20 @@
    constraint moves and stage 2 was solved to optimality, stage 2 has already pushed it as
    far as the others allow, and no follow-up is needed.
 
-Both steps keep to the scenario's time limit (60 s when it sets none, at least 1 s):
-stage 1 may take 40% of it, stage 2 30% of what is left, the follow-ups share the rest;
-a solve stopped early contributes its best plan.
+After them, the budget lever: budget.max raised alone, the cheapest plan meeting every
+other constraint as asked (one solve), where the relaxation does not already move budget.max.
+
+All of it keeps to the scenario's time limit (DEFAULT_SECONDS when it sets none, at least
+1 s): steps 2 and 3 end by 75% of it (stage 1 may take 40% of that, stage 2 30% of what is
+left, the follow-ups share the rest), the lever has what is left; a solve stopped early
+contributes its best plan. Easy cases end long before: the sample catalog's infeasible.toml
+takes about 2 s.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
 from dataclasses import dataclass
@@ -33,27 +40,31 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizer.backend import Solution, solve_linear
-from optimizer.conflicts import LOWER, UPPER, make_entry, num
-from optimizer.linear import LinearModel
-from optimizer.model import build_model
+from optimizer.build import LOOSE, build_milp
+from optimizer.findings import Finding, num
+from optimizer.milp import LOWER, UPPER, Bound, Milp
 from optimizer.problem import Problem
 
-DEFAULT_SECONDS = 60.0      # the whole diagnosis, when the scenario sets no time limit
+DEFAULT_SECONDS = 20.0      # the whole diagnosis, when the scenario sets no time limit: an answer in seconds
 SHORTEST_SOLVE = 0.5        # seconds any diagnosis solve gets, even past the budget
 RATIO_ROUNDS = 4            # most Dinkelbach solves for one spend share
+NEGLIGIBLE = 1e-9          # relative: a move this small is none (rounding of float sums)
+VIOLATION = 1e-7           # relative: a stage-2 row off by more than this counts as relaxed
+LEVER_SHARE = 0.25          # of the diagnosis time, kept for the budget lever (after the relaxation)
 
 
 # --- 2. the elastic model ---------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Side:
-    """One scenario constraint that may move: rows of the base model and the side that moves."""
+    """One scenario constraint that may move: its Bound and the rows of the loose model it bounds."""
 
-    name: str                 # scenario key, e.g. "budget.max", "limits.tier.micro.min_count"
-    rows: np.ndarray          # base model rows (several only for the per-influencer share)
-    sense: int                # LOWER: a.v >= lo may drop; UPPER: a.v <= hi may rise
-    kind: str                 # budget | floor | count | share | per_influencer | include
-    ident: str | None = None  # the included id
+    bound: Bound
+    rows: np.ndarray          # several only for the per-influencer share
+
+    @property
+    def sense(self) -> int:   # LOWER: a.v >= lo may drop; UPPER: a.v <= hi may rise
+        return self.bound.side
 
 
 @dataclass(frozen=True)
@@ -61,7 +72,7 @@ class Context:
     """The base model (no slacks), its spend column, and the solve options for the diagnosis."""
 
     problem: Problem
-    base: LinearModel
+    base: Milp                # build.LOOSE, no slacks
     spend: int
     solver: str
     seconds: float            # the whole diagnosis
@@ -69,7 +80,14 @@ class Context:
     scale: float              # spend scale that normalizes share rows
     started: float = dataclasses.field(default_factory=time.perf_counter)
 
-    def solve(self, model: LinearModel, *, share: float, gap: float | None = None) -> Solution:
+    @functools.cached_property
+    def reachable(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's bounds moved into what a plan can reach over the column box (least, most of
+        a.v): a floor above the most becomes the most, a ceiling below the least the least."""
+        least, most = self.base.activity_range()
+        return np.minimum(self.base.lo, most), np.maximum(self.base.hi, least)
+
+    def solve(self, model: Milp, *, share: float, gap: float | None = None) -> Solution:
         """A MILP solve within `share` of the diagnosis time still left."""
         left = self.seconds - (time.perf_counter() - self.started)
         return solve_linear(model, solver=self.solver, mip=True, time_limit=max(SHORTEST_SOLVE, share * left),
@@ -83,35 +101,18 @@ class Context:
         return v
 
 
-def base_model(problem: Problem) -> tuple[LinearModel, int]:
-    """The scenario's model with posts bounded by max_posts alone, spend by what every post costs,
-    and each included id as a row `y_i >= 1` named selection.include[i] instead of a bound."""
-    n = problem.n
-    most = problem.catalog.frame["max_posts"].to_numpy(np.int64)[problem.positions]
-    loose = dataclasses.replace(problem, max_posts=most, included=np.zeros(n, dtype=bool))
-    model, layout = build_model(loose)
-    lb, ub = model.lb.copy(), model.ub.copy()
-    lb[layout.spend], ub[layout.spend] = 0.0, float(problem.cost @ most)
-    included = np.flatnonzero(problem.included)
-    model = _grow(dataclasses.replace(model, lb=lb, ub=ub),
-                  rows=([f"selection.include[{i}]" for i in included], np.ones(len(included)),
-                        np.full(len(included), np.inf)),
-                  nonzeros=(model.num_rows + np.arange(len(included)), n + included, np.ones(len(included))))
-    return model, layout.spend
-
-
-def _grow(model: LinearModel, *, cols: tuple | None = None, rows: tuple | None = None,
-          nonzeros: tuple | None = None) -> LinearModel:
-    """The model with columns (obj, lb, ub, integer, names), rows (names, lo, hi) and nonzeros
+def _grow(model: Milp, *, cols: tuple | None = None, rows: tuple | None = None,
+          nonzeros: tuple | None = None) -> Milp:
+    """The model with columns (obj, lb, ub, integer), structural rows (lo, hi) and nonzeros
     (row, column, value; absolute indices) added."""
-    obj, lb, ub, integer, col_names = cols or (np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, bool), [])
-    row_names, lo, hi = rows or ([], np.zeros(0), np.zeros(0))
+    obj, lb, ub, integer = cols or (np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, bool))
+    lo, hi = rows or (np.zeros(0), np.zeros(0))
     r, c, v = nonzeros or (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
-    k = len(row_names)
+    k = len(lo)
     return dataclasses.replace(
         model, obj=np.concatenate([model.obj, obj]), lb=np.concatenate([model.lb, lb]),
         ub=np.concatenate([model.ub, ub]), integer=np.concatenate([model.integer, np.asarray(integer, bool)]),
-        col_names=model.col_names + list(col_names), row_names=model.row_names + list(row_names),
+        lower=model.lower + [None] * k, upper=model.upper + [None] * k,
         rows=np.concatenate([model.rows, np.asarray(r, np.int64)]),
         cols=np.concatenate([model.cols, np.asarray(c, np.int64)]),
         vals=np.concatenate([model.vals, np.asarray(v, float)]),
@@ -121,67 +122,45 @@ def _grow(model: LinearModel, *, cols: tuple | None = None, rows: tuple | None =
 
 
 def relaxable_sides(context: Context) -> list[Side]:
-    """Every scenario constraint of the base model, in row order; the rest stays hard."""
-    model, problem = context.base, context.problem
-    ids = problem.catalog.frame["id"].to_numpy(object)[problem.positions]
-    floors = {f"diversity.min_distinct.{column}" for column in problem.scenario.diversity.min_distinct}
-    sides, per_influencer = [], []
-    for r, name in enumerate(model.row_names):
-        if name == "budget":
-            pairs = [("budget.min", LOWER, "budget"), ("budget.max", UPPER, "budget")]
-        elif name.startswith(("targets.", "coverage.")):
-            pairs = [(name, LOWER, "floor")]
-        elif name in floors:
-            pairs = [(name, LOWER, "count")]
-        elif name == "diversity.influencers":
-            pairs = [("diversity.min_influencers", LOWER, "count"), ("diversity.max_influencers", UPPER, "count")]
-        elif name.startswith("limits."):
-            group, _, bound = name.rpartition(".")
-            pairs = {"count": [(f"{group}.min_count", LOWER, "count"), (f"{group}.max_count", UPPER, "count")],
-                     "min_share": [(name, LOWER, "share")], "max_share": [(name, UPPER, "share")]}.get(bound, [])
-        elif name.startswith("diversity.max_share_per_influencer["):
-            per_influencer.append(r)
-            continue
-        elif name.startswith("selection.include["):
-            i = int(name[len("selection.include["):-1])
-            sides.append(Side("selection.include", np.array([r]), LOWER, "include", str(ids[i])))
-            continue
-        else:
-            continue
-        for side_name, sense, kind in pairs:
-            if math.isfinite(model.lo[r] if sense == LOWER else model.hi[r]):
-                sides.append(Side(side_name, np.array([r]), sense, kind))
-    if per_influencer:
-        sides.append(Side("diversity.max_share_per_influencer", np.array(per_influencer), UPPER, "per_influencer"))
-    return sides
+    """Every scenario bound of the loose model with a finite value, in the order of its first
+    row; the sides without a Bound stay hard."""
+    model = context.base
+    rows: dict[Bound, list[int]] = {}
+    for r, pair in enumerate(zip(model.lower, model.upper)):
+        for bound, limit in zip(pair, (model.lo[r], model.hi[r])):
+            if bound is not None and math.isfinite(limit):
+                rows.setdefault(bound, []).append(r)
+    return [Side(bound, np.array(found, dtype=np.int64)) for bound, found in rows.items()]
 
 
 def _norm(context: Context, side: Side, r: int) -> float:
-    """What one unit of slack on row r weighs: 1 / max(1, |rhs|), spend shares by the spend scale."""
-    if side.kind in ("share", "per_influencer"):
+    """What one unit of slack on row r weighs: 1 / max(1, |rhs|) (the rhs moved into reach, so that an
+    unreachable 1e15 weighs like the data), spend shares by the spend scale."""
+    if side.bound.kind == "share":
         return max(1.0, context.scale)
-    bound = context.base.lo[r] if side.sense == LOWER else context.base.hi[r]
-    return max(1.0, abs(bound))
+    lo, hi = context.reachable
+    return max(1.0, abs(lo[r] if side.sense == LOWER else hi[r]))
 
 
-def elastic_model(context: Context, sides: list[Side]) -> tuple[LinearModel, list[Side], np.ndarray, np.ndarray,
+def elastic_model(context: Context, sides: list[Side]) -> tuple[Milp, list[Side], np.ndarray, np.ndarray,
                                                                   np.ndarray]:
     """The base model with one slack column and one indicator for each side that can be violated at all.
 
     A side's slack enters each of its rows (the per-influencer shares share one: their
-    largest excess). Returns the model, the sides kept, their indicator and slack columns,
-    and each slack's weight in stage 2.
+    largest excess). A bound no plan can reach (a floor above the row's most, a ceiling below
+    its least) is moved to that most (least) in this model: every plan must relax it, by an
+    amount that differs by the same constant, so nothing changes but the size of M, which
+    stays within the data's own range however large the scenario's number. Returns the
+    model, the sides kept, their indicator and slack columns, and each slack's weight in stage 2.
     """
     base = context.base
-    low = np.minimum(base.vals * base.lb[base.cols], base.vals * base.ub[base.cols])
-    high = np.maximum(base.vals * base.lb[base.cols], base.vals * base.ub[base.cols])
-    least = np.bincount(base.rows, weights=low, minlength=base.num_rows)
-    most = np.bincount(base.rows, weights=high, minlength=base.num_rows)
+    lo, hi = context.reachable
+    least, most = base.activity_range()
     kept, bounds, weights, entries = [], [], [], []
     for side in sides:
         rows = side.rows
-        reach = base.lo[rows] - least[rows] if side.sense == LOWER else most[rows] - base.hi[rows]
-        movable = reach > 1e-9 * np.maximum(1.0, np.abs(reach))
+        reach = lo[rows] - least[rows] if side.sense == LOWER else most[rows] - hi[rows]
+        movable = reach > NEGLIGIBLE * np.maximum(1.0, np.abs(reach))
         if not movable.any():
             continue
         entries.append((rows[movable], side.sense))
@@ -195,11 +174,10 @@ def elastic_model(context: Context, sides: list[Side]) -> tuple[LinearModel, lis
     count = np.array([len(rows) for rows, _ in entries], dtype=np.int64)
     link_rows = base.num_rows + np.arange(s)
     model = _grow(
-        base,
+        dataclasses.replace(base, lo=lo, hi=hi),
         cols=(np.zeros(2 * s), np.zeros(2 * s), np.concatenate([m, np.ones(s)]),
-              np.concatenate([np.zeros(s, bool), np.ones(s, bool)]),
-              [f"slack[{side.name}]" for side in kept] + [f"relax[{side.name}]" for side in kept]),
-        rows=([f"slack_link[{side.name}]" for side in kept], np.full(s, -np.inf), np.zeros(s)),
+              np.concatenate([np.zeros(s, bool), np.ones(s, bool)])),
+        rows=(np.full(s, -np.inf), np.zeros(s)),
         nonzeros=(np.concatenate([np.concatenate([rows for rows, _ in entries] or [np.zeros(0, np.int64)]),
                                   link_rows, link_rows]),
                   np.concatenate([np.repeat(slack, count), slack, indicator]),
@@ -207,14 +185,46 @@ def elastic_model(context: Context, sides: list[Side]) -> tuple[LinearModel, lis
     return model, kept, indicator, slack, np.array(weights)
 
 
-def minimal_relaxation(problem: Problem) -> list[dict]:
-    """Stages 1 and 2 on the elastic model, then the closest value of each relaxed constraint."""
+def minimal_relaxation(problem: Problem) -> list[Finding]:
+    """The minimal relaxation (stages 1 and 2, then the closest value of each relaxed constraint),
+    and the budget lever where budget.max is not among the relaxed."""
     options = problem.scenario.solver
-    base, spend = base_model(problem)
+    base, layout = build_milp(problem, LOOSE)
     budget = problem.scenario.budget.max
     seconds = max(options.time_limit, 1.0) if options.time_limit else DEFAULT_SECONDS
-    context = Context(problem, base, spend, options.name, seconds, options.gap,
-                      scale=float(budget) if budget else float(base.ub[spend]))
+    context = Context(problem, base, layout.spend, options.name, seconds, options.gap,
+                      scale=float(budget) if budget else float(base.ub[layout.spend]))
+    entries = _relaxation(dataclasses.replace(context, seconds=(1 - LEVER_SHARE) * seconds))
+    if any(entry.key == "budget.max" for entry in entries):
+        return entries
+    lever = budget_lever(context)
+    return entries + ([lever] if lever is not None else [])
+
+
+def budget_lever(context: Context) -> Finding | None:
+    """The lever a planner reaches first: budget.max raised alone, every other constraint as asked.
+    One solve for the cheapest such plan; None without budget.max or when no budget would do."""
+    base = context.base
+    rows = base.rows_of("budget.max")
+    if not len(rows):
+        return None
+    hi = base.hi.copy()
+    hi[rows] = np.inf
+    obj = np.zeros(base.num_cols)
+    obj[context.spend] = -1.0
+    solution = context.solve(dataclasses.replace(base, obj=obj, hi=hi), share=1.0)
+    if solution.values is None:
+        return None
+    cost = float(context.rounded(solution.values)[context.spend])
+    which = "the cheapest plan" if solution.status == "optimal" else "a plan found within the time limit"
+    return Finding("budget.max", float(base.hi[rows[0]]), cost,
+                   f"budget.max: or raise the budget to {num(cost)}, the cost of {which} meeting every other "
+                   f"constraint as asked", side=UPPER)
+
+
+def _relaxation(context: Context) -> list[Finding]:
+    """Stages 1 and 2, then the closest value of each relaxed constraint."""
+    base, spend = context.base, context.spend
     model, sides, indicator, slack_cols, weights = elastic_model(context, relaxable_sides(context))
     if not sides:
         return []
@@ -222,13 +232,12 @@ def minimal_relaxation(problem: Problem) -> list[dict]:
     obj[indicator] = -1.0
     first = context.solve(dataclasses.replace(model, obj=obj), share=0.4, gap=0.0)
     if first.values is None:
-        return [make_entry("scenario", None, None, f"the diagnosis found no relaxation within its time limit of "
+        return [Finding("scenario", None, None, f"the diagnosis found no relaxation within its time limit of "
                                                    f"{context.seconds:g} s; raise solver.time_limit to diagnose")]
     count = round(first.values[indicator].sum())
     obj = np.zeros(model.num_cols)
     obj[slack_cols] = -weights
-    capped = _grow(dataclasses.replace(model, obj=obj), rows=(["relaxations"], np.array([-np.inf]),
-                                                              np.array([float(count)])),
+    capped = _grow(dataclasses.replace(model, obj=obj), rows=(np.array([-np.inf]), np.array([float(count)])),
                    nonzeros=(np.full(len(indicator), model.num_rows), indicator, np.ones(len(indicator))))
     second = context.solve(capped, share=0.3)
     plan = second if second.values is not None else first
@@ -243,14 +252,15 @@ def minimal_relaxation(problem: Problem) -> list[dict]:
     entries = [_closest(context, side, v, activity, held_lo, held_hi, 1 / (len(relaxed) - k), settled)
                for k, side in enumerate(relaxed)]
     if first.status != "optimal":
-        for entry in entries:
-            entry["message"] += "; the time limit ran out before the fewest relaxations were proven"
+        entries = [dataclasses.replace(entry, message=entry.message + "; the time limit ran out before the "
+                                                                       "fewest relaxations were proven")
+                   for entry in entries]
     return entries
 
 
 def _violated(context: Context, side: Side, activity: np.ndarray) -> bool:
     base = context.base
-    tolerance = np.array([1e-7 * _norm(context, side, r) for r in side.rows])
+    tolerance = np.array([VIOLATION * _norm(context, side, r) for r in side.rows])
     if side.sense == LOWER:
         return bool(np.any(activity[side.rows] < base.lo[side.rows] - tolerance))
     return bool(np.any(activity[side.rows] > base.hi[side.rows] + tolerance))
@@ -259,7 +269,7 @@ def _violated(context: Context, side: Side, activity: np.ndarray) -> bool:
 def _widen(context: Context, side: Side, activity: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
     """Hold a relaxed side at its value in the stage-2 plan (never tighter than asked)."""
     rows = side.rows
-    slack = np.array([1e-9 * _norm(context, side, r) for r in rows])
+    slack = np.array([NEGLIGIBLE * _norm(context, side, r) for r in rows])
     if side.sense == LOWER:
         lo[rows] = np.minimum(lo[rows], activity[rows] - slack)
     else:
@@ -269,7 +279,7 @@ def _widen(context: Context, side: Side, activity: np.ndarray, lo: np.ndarray, h
 # --- 3. the closest value of each relaxed constraint --------------------------------------------
 
 def _closest(context: Context, side: Side, plan: np.ndarray, activity: np.ndarray, held_lo: np.ndarray,
-             held_hi: np.ndarray, share: float, settled: bool = False) -> dict:
+             held_hi: np.ndarray, share: float, settled: bool = False) -> Finding:
     """One diagnosis entry: the constraint freed, the others held, its best value found
     (`settled`: the stage-2 plan's value is that best already)."""
     lo, hi = held_lo.copy(), held_hi.copy()
@@ -277,9 +287,9 @@ def _closest(context: Context, side: Side, plan: np.ndarray, activity: np.ndarra
         lo[side.rows] = -np.inf
     else:
         hi[side.rows] = np.inf
-    if side.kind == "include":
+    if side.bound.kind == "include":
         return _describe(context, side, 0.0, True, held_hi)
-    if side.kind in ("share", "per_influencer"):
+    if side.bound.kind == "share":
         return _describe(context, side, *_ratio(context, side, plan, lo, hi, share), held_hi)
     r = int(side.rows[0])
     if settled:
@@ -308,10 +318,10 @@ def _ratio(context: Context, side: Side, plan: np.ndarray, lo: np.ndarray, hi: n
     cols = np.where(on_side & (base.cols == spend), w, base.cols)
     vals = np.where(on_side & (base.cols == spend), -1.0, base.vals)
     lo, hi = lo.copy(), hi.copy()
-    lo[side.rows] = 0.0 if side.kind == "share" else -np.inf
+    lo[side.rows] = 0.0 if len(side.rows) == 1 else -np.inf     # w = the group's spend, or >= each single one
     hi[side.rows] = 0.0
     model = _grow(dataclasses.replace(base, cols=cols, vals=vals, lo=lo, hi=hi),
-                  cols=(np.zeros(1), np.zeros(1), np.array([base.ub[spend]]), np.zeros(1, bool), ["w"]))
+                  cols=(np.zeros(1), np.zeros(1), np.array([base.ub[spend]]), np.zeros(1, bool)))
     best = _share(context, side, plan)
     if best is None:
         return None, False
@@ -320,7 +330,7 @@ def _ratio(context: Context, side: Side, plan: np.ndarray, lo: np.ndarray, hi: n
         obj[w], obj[spend] = side.sense, -side.sense * best
         solution = context.solve(dataclasses.replace(model, obj=obj), share=share / 2)
         found = None if solution.values is None else _share(context, side, context.rounded(solution.values))
-        if found is None or (found <= best + 1e-9 if side.sense == LOWER else found >= best - 1e-9):
+        if found is None or (found <= best + NEGLIGIBLE if side.sense == LOWER else found >= best - NEGLIGIBLE):
             return best, solution.status == "optimal"
         best = found
     return best, False
@@ -339,20 +349,14 @@ def _share(context: Context, side: Side, v: np.ndarray) -> float | None:
 UNPROVEN = " (the best found within the time limit)"
 
 
-def _describe(context: Context, side: Side, value: float | None, proven: bool, held_hi: np.ndarray) -> dict:
+def _describe(context: Context, side: Side, value: float | None, proven: bool, held_hi: np.ndarray) -> Finding:
     """The entry for a relaxed side, in the planner's words; `proven`: no plan does better than `value`."""
-    scenario, base = context.problem.scenario, context.base
-    name, r = side.name, int(side.rows[0])
-    if side.kind == "include":
-        return make_entry(name, 1, 0, f"selection.include: {side.ident} cannot be booked together with the other "
-                                      f"constraints; drop it from include or relax them", id=side.ident, sense=LOWER)
-    if side.kind in ("share", "per_influencer"):
-        asked = _asked_share(scenario, side)
-        what = " per creator" if side.kind == "per_influencer" else ""
-        shown = f"{num(asked)} of spend{what}"
-    else:
-        asked = float(base.lo[r] if side.sense == LOWER else base.hi[r])
-        shown = num(asked)
+    bound = side.bound
+    name = bound.key
+    if bound.kind == "include":
+        return Finding(name, 1, 0, f"selection.include: {bound.ident} cannot be booked together with the other "
+                                   f"constraints; drop it from include or relax them", side=LOWER, ident=bound.ident)
+    shown = f"{num(bound.asked)} of spend{bound.unit}" if bound.kind == "share" else num(bound.asked)
     found = num(value)
     if name == "budget.max":
         text = (f"budget.max: {shown} too small; the cheapest plan meeting every other constraint costs {found}"
@@ -361,32 +365,16 @@ def _describe(context: Context, side: Side, value: float | None, proven: bool, h
         text = (f"budget.min: {shown} too large; a plan meeting every other constraint spends at most {found}"
                 if proven else f"budget.min: {shown} too large; a plan meeting every other constraint spends {found}")
     elif side.sense == LOWER:
-        text = (f"{name}: asked {shown}, {'at most ' if proven else ''}{found}{_unit(name)} reachable "
+        text = (f"{name}: asked {shown}, {'at most ' if proven else ''}{found}{bound.unit} reachable "
                 f"{_context(context, held_hi)}")
     else:
         text = f"{name}: asked at most {shown}, the other constraints need {'at least ' if proven else ''}{found}"
-    return make_entry(name, asked, value, text + ("" if proven else UNPROVEN), sense=side.sense)
-
-
-def _asked_share(scenario, side: Side) -> float:
-    if side.kind == "per_influencer":
-        return float(scenario.diversity.max_share_per_influencer)
-    _, column, rest = side.name.split(".", 2)
-    value, _, bound = rest.rpartition(".")
-    return float(getattr(scenario.limits[column][value], bound))
-
-
-def _unit(name: str) -> str:
-    if name in ("diversity.min_influencers",) or name.endswith(".min_count"):
-        return " creators"
-    if name.startswith("diversity.min_distinct."):
-        return f" distinct {name.rsplit('.', 1)[1]} values"
-    return ""
+    return Finding(name, bound.asked, value, text + ("" if proven else UNPROVEN), side=side.sense)
 
 
 def _context(context: Context, held_hi: np.ndarray) -> str:
     """'with budget 5,000' (the budget held, at its relaxed value when it moved too)."""
-    rows = [r for r, name in enumerate(context.base.row_names) if name == "budget"]
-    if not rows or not math.isfinite(held_hi[rows[0]]):
+    rows = context.base.rows_of("budget.max")
+    if not len(rows) or not math.isfinite(held_hi[rows[0]]):
         return "with the other constraints held"
     return f"with budget {num(held_hi[rows[0]])}"

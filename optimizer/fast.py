@@ -36,9 +36,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from optimizer.backend import Solution, solve_linear
+from optimizer.build import build_milp
 from optimizer.control import Interrupted, stop_requested
-from optimizer.linear import LinearModel
-from optimizer.model import build_model
+from optimizer.milp import Milp
 from optimizer.outcome import Outcome
 from optimizer.problem import Problem
 from optimizer.warm_lp import WarmLP
@@ -77,7 +77,7 @@ def solve_fast(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_min: 
     """The optimal plan within the scenario's gap, with a proven bound."""
     options = problem.scenario.solver
     clock = Clock(options.time_limit)
-    model, _ = build_model(problem)
+    model, _ = build_milp(problem)
     if problem.n < direct_below:
         return clock.outcome(clock.solve(model, gap=options.gap), problem.n, np.arange(problem.n), None)
     search = Search(WarmLP(model), candidate_rankings(problem, model), problem.cost, clock)
@@ -85,7 +85,7 @@ def solve_fast(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_min: 
     root = relax(model, search)
     if root is None:
         return Outcome("infeasible", None, None, clock.elapsed - clock.solving, clock.solving)
-    orders = core_orders(problem, root)
+    orders = core_orders(problem, root, model.ub[: problem.n])
     size = core_min + len(root.support)
     while True:
         core = np.union1d(np.concatenate([order[:size] for order in orders]), root.support)
@@ -124,22 +124,22 @@ def solve_fast(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_min: 
     return clock.outcome(best, problem.n, on, bound, "time_limit")
 
 
-def core_orders(problem: Problem, root: Relaxation) -> list[np.ndarray]:
+def core_orders(problem: Problem, root: Relaxation, max_posts: np.ndarray) -> list[np.ndarray]:
     """Influencers by what booking them loses against the LP bound (L - U_i), and by that loss
-    per dollar they can spend: small influencers lose little in total, large ones that
-    replace a fractional one in a tight share lose little per dollar."""
+    per dollar they can spend (`max_posts`: the model's bound on x_i): small influencers lose
+    little in total, large ones that replace a fractional one in a tight share lose little per dollar."""
     loss = root.bound - root.potential
-    spend = np.maximum(problem.cost * problem.max_posts, 1e-9)
+    spend = np.maximum(problem.cost * max_posts, 1e-9)
     return [np.argsort(loss, kind="stable"), np.argsort(loss / spend, kind="stable")]
 
 
-def prove(model: LinearModel, search: Search, root: Relaxation, threshold: float,
+def prove(model: Milp, search: Search, root: Relaxation, threshold: float,
           leaf_core: int, max_nodes: int) -> tuple[np.ndarray, float]:
     """The influencers a plan worth more than `threshold` may book (any plan booking another
     one is worth at most `threshold`), and the best bound of the open leaves. Splits the
     branch with the largest proven core first, for at most TREE_SECONDS."""
     stop = search.clock.elapsed + TREE_SECONDS
-    leaves: list[tuple[LinearModel, Relaxation]] = []
+    leaves: list[tuple[Milp, Relaxation]] = []
     open_nodes = [(model, root)]
     nodes = 0
     while open_nodes:
@@ -161,7 +161,7 @@ def prove(model: LinearModel, search: Search, root: Relaxation, threshold: float
     return proven, max([threshold] + [leaf.bound for _, leaf in leaves])
 
 
-def strong_choice(model: LinearModel, node: Relaxation, search: Search) -> Choice:
+def strong_choice(model: Milp, node: Relaxation, search: Search) -> Choice:
     """The fractional choice whose two branches' LPs (on the branch's candidates) fall furthest
     below the branch's LP: the product of the two falls, an infeasible branch falling furthest."""
     if len(node.fractional) == 1:
@@ -178,7 +178,7 @@ def strong_choice(model: LinearModel, node: Relaxation, search: Search) -> Choic
     return chosen
 
 
-def branches(model: LinearModel, fractional: Choice) -> list[LinearModel]:
+def branches(model: Milp, fractional: Choice) -> list[Milp]:
     """Two models that split the influencer's fractional choice: not booked / booked, or
     at most floor(posts) / at least ceil(posts)."""
     i, posts, booked = fractional
@@ -215,7 +215,7 @@ class Clock:
     def out_of_time(self) -> bool:
         return stop_requested() or (self.limit is not None and self.elapsed >= self.limit)
 
-    def solve(self, model: LinearModel, **options) -> Solution:
+    def solve(self, model: Milp, **options) -> Solution:
         """solve_linear within the time left."""
         left = None if self.limit is None else max(self.limit - self.elapsed, 0.01)
         solution = solve_linear(model, time_limit=left, **options)
@@ -246,7 +246,7 @@ class Search:
     clock: Clock
 
 
-def relax(model: LinearModel, search: Search, start: np.ndarray | None = None) -> Relaxation | None:
+def relax(model: Milp, search: Search, start: np.ndarray | None = None) -> Relaxation | None:
     """Column generation for the LP relaxation of `model` (the whole model or a branch of it),
     from `start` (or the rankings' best) plus every influencer that must be booked; None when
     even the whole LP is infeasible."""
@@ -300,7 +300,7 @@ def _most_fractional(cost: np.ndarray, candidates: np.ndarray, posts: np.ndarray
     return [(int(candidates[j]), float(posts[j]), float(booked[j])) for j in best if score[j] > 1e-6]
 
 
-def farkas(model: LinearModel, ray: np.ndarray | None, candidates: np.ndarray) -> tuple[bool, np.ndarray]:
+def farkas(model: Milp, ray: np.ndarray | None, candidates: np.ndarray) -> tuple[bool, np.ndarray]:
     """From a Farkas ray of the LP on `candidates`: whether it proves the whole model (every
     influencer) infeasible, and otherwise the influencers outside that could break the proof,
     most promising first. With a zero objective, L(ray) < 0 means no plan at all exists."""
@@ -316,7 +316,7 @@ def farkas(model: LinearModel, ray: np.ndarray | None, candidates: np.ndarray) -
     return False, entering[np.argsort(-block[entering], kind="stable")]
 
 
-def lagrangian(model: LinearModel, duals: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+def lagrangian(model: Milp, duals: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     """L(pi), the block values v_i and the booked values w_i (see the module docstring)."""
     pi = np.where(model.link, 0.0, duals)
     pi = np.where((pi > 0) & ~np.isfinite(model.hi), 0.0, pi)
@@ -337,7 +337,7 @@ def lagrangian(model: LinearModel, duals: np.ndarray) -> tuple[float, np.ndarray
     return bound, block, booked
 
 
-def candidate_rankings(problem: Problem, model: LinearModel) -> list[np.ndarray]:
+def candidate_rankings(problem: Problem, model: Milp) -> list[np.ndarray]:
     """Influencer orders that a good plan draws from: value per dollar of the objective and
     of every floor, cheapest first, and the best of each limited or distinct group."""
     n, cost = problem.n, np.maximum(problem.cost, 1e-9)

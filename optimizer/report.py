@@ -1,4 +1,5 @@
-"""Turn a verified plan (posts per catalog row) into a Result; every figure from the catalog."""
+"""Every Result is built here: from a verified plan (posts per catalog row; every figure from
+the catalog), or, for an infeasible scenario, from its diagnosis."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from models.catalog import Catalog
-from models.result import (CatalogInfo, ConstraintRow, CoverageRow, GroupRow, Objective, Result,
+from models.result import (CatalogInfo, ConstraintRow, CoverageRow, DiagnosisEntry, GroupRow, Objective, Result,
                            ScenarioInfo, SolverInfo, Totals)
 from models.scenario import Scenario
 
@@ -59,6 +60,24 @@ def build_result(catalog: Catalog, scenario: Scenario, posts: np.ndarray, *, sta
         constraints=constraints,
         allocation_records=_records(plan),
         solver=solver,
+    )
+
+
+def infeasible_result(catalog: Catalog, scenario: Scenario, *, eligible: int, diagnosis: list[DiagnosisEntry],
+                      solver: SolverInfo) -> Result:
+    """A Result with status infeasible, no allocation, and the diagnosis."""
+    return Result(
+        scenario=scenario_info(scenario),
+        catalog=CatalogInfo(catalog.source, catalog.rows, eligible),
+        status="infeasible",
+        objective=Objective(scenario.objective.sense, scenario.objective.metric, None, None, None),
+        totals=Totals(0.0, 0, 0, 0.0, 0.0, None, None),
+        groups={column: [] for column in GROUP_COLUMNS},
+        coverage=[],
+        constraints=[],
+        allocation_records=[],
+        solver=solver,
+        diagnosis=diagnosis,
     )
 
 

@@ -19,12 +19,12 @@ from typing import Any
 import pandas as pd
 
 from models.catalog import Catalog
+from models.catalog_rules import check_against_catalog
 from models.errors import ScenarioError
 from models.result import Result
 from models.scenario import Scenario
 from optimizer.api import METHODS
 from optimizer.executors import solve_all
-from optimizer.problem import prepare
 
 BUDGET = "budget.max"
 PER = 1_000
@@ -62,8 +62,10 @@ class Frontier:
     scenario: str
     sense: str                       # maximize | minimize
     metric: str                      # engagements | reach | targeted_reach | cost
-    tiers: tuple[str, ...]           # tier names in the order of the scheme
+    tiers: tuple[str, ...]           # tier names booked at some budget, in the order of the scheme
     points: tuple[FrontierPoint, ...]
+    currency: str = "USD"
+    tier_scheme: tuple[str, ...] = ()  # every tier of the scenario's scheme, booked or not
     key: str = BUDGET                # the scenario key swept
 
     @property
@@ -71,7 +73,8 @@ class Frontier:
         return PER if self.key == BUDGET else 1
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per point; tier shares as columns share_<tier> (0 where a plan books none).
+        """One row per point; tier shares as columns share_<tier> (0 where a plan books none), one
+        for every tier of the scheme, booked or not, so that the columns do not depend on the plans.
         A sweep of another key than the budget starts with a column named by the key."""
         rows = []
         for point in self.points:
@@ -79,7 +82,7 @@ class Frontier:
             row.update({key: value for key, value in asdict(point).items()
                         if key not in ("tier_shares", "marginal", "value")})
             row[f"marginal_per_{self.marginal_per:g}"] = point.marginal
-            for tier in self.tiers:
+            for tier in dict.fromkeys(self.tier_scheme + self.tiers):
                 row[f"share_{tier}"] = point.tier_shares.get(tier, 0.0) if point.has_plan else None
             rows.append(row)
         frame = pd.DataFrame(rows)
@@ -118,7 +121,7 @@ def sweep(catalog: Catalog, scenario: Scenario, budgets: Iterable[float] | None 
         raise ValueError("give at least one value")
     check_numeric_key(scenario, key)
     scenarios = [scenario.override({key: _typed(scenario, key, value)}) for value in levels]
-    prepare(catalog, scenarios[0])  # every catalog-dependent check (and warning) once, not per value
+    check_against_catalog(catalog, scenarios[0])  # every catalog-dependent check (and warning) once, not per value
     outcomes: dict[int, Result | None] = {}
     for position, result in solve_all([catalog], [(0, each) for each in scenarios], method=method,
                                       diagnose=False, executor=executor, workers=workers):
@@ -128,7 +131,7 @@ def sweep(catalog: Catalog, scenario: Scenario, budgets: Iterable[float] | None 
     results = [outcomes[position] for position in range(len(levels))]
     points = _points(levels, [each.budget.max for each in scenarios], results, PER if key == BUDGET else 1)
     return Frontier(scenario.name, scenario.objective.sense, scenario.objective.metric,
-                    _tier_order(scenario, results), tuple(points), key)
+                    _tier_order(scenario, results), tuple(points), scenario.currency, tuple(scenario.tier_scheme), key)
 
 
 def numeric_keys(scenario: Scenario) -> dict[str, Any]:

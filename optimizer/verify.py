@@ -1,7 +1,9 @@
 """The independent check: every constraint of a plan, recomputed from the catalog with numpy.
 
 Nothing here reads the solver or the model arrays: the plan is a posts count per catalog
-row, and every figure is derived again from the catalog columns and the scenario.
+row, and every figure is derived again from the catalog columns and the scenario. The
+structural faults are checked here; each constraint kind by its check in
+optimizer/checks.py, in the order of optimizer/registry.py.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from models.catalog import Catalog
 from models.errors import VerificationError
 from models.result import ConstraintRow
 from models.scenario import Scenario
+from optimizer.checks import Plan
+from optimizer.registry import KINDS
 
 FEASIBILITY = 1e-6   # relative tolerance for a satisfied constraint
-BINDING = 1e-3       # relative slack under which a constraint is called binding
 
 
 def check_plan(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> list[ConstraintRow]:
@@ -35,6 +38,12 @@ def _evaluate(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> tuple[
     faults = structural_faults(catalog, scenario, posts) + [
         f"{row.name}: {row.lhs:.6g} {row.sense} {row.rhs:.6g}" for row in rows if not _satisfied(row)]
     return rows, faults
+
+
+def constraint_rows(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> list[ConstraintRow]:
+    """One row per bound the scenario sets, kind by kind in registry order."""
+    plan = Plan(catalog, scenario, posts)
+    return [row for kind in KINDS for row in kind.check(plan)]
 
 
 def structural_faults(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> list[str]:
@@ -61,8 +70,8 @@ def _passes_filters(catalog: Catalog, scenario: Scenario) -> np.ndarray:
     frame, filters = catalog.frame, scenario.filters
     checks = [
         (filters.platforms, lambda allowed: frame["platform"].str.lower().isin([p.lower() for p in allowed])),
-        (filters.niches, lambda allowed: frame["niche"].isin(allowed)),
-        (filters.countries, lambda allowed: frame["country"].isin(allowed)),
+        (filters.niches, lambda allowed: frame["niche"].str.casefold().isin([n.casefold() for n in allowed])),
+        (filters.countries, lambda allowed: frame["country"].str.casefold().isin([c.casefold() for c in allowed])),
         (filters.min_followers, lambda low: frame["followers"] >= low),
         (filters.max_followers, lambda high: frame["followers"] <= high),
         (filters.min_authenticity, lambda low: frame["authenticity"] >= low),
@@ -73,62 +82,6 @@ def _passes_filters(catalog: Catalog, scenario: Scenario) -> np.ndarray:
         if setting is not None:
             passes &= np.asarray(test(setting), dtype=bool)
     return passes
-
-
-def constraint_rows(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> list[ConstraintRow]:
-    """One row per constraint the scenario sets, in scenario order."""
-    frame = catalog.frame
-    booked = (posts > 0).astype(float)
-    row_spend = frame["cost_per_post"].to_numpy(float) * posts
-    spend = float(row_spend.sum())
-    audience = frame["followers"].to_numpy(float) * frame["authenticity"].to_numpy(float)
-    engagements = float((frame["followers"].to_numpy(float) * frame["engagement_rate"].to_numpy(float) * posts).sum())
-    rows: list[ConstraintRow] = []
-
-    def add(name: str, lhs: float, sense: str, rhs: float | None) -> None:
-        if rhs is not None:
-            rows.append(_row(name, float(lhs), sense, float(rhs)))
-
-    add("budget.max", spend, "<=", scenario.budget.max)
-    add("budget.min", spend, ">=", scenario.budget.min)
-    add("targets.engagements", engagements, ">=", scenario.targets.engagements)
-    add("targets.reach", float(audience @ booked), ">=", scenario.targets.reach)
-    for segment, floor in scenario.coverage.items():
-        reach = float((audience * frame[f"aud_{segment}"].to_numpy(float)) @ booked)
-        add(f"coverage.{segment}", reach, ">=", floor.min_reach)
-    diversity = scenario.diversity
-    share = diversity.max_share_per_influencer
-    add("diversity.max_share_per_influencer", row_spend.max(initial=0.0), "<=",
-        None if share is None else share * spend)
-    add("diversity.min_influencers", booked.sum(), ">=", diversity.min_influencers)
-    add("diversity.max_influencers", booked.sum(), "<=", diversity.max_influencers)
-    for column, groups in scenario.limits.items():
-        values = _column(catalog, scenario, column)
-        for value, limit in groups.items():
-            member = values == value
-            name = f"limits.{column}.{value}"
-            group_spend = float(row_spend[member].sum())
-            add(f"{name}.min_share", group_spend, ">=", None if limit.min_share is None else limit.min_share * spend)
-            add(f"{name}.max_share", group_spend, "<=", None if limit.max_share is None else limit.max_share * spend)
-            add(f"{name}.min_count", booked[member].sum(), ">=", limit.min_count)
-            add(f"{name}.max_count", booked[member].sum(), "<=", limit.max_count)
-    for column, floor in diversity.min_distinct.items():
-        distinct = len(set(_column(catalog, scenario, column)[booked > 0]))
-        add(f"diversity.min_distinct.{column}", distinct, ">=", floor)
-    return rows
-
-
-def _column(catalog: Catalog, scenario: Scenario, column: str) -> np.ndarray:
-    if column == "tier":
-        return catalog.tiers(scenario.tier_scheme)
-    values = catalog.frame[column].to_numpy(object)
-    return np.array([str(v).lower() for v in values], dtype=object) if column == "platform" else values
-
-
-def _row(name: str, lhs: float, sense: str, rhs: float) -> ConstraintRow:
-    slack = rhs - lhs if sense == "<=" else lhs - rhs
-    scale = max(1.0, abs(rhs))
-    return ConstraintRow(name, lhs, sense, rhs, slack, bool(slack <= BINDING * scale))
 
 
 def _satisfied(row: ConstraintRow) -> bool:

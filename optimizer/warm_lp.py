@@ -17,7 +17,7 @@ import numpy as np
 
 from optimizer.backend import silence_highs_banner, stop_check
 from optimizer.control import check_stop
-from optimizer.linear import LinearModel
+from optimizer.milp import Milp
 
 BASIC, AT_LOWER = highspy.HighsBasisStatus.kBasic, highspy.HighsBasisStatus.kLower
 
@@ -44,7 +44,7 @@ class WarmLP:
     seen so far, which keeps the basis valid from one solve to the next (and the LP no worse).
     """
 
-    def __init__(self, model: LinearModel) -> None:
+    def __init__(self, model: Milp) -> None:
         silence_highs_banner()
         self.model = model
         self.highs = highspy.Highs()

@@ -7,14 +7,15 @@ from typing import Any
 
 from rich import box
 from rich.console import RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from models.result import Result
 from optimizer.compare import CHANCE_PREFIX, OUTCOME_FIGURES
+from reports.terminal import Column, fitted
+from reports.text import literal
 
 
-def outcome_table(result: Result) -> RenderableType | None:
+def outcome_table(result: Result, width: int) -> RenderableType | None:
     """The "Outcome ranges" block of `solve`: mean, P10, P50, P90 of engagements, reach and each
     floored segment, with the floor on that figure and the share of runs that meet it."""
     outcomes = result.outcomes
@@ -23,24 +24,22 @@ def outcome_table(result: Result) -> RenderableType | None:
     if outcomes.skipped:
         return Text(f"Outcome ranges skipped: {outcomes.skipped}.\n")
     floors = {floor.name: floor for floor in outcomes.floors}
-    table = Table(title=f"Outcome ranges ({outcomes.runs:,} runs, seed {outcomes.seed})", title_justify="left",
-                  box=box.SIMPLE_HEAD)
-    for header in ("figure", "mean", "P10", "P50", "P90", "floor", "chance"):
-        table.add_column(header, justify="left" if header == "figure" else "right")
     rows = [("engagements", outcomes.engagements, "targets.engagements"), ("reach", outcomes.reach, "targets.reach")]
     rows += [(f"reach {segment}", spread, f"coverage.{segment}.min_reach")
              for segment, spread in outcomes.coverage.items()]
-    for label, spread, key in rows:
-        floor = floors.get(key)
-        table.add_row(label, *(_whole(value) for value in (spread.mean, spread.p10, spread.p50, spread.p90)),
-                      _whole(floor.target) if floor else "", _chance(floor.chance) if floor else "")
-    return table
+    columns = [Column("figure", [literal(label) for label, _, _ in rows], justify="left", wrap=True)]
+    for header, field, drop in (("mean", "mean", 1), ("P10", "p10", 0), ("P50", "p50", 2), ("P90", "p90", 0)):
+        columns.append(Column(header, [Text(_whole(getattr(spread, field))) for _, spread, _ in rows], drop=drop))
+    columns.append(Column("floor", [Text(_whole(floors[key].target) if key in floors else "") for *_, key in rows]))
+    columns.append(Column("chance", [Text(chance(floors[key].chance) if key in floors else "") for *_, key in rows]))
+    return fitted(f"Outcome ranges ({outcomes.runs:,} runs, seed {outcomes.seed})", columns, width,
+                  box=box.SIMPLE_HEAD)
 
 
 def outcome_figure(figure: str, values: Sequence[Any]) -> tuple[str, list[str]] | None:
     """Label and cells of one outcome row of a comparison (None for a row that is not about outcomes)."""
     if figure.startswith(CHANCE_PREFIX):
-        return f"chance {figure.removeprefix(CHANCE_PREFIX)}", [_chance(value) for value in values]
+        return f"chance {figure.removeprefix(CHANCE_PREFIX)}", [chance(value) for value in values]
     if figure in OUTCOME_FIGURES:
         name, _, percentile = figure.rpartition("_")
         return f"{name} {percentile.upper()}", [_whole(value) for value in values]
@@ -51,7 +50,7 @@ def _whole(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f}"
 
 
-def _chance(value: float | None) -> str:
+def chance(value: float | None) -> str:
     """A share of runs to 0.1%, never rounded to a certain 100.0% or an impossible 0.0%."""
     if value is None:
         return "-"

@@ -1,7 +1,7 @@
 """The MILP against exhaustive enumeration on tiny random instances.
 
 Every post vector of a 3..10 influencer catalog is enumerated (at most 50,000 of them) and
-judged by `helpers.Reference`, an evaluator written straight from SPEC section 4 that shares
+judged by `reference.Reference`, an evaluator written straight from docs/reference.md that shares
 no code with influmix. The MILP (plain path, and the fast reduction forced onto the tiny
 instance) must find the same optimal value, and say infeasible exactly when nothing is.
 """
@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers import (ENUMERATION_LIMIT, OBJECTIVES, Reference, close, fit_enumeration, make_catalog,
-                     make_scenario, posts_vector, random_frame, random_scenario)
+from instances import (ENUMERATION_LIMIT, OBJECTIVES, fit_enumeration, make_catalog, make_scenario, random_frame,
+                       random_scenario)
+from reference import Reference, close, posts_vector
 from optimizer import solve
 from optimizer.fast import solve_fast
 from optimizer.problem import prepare

@@ -23,7 +23,7 @@ from optimizer import solve
 
 runner = CliRunner()
 INFLUMIX = Path(sys.executable).parent / "influmix"
-COMMANDS = (["solve"], ["compare"], ["sweep"], ["validate"], ["catalog", "generate"], ["catalog", "describe"],
+COMMANDS = (["solve"], ["compare"], ["report"], ["sweep"], ["validate"], ["catalog", "generate"], ["catalog", "describe"],
             ["schema"])
 
 # Engagements per post E = followers * engagement_rate: a 500 for $300, b 450 for $300, c 1,500 for
@@ -53,7 +53,7 @@ def project(tmp_path, monkeypatch) -> Path:
     (tmp_path / "lean.toml").write_text('name = "Lean"\nextends = "good.toml"\n[budget]\nmax = 600\n')
     (tmp_path / "infeasible.toml").write_text(scenario_text(500, "[coverage.s1]\nmin_reach = 50000\n"))
     (tmp_path / "typo.toml").write_text(scenario_text(800, "[diversity]\nmax_influencer = 3\n"))
-    (tmp_path / "bad.csv").write_text(CATALOG.replace("0.05,300,beauty", "5,300,beauty"))
+    (tmp_path / "bad.csv").write_text(CATALOG.replace("0.05,300,beauty", "500,300,beauty"))
     (tmp_path / "badcat.toml").write_text(scenario_text().replace("catalog.csv", "bad.csv"))
     monkeypatch.chdir(tmp_path)
     return tmp_path

@@ -13,13 +13,15 @@ in the comments). The four creators of `rows()`, one post each:
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import KINDS, OBJECTIVES, influencer, make_catalog, make_scenario, random_frame, random_scenario
+from instances import KINDS, OBJECTIVES, influencer, make_catalog, make_scenario, random_frame, random_scenario
+from models.result import DiagnosisEntry
 from optimizer import solve
 from optimizer.diagnosis import diagnose
 from optimizer.problem import prepare
@@ -38,13 +40,15 @@ def diagnosis_of(spec: dict, catalog_rows: list[dict] | None = None, method: str
     result = solve(make_catalog(catalog_rows or rows()), make_scenario(spec), method=method)
     assert result.status == "infeasible"
     assert result.allocation.empty and result.objective.value is None
-    for entry in result.diagnosis:
+    assert all(isinstance(entry, DiagnosisEntry) for entry in result.diagnosis)
+    entries = [asdict(entry) for entry in result.diagnosis]
+    for entry in entries:
         assert set(entry) == ENTRY_KEYS
         assert isinstance(entry["constraint"], str) and isinstance(entry["message"], str)
         assert entry["message"].startswith(entry["constraint"] + ":")
     document = json.loads(result.to_json())
-    assert document["diagnosis"] == result.diagnosis
-    return result.diagnosis
+    assert document["diagnosis"] == entries
+    return entries
 
 
 def entry(constraint, asked, achievable, message=None) -> dict:
@@ -79,7 +83,7 @@ def test_only_the_budget_is_short(method):
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
 def test_the_diagnosis_solves_with_the_scenarios_solver(solver):
     problem = prepare(make_catalog(rows()), make_scenario(dict(BUDGET_SHORT, solver={"name": solver})))
-    assert diagnose(problem) == [{"constraint": "budget.max", "asked": 1000, "achievable": 1050, "message": CHEAPEST}]
+    assert [asdict(entry) for entry in diagnose(problem)] == [{"constraint": "budget.max", "asked": 1000, "achievable": 1050, "message": CHEAPEST}]
 
 
 def test_cbc_reports_the_budget_short_case_as_infeasible():
@@ -237,6 +241,56 @@ def test_max_share_of_a_group_too_low():
 
 # --- feasible scenarios never get a diagnosis -------------------------------------------------------
 
+# --- the budget lever -----------------------------------------------------------------------------
+
+def test_the_budget_that_would_do_as_it_stands_is_named_beside_the_relaxation():
+    # 2,700 engagements need all four creators (2,780 for $1,450); $1,000 buys at most B + C = 1,800.
+    # Relaxing the target weighs (2,700 - 1,800) / 2,700 = 0.33, the budget (1,450 - 1,000) / 1,000 = 0.45:
+    # the target moves, and the lever says what budget would meet it as asked.
+    same(diagnosis_of({"budget": {"max": 1000}, "targets": {"engagements": 2700}}), [
+        entry("targets.engagements", 2700, 1800,
+              "targets.engagements: asked 2,700, at most 1,800 reachable with budget 1,000"),
+        entry("budget.max", 1000, 1450, "budget.max: or raise the budget to 1,450, the cost of the cheapest plan "
+                                        "meeting every other constraint as asked")])
+
+
+def test_no_lever_where_no_budget_would_do():
+    # B is not eligible: three creators cannot be four whatever the budget
+    [only] = diagnosis_of({"budget": {"max": 5000}, "diversity": {"min_influencers": 4},
+                           "selection": {"exclude": ["B"]}})
+    assert only["constraint"] == "diversity.min_influencers"
+
+
+# --- numbers far beyond the data, and solver faults ---------------------------------------------
+
+def test_a_floor_of_1e15_is_diagnosed_against_what_the_budget_buys():
+    # $1,000 buys at most B + C = 1,800 engagements ($750); the big-M stays within the data's range
+    [only] = diagnosis_of({"budget": {"max": 1000}, "targets": {"engagements": 1e15}})
+    assert only["constraint"] == "targets.engagements"
+    assert only["asked"] == 1e15 and only["achievable"] == pytest.approx(1800)
+
+
+def test_the_largest_count_floor_keeps_the_structural_count_and_the_budget_lower_still():
+    # 4 eligible; $1,000 books at most three (A + C + D = $950); 10**9 is the largest count a scenario
+    # may ask (larger ones are refused on load: test_scenario)
+    [only] = diagnosis_of({"budget": {"max": 1000}, "diversity": {"min_influencers": 10**9}})
+    assert only["constraint"] == "diversity.min_influencers"
+    assert only["asked"] == 1e9 and only["achievable"] == 3
+
+
+def test_a_solver_fault_in_the_diagnosis_is_an_entry_not_a_traceback(monkeypatch):
+    from optimizer import elastic
+
+    def broken(*args, **kwargs):
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(elastic, "solve_linear", broken)
+    result = solve(make_catalog(rows()), make_scenario(BUDGET_SHORT))
+    assert result.status == "infeasible"
+    assert result.diagnosis == [DiagnosisEntry("scenario", None, None,
+                                               "the diagnosis failed: IndexError: list index out of range")]
+
+
 @pytest.mark.parametrize("spec", [
     {"budget": {"max": 1000}},
     {"budget": {"max": 1000}, "targets": {"engagements": 1800}},
@@ -299,10 +353,11 @@ def test_random_infeasible_scenarios_are_diagnosed(seed, n, objective, kinds):
         assert result.diagnosis == []
         return
     assert result.diagnosis, spec
-    for item in result.diagnosis:
+    entries = [asdict(entry) for entry in result.diagnosis]
+    for item in entries:
         assert set(item) == ENTRY_KEYS and item["message"].startswith(item["constraint"] + ":")
-    if len(result.diagnosis) == 1 and "time limit" not in result.diagnosis[0]["message"]:
-        [only] = result.diagnosis
+    if len(entries) == 1 and "time limit" not in entries[0]["message"]:
+        [only] = entries
         changed = relaxed(spec, only["constraint"], only["achievable"]) if only["achievable"] is not None else None
         if changed is not None:
             again = solve(catalog, make_scenario(changed))

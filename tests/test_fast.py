@@ -14,12 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import Reference, make_catalog, make_scenario
+from instances import make_catalog, make_scenario
+from reference import Reference
 from models.synthetic import NICHES, generate_catalog
 from optimizer import solve
 from optimizer.backend import solve_linear
 from optimizer.fast import DIRECT_BELOW, lagrangian, solve_fast
-from optimizer.model import build_model
+from optimizer.build import build_milp
 from optimizer.problem import prepare
 from optimizer.verify import violations
 
@@ -153,7 +154,7 @@ def test_fast_matches_plain(name, frame, spec, branching):
 def test_lagrangian_bounds_the_lp(name, frame, spec):
     """L(pi) >= the LP optimum for any duals (weak duality), and equals it at the LP's own duals."""
     problem = prepare(make_catalog(frame), make_scenario(dict(spec, solver={"gap": GAP})))
-    model, _ = build_model(problem)
+    model, _ = build_milp(problem)
     lp = solve_linear(model, mip=False)
     assert lp.status == "optimal" and lp.duals is not None
     scale = max(1.0, abs(lp.objective))
@@ -192,9 +193,9 @@ def test_core_orders_rank_large_efficient_influencers_by_loss_per_dollar():
     cost = np.array([10.0] * tiny + [1854.0])
     max_posts = np.array([6] * tiny + [2])
     loss = np.array([30.0] * tiny + [804.0])  # 0.5 per dollar against 0.22 per dollar
-    problem = SimpleNamespace(cost=cost, max_posts=max_posts)
+    problem = SimpleNamespace(cost=cost)
     root = SimpleNamespace(bound=1000.0, potential=1000.0 - loss)
-    by_loss, by_loss_per_dollar = core_orders(problem, root)
+    by_loss, by_loss_per_dollar = core_orders(problem, root, max_posts)
     assert by_loss[-1] == large and by_loss_per_dollar[0] == large
 
 

@@ -9,7 +9,8 @@ import json
 
 import pytest
 
-from helpers import booked, constraint, influencer, make_catalog, make_scenario
+from instances import influencer, make_catalog, make_scenario
+from reference import booked, constraint
 from optimizer import solve
 
 METHODS = ("fast", "plain")

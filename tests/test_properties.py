@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import (KINDS, OBJECTIVES, Reference, close, greedy_engagements, make_catalog, make_scenario,
-                     posts_vector, random_frame, random_scenario)
+from instances import KINDS, OBJECTIVES, make_catalog, make_scenario, random_frame, random_scenario
+from reference import Reference, close, greedy_engagements, posts_vector
 from optimizer import solve
 from optimizer.verify import violations
 

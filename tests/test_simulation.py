@@ -22,11 +22,12 @@ from typer.testing import CliRunner
 
 import cli
 import optimizer.simulate as simulation
+from instances import influencer, make_catalog, make_scenario
 from models import CatalogError, ScenarioError
 from optimizer import compare, solve
 from optimizer.simulate import plan_outcomes, simulate
 from reports.outcomes import outcome_figure
-from tests.helpers import influencer, make_catalog, make_scenario
+from reports.tables import comparison_view, result_view
 
 SIGMAS = 4
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -214,7 +215,7 @@ def test_a_large_plan_is_skipped_by_default_with_a_note(monkeypatch):
     with pytest.warns(UserWarning, match="outcome ranges skipped"):
         result = solve(catalog(), spec)
     assert json.loads(result.to_json())["outcomes"]["skipped"] == skipped.skipped
-    assert "Outcome ranges skipped: 2,000 runs on 4 creators and 10 posts" in render(cli.result_view(result, spec))
+    assert "Outcome ranges skipped: 2,000 runs on 4 creators and 10 posts" in render(result_view(result, 200))
 
 
 def test_an_infeasible_scenario_has_no_outcomes():
@@ -247,7 +248,7 @@ def test_simulation_keys_are_validated(keys, message):
     ("engagement_sd", "abc", "column engagement_sd: 'abc' is not a number"),
     ("delivery", "0", "column delivery: delivery must be greater than 0, got 0"),
     ("delivery", "-1", "column delivery: -1 is negative; delivery must be greater than 0"),
-    ("delivery", "1.2", "column delivery: 1.2 is above 1; probabilities are fractions (0.012, not 1.2)"),
+    ("delivery", "120", "column delivery: 120 is above 100 percent"),  # any value above 1: a percent column
     ("delivery", "nan", "column delivery: nan is not a finite number"),
 ])
 def test_simulation_columns_are_validated(column, cell, message):
@@ -255,7 +256,7 @@ def test_simulation_columns_are_validated(column, cell, message):
     rows[1][column] = cell
     with pytest.raises(CatalogError) as error:
         catalog(rows)
-    assert error.value.problems == [f"row 2 (id 'b'), {message}"]
+    assert [str(problem) for problem in error.value.problems] == [f"row 2 (id 'b'), {message}"]
 
 
 def test_empty_simulation_cells_are_kept_empty_and_absent_columns_stay_absent():
@@ -282,7 +283,7 @@ def test_json_carries_the_outcomes():
 def test_a_scenario_without_simulation_keeps_its_hash():
     plain = make_scenario(budget={"max": 1})
     data = plain.model_dump(mode="json")
-    del data["simulation"]
+    del data["simulation"], data["columns"]  # neither written: both left out
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert plain.sha256 == hashlib.sha256(canonical.encode()).hexdigest()
     assert plain.sha256 != make_scenario(budget={"max": 1}, simulation={"seed": 1}).sha256
@@ -295,7 +296,7 @@ def test_compare_shows_ranges_and_chances():
     assert figures.at["engagements_p10", "simulated"] == results[0].outcomes.engagements.p10
     assert figures.at["engagements_p90", "off"] is None
     assert figures.at["chance:targets.reach", "simulated"] == results[0].outcomes.floors[1].chance
-    view = cli.comparison_view(comparison, results, [scenario(), scenario(runs=0)])
+    view = comparison_view(comparison, 200)
     text = render(view)
     assert "engagements P10" in text and "chance coverage.s1.min_reach" in text
 

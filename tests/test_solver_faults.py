@@ -17,7 +17,7 @@ import pytest
 from models import Catalog, InfluError, NoPlanError, Scenario
 from optimizer import backend, solve
 from optimizer.backend import SolverFailure, solve_linear
-from optimizer.model import build_model
+from optimizer.build import build_milp
 from optimizer.problem import prepare
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,6 +132,6 @@ def test_a_cost_beyond_what_highs_represents_is_a_clear_error(tmp_path, method, 
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
 def test_the_backend_refuses_a_model_it_cannot_represent(small, solver):
     catalog, plan = small
-    model, _ = build_model(prepare(catalog, plan))
+    model, _ = build_milp(prepare(catalog, plan))
     with pytest.raises(SolverFailure, match="coefficient of 1e\\+15, beyond what the solver can represent"):
         solve_linear(replace(model, vals=model.vals * 1e15 / abs(model.vals).max()), solver=solver)

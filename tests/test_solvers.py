@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers import make_catalog, make_scenario
+from instances import make_catalog, make_scenario
 from models.synthetic import generate_catalog
 from optimizer import solve
 from optimizer.verify import violations

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from helpers import influencer, make_catalog, make_scenario
+from instances import influencer, make_catalog, make_scenario
 from models import ScenarioError
 from models.synthetic import generate_catalog
 from optimizer import compare, solve, sweep

@@ -8,12 +8,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from helpers import make_catalog, make_scenario
+from instances import make_catalog, make_scenario
 from models.synthetic import generate_catalog
 from optimizer import fast
 from optimizer.backend import solve_linear
 from optimizer.fast import farkas, lagrangian
-from optimizer.model import build_model
+from optimizer.build import build_milp
 from optimizer.problem import prepare
 from optimizer.warm_lp import WarmLP
 
@@ -25,7 +25,7 @@ SCENARIO = {"budget": {"max": 20_000}, "coverage": {"f18_24": {"min_reach": 100_
 @pytest.fixture(scope="module")
 def model():
     problem = prepare(make_catalog(generate_catalog(600, 11)), make_scenario(SCENARIO))
-    return build_model(problem)[0]
+    return build_milp(problem)[0]
 
 
 def cold(model, candidates, lb, ub):

@@ -1,0 +1,149 @@
+"""A scenario read against its catalog: the catalog-dependent rules and the eligible rows.
+
+The rules of docs/reference.md "Scenario file" that need the catalog (a coverage segment
+or a limit value the catalog does not have, an include that is not in it, an objective
+with nothing to work on) live here, beside the eligibility they share, so that `validate`,
+`sweep` and the optimizer ask one place. See docs/reference.md "The model" for eligibility.
+"""
+
+from __future__ import annotations
+
+import difflib
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from models.catalog import Catalog
+from models.errors import ScenarioError
+from models.scenario import Scenario
+
+CATEGORICAL = ("tier", "platform", "niche", "country")
+FILTER_COLUMNS = {"platforms": "platform", "niches": "niche", "countries": "country"}  # compared case-insensitively
+
+
+def check_against_catalog(catalog: Catalog, scenario: Scenario) -> None:
+    """The catalog-dependent rules; raises ScenarioError naming each key at fault, warns on
+    excluded ids the catalog lacks and on a spend no plan can place."""
+    problems: list[tuple[str, str]] = []
+    objective = scenario.objective
+    if objective.sense == "maximize" and scenario.budget.max is None:
+        problems.append(("budget.max", "a maximize objective needs budget.max (or --budget)"))
+    if objective.sense == "minimize" and not _has_floor(scenario):
+        problems.append(("objective.minimize", "minimize = \"cost\" needs a target, a coverage floor or a count floor"))
+    known = set(catalog.segments)
+    for key, segment in [(f"coverage.{s}", s) for s in scenario.coverage] + [
+            (f"objective.segment_weights.{s}", s) for s in objective.segment_weights]:
+        if segment not in known:
+            problems.append((key, f"segment '{segment}' is not in the catalog (no column aud_{segment}); "
+                                  f"catalog segments: {', '.join(catalog.segments) or 'none'}"))
+    for column, groups in scenario.limits.items():
+        present = [str(v) for v in _column_values(catalog, scenario, column)]
+        for value in groups:
+            if value not in present:
+                problems.append((f"limits.{column}.{value}",
+                                 f"'{value}' appears nowhere in column {column}{_hint(value, present)}"))
+    for key, column in FILTER_COLUMNS.items():
+        present = {value.casefold(): value for value in map(str, catalog.frame[column].dropna().unique()) if value}
+        for value in getattr(scenario.filters, key) or []:
+            if value.casefold() not in present:
+                problems.append((f"filters.{key}", f"'{value}' appears nowhere in column {column}"
+                                                   f"{_hint(value.casefold(), list(present), present)}"))
+    ids = set(catalog.frame["id"])
+    missing = [i for i in scenario.selection.include if i not in ids]
+    if missing:
+        problems.append(("selection.include", f"ids not in the catalog: {', '.join(missing)}"))
+    unknown = [i for i in scenario.selection.exclude if i not in ids]
+    if unknown:
+        _warn(scenario, "selection.exclude", f"ids not in the catalog: {', '.join(unknown)}")
+    if placeable_share(scenario) < 1:
+        most, share = scenario.diversity.max_influencers, scenario.diversity.max_share_per_influencer
+        _warn(scenario, "diversity.max_influencers", f"{most} influencer{'' if most == 1 else 's'}, each at most "
+              f"{share:g} of the spend, can place only {most * share:.0%} of it: no plan can spend anything")
+    if problems:
+        first_file = scenario.key_file(problems[0][0])
+        raise ScenarioError(first_file, [_locate(scenario, key, first_file) + message for key, message in problems])
+
+
+def catalog_categories(catalog: Catalog, scenario: Scenario) -> dict[str, np.ndarray]:
+    """tier (the scenario's scheme), platform, niche and country of every catalog row."""
+    frame = catalog.frame
+    return {"tier": catalog.tiers(scenario.tier_scheme),
+            **{column: frame[column].to_numpy(object) for column in CATEGORICAL[1:]}}
+
+
+def filter_masks(catalog: Catalog, scenario: Scenario, categories: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """For each filter the scenario sets (its key in [filters]), the catalog rows that pass it."""
+    frame, filters = catalog.frame, scenario.filters
+    def among(column: str, allowed: list[str]) -> np.ndarray:
+        return np.isin(folded(categories[column]), [value.casefold() for value in allowed])
+
+    tests = {
+        **{key: (lambda allowed, column=column: among(column, allowed)) for key, column in FILTER_COLUMNS.items()},
+        "min_followers": lambda low: frame["followers"].to_numpy(float) >= low,
+        "max_followers": lambda high: frame["followers"].to_numpy(float) <= high,
+        "min_authenticity": lambda low: frame["authenticity"].to_numpy(float) >= low,
+        "min_engagement_rate": lambda low: frame["engagement_rate"].to_numpy(float) >= low,
+    }
+    return {key: test(getattr(filters, key)) for key, test in tests.items() if getattr(filters, key) is not None}
+
+
+def folded(values: np.ndarray) -> np.ndarray:
+    """Text values case-folded for comparison (missing values stay missing)."""
+    return pd.Series(values, dtype=object).str.casefold().to_numpy(object)
+
+
+def eligible_rows(catalog: Catalog, scenario: Scenario, categories: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """Bool per catalog row: passes [filters], or is included; and is not excluded."""
+    categories = catalog_categories(catalog, scenario) if categories is None else categories
+    keep = np.ones(catalog.rows, dtype=bool)
+    for passes in filter_masks(catalog, scenario, categories).values():
+        keep &= passes
+    ids = catalog.frame["id"].to_numpy(object)
+    keep |= np.isin(ids, list(scenario.selection.include))
+    keep &= ~np.isin(ids, list(scenario.selection.exclude))
+    return keep
+
+
+def placeable_share(scenario: Scenario) -> float:
+    """The most of the spend S that the booked influencers can place: S is a sum of at most
+    max_influencers terms, each at most max_share_per_influencer * S (below 1: S = 0)."""
+    diversity = scenario.diversity
+    if diversity.max_influencers is None or diversity.max_share_per_influencer is None:
+        return np.inf
+    return diversity.max_influencers * diversity.max_share_per_influencer
+
+
+def _hint(value: str, choices: list[str], shown: dict[str, str] | None = None) -> str:
+    """'; did you mean 'x'?' for the closest choice (shown as the catalog writes it), or ''."""
+    close = difflib.get_close_matches(value, choices, n=1)
+    return f"; did you mean {(shown or {}).get(close[0], close[0])!r}?" if close else ""
+
+
+def _warn(scenario: Scenario, key: str, message: str) -> None:
+    """A warning located like an error: the file that set the key, and the key."""
+    source = scenario.key_file(key)
+    warnings.warn(f"{f'{source}: ' if source else ''}key {key}: {message}", stacklevel=4)
+
+
+def _column_values(catalog: Catalog, scenario: Scenario, column: str) -> list[str]:
+    """Values a limit may name: those in the column (for tier: also every tier of the scheme)."""
+    if column == "tier":
+        return list(scenario.tier_scheme) + list(catalog.frame["tier"].unique())
+    return list(catalog.frame[column].unique())
+
+
+def _has_floor(scenario: Scenario) -> bool:
+    """A target, a coverage floor or a count floor: something for minimize cost to meet."""
+    targets, diversity = scenario.targets, scenario.diversity
+    return (
+        targets.engagements is not None or targets.reach is not None or bool(scenario.coverage)
+        or diversity.min_influencers is not None
+        or any(limit.min_count is not None for groups in scenario.limits.values() for limit in groups.values())
+    )
+
+
+def _locate(scenario: Scenario, key: str, first_file) -> str:
+    """'key a.b: ' prefixed by the file that set it when that is not the error's file."""
+    file = scenario.key_file(key)
+    return (f"{file}: " if file != first_file else "") + f"key {key}: "

@@ -1,0 +1,230 @@
+"""Reading catalog files into raw cells: CSV (and other delimited text), Parquet, JSON lines, Excel.
+
+Nothing here judges a cell; catalog.py validates. Any failure to read is a CatalogError that
+names the file and, where it can, the line (of the file) at fault.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.json as pa_json
+import pyarrow.parquet as pq
+
+from models.errors import CatalogError
+from models.files import read_input
+
+MAX_CATALOG_BYTES = 2**30  # 1 GiB: ten times a million-row CSV
+DELIMITERS = (",", ";", "\t", "|")
+DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "bars"}
+RULE_LINE = re.compile(rb"^[=\-+| \t]{3,}\r?$")  # a ==== or ---- line under a header
+
+
+def read(path: Path) -> pd.DataFrame:
+    """The raw cells of a catalog file, chosen by suffix; any failure is a CatalogError."""
+    if not path.exists():
+        raise CatalogError(path, "file not found")
+    if path.is_dir():
+        raise CatalogError(path, "is a directory, not a catalog file")
+    data = read_input(path, MAX_CATALOG_BYTES, CatalogError)
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        raise CatalogError(path, f"unsupported file type {path.suffix or '(no suffix)'!r}; "
+                                 f"use one of {', '.join(READERS)}")
+    try:
+        return reader(path, data)
+    except OSError as error:
+        raise CatalogError(path, f"cannot read the file ({error.strerror or error})") from error
+    except (pa.ArrowException, ValueError, KeyError, TypeError) as error:
+        raise CatalogError(path, f"cannot read the file: {_first_line(error)}") from error
+
+
+def read_text(path: Path, data: bytes) -> bytes:
+    """The file's bytes without a UTF-8 byte-order mark, after checking that they are UTF-8 text."""
+    if b"\0" in data:
+        raise CatalogError(path, "is a binary file, not UTF-8 text (it contains NUL bytes)")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise CatalogError(path, f"line {line}: not UTF-8 text (byte {data[error.start]:#04x}); "
+                                 "save the file as UTF-8") from error
+    data = data.removeprefix(codecs.BOM_UTF8)
+    if not data.strip():
+        raise CatalogError(path, "the file is empty")
+    return data
+
+
+def read_delimited(path: Path, data: bytes) -> pd.DataFrame:
+    """Every cell as text (ids like 0017 stay as written); the header row names the columns.
+
+    The delimiter is the one of `, ; tab |` that the header line holds most of (commas when it
+    holds none); a rule line (==== or ----) right under the header is skipped (emptied: empty
+    lines are skipped anyway, and the file's line numbers stay as they are).
+    """
+    data = read_text(path, data)
+    end = data.find(b"\n")
+    header = data[:end] if end >= 0 else data
+    after = data.find(b"\n", end + 1) if end >= 0 else -1
+    if end >= 0 and RULE_LINE.match(data[end + 1:after] if after >= 0 else data[end + 1:]):
+        data = data[:end + 1] + (data[after:] if after >= 0 else b"")  # left empty: lines keep their numbers
+    delimiter = max(DELIMITERS, key=lambda d: (header.count(d.encode()), -DELIMITERS.index(d)))
+    width = header.count(delimiter.encode()) + 1
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(data),
+            read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={f"f{i}": pa.string() for i in range(width)},
+                strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid as error:
+        problem = unclosed_quote(data, delimiter, width) or ragged_row(data, delimiter)
+        raise CatalogError(path, problem or f"cannot parse the file: {_first_line(error)}") from error
+    if any(pc.any(pc.match_substring(column, "\n")).as_py() for column in table.columns):
+        problem = unclosed_quote(data, delimiter, width)
+        if problem:
+            raise CatalogError(path, problem)
+    names = [table.column(i)[0].as_py() for i in range(table.num_columns)]
+    frame = table.slice(1).to_pandas()
+    frame.columns = names
+    return frame
+
+
+def unclosed_quote(data: bytes, delimiter: str, width: int) -> str | None:
+    """A quote that swallows lines that look like whole rows, or runs to the end of the file.
+
+    Called only when a cell spans lines (or parsing failed): a quoted cell may hold line
+    breaks, but not lines with a row's worth of delimiters.
+    """
+    opened = None
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        odd = line.count(b'"') % 2 == 1
+        if opened is not None and not odd and width > 1 and line.count(delimiter.encode()) >= width - 1:
+            return (f"line {opened}: a quote opened here is still open at line {number}, which looks like a "
+                    f"whole row; close the quote (write a quote inside a quoted cell as \"\")")
+        if odd:
+            opened = number if opened is None else None
+    if opened is not None:
+        return f"line {opened}: a quote opened here is never closed (it runs to the end of the file)"
+    return None
+
+
+def ragged_row(data: bytes, delimiter: str) -> str | None:
+    """The first data row whose cell count differs from the header's (error path only)."""
+    records = (r for r in csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=delimiter) if r)
+    try:
+        header = next(records, [])
+        for row, record in enumerate(records, start=1):
+            if len(record) != len(header):
+                hint = (f"cells are split at {DELIMITER_NAMES[delimiter]} (the header holds most of them)"
+                        if len(header) > 1 else
+                        f"the header holds no {', '.join(DELIMITER_NAMES.values())}: which separates the cells?")
+                return f"row {row}: has {len(record)} cells, the header has {len(header)}; {hint}"
+    except csv.Error:
+        return None
+    return None
+
+
+def read_parquet(path: Path, data: bytes) -> pd.DataFrame:
+    """The columns of a Parquet file, typed as stored; byte strings stay bytes (checked later).
+
+    Text that is not valid UTF-8 is read as bytes, so that validation can name its rows.
+    """
+    table = pq.read_table(io.BytesIO(data))
+    return pa.table([_valid_text_or_bytes(column) for column in table.columns], names=table.column_names).to_pandas()
+
+
+def _valid_text_or_bytes(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A text column as it is when it is valid UTF-8, else as bytes."""
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return column
+    try:
+        column.validate(full=True)
+    except pa.ArrowInvalid:
+        return column.cast(pa.large_binary())
+    return column
+
+
+def read_json_lines(path: Path, data: bytes) -> pd.DataFrame:
+    """One JSON object per line; columns whose type varies from line to line are read as objects."""
+    data = read_text(path, data)
+    try:
+        return pa_json.read_json(io.BytesIO(data)).to_pandas()
+    except pa.ArrowInvalid:
+        return pd.DataFrame.from_records(_json_records(path, data.decode("utf-8")))
+
+
+def _json_records(path: Path, text: str) -> list[dict]:
+    """Each non-blank line parsed as a JSON object; the first bad line is reported."""
+    records = []
+    for line, content in enumerate(text.splitlines(), start=1):
+        if not content.strip():
+            continue
+        try:
+            record = json.loads(content)
+        except ValueError as error:
+            raise CatalogError(path, f"line {line}: not valid JSON ({error})") from error
+        if not isinstance(record, dict):
+            raise CatalogError(path, f"line {line}: expected one JSON object per line (JSON lines), "
+                                     f"found {type(record).__name__}")
+        records.append(record)
+    return records
+
+
+def read_xlsx(path: Path, data: bytes) -> pd.DataFrame:
+    """The first sheet of an Excel workbook: its first row names the columns; values as shown
+    (formulas by their cached result), empty rows skipped."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
+        raise CatalogError(path, f"cannot read the workbook: {_first_line(error)}") from None
+    rows = [row for row in book.worksheets[0].iter_rows(values_only=True)
+            if any(cell is not None and str(cell).strip() for cell in row)]
+    book.close()
+    if not rows:
+        raise CatalogError(path, "the first sheet is empty")
+    width = max(len(row) for row in rows)
+    cells = [[_cell_text(cell) for cell in row] + [""] * (width - len(row)) for row in rows]
+    return pd.DataFrame(cells[1:], columns=cells[0], dtype=object)
+
+
+def _cell_text(cell: object) -> str:
+    """A workbook cell as text: whole floats without '.0', empty as ''."""
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer() and abs(cell) < 2**53:
+        return str(int(cell))
+    return str(cell)
+
+
+READERS: dict[str, Callable[[Path, bytes], pd.DataFrame]] = {
+    ".csv": read_delimited,
+    ".tsv": read_delimited,
+    ".txt": read_delimited,
+    ".parquet": read_parquet,
+    ".pq": read_parquet,
+    ".jsonl": read_json_lines,
+    ".ndjson": read_json_lines,
+    ".json": read_json_lines,
+    ".xlsx": read_xlsx,
+}
+
+
+def _first_line(error: BaseException) -> str:
+    """The first line of an exception's message, kept short."""
+    lines = str(error).strip().splitlines()
+    return (lines[0] if lines else type(error).__name__)[:300]

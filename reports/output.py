@@ -1,0 +1,34 @@
+"""Where a rendered result goes: stdout, or a file written whole or not at all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from models.errors import InfluError
+from models.files import is_stream, output_target, write_atomic
+from reports.terminal import message, to_stdout
+
+
+def check_writable(path: Path | None) -> None:
+    """Fail before any work when `path` cannot be written: a regular file (or new name) in an existing
+    folder, or standard output (`-`, /dev/stdout)."""
+    if path is not None and not is_stream(path):
+        output_target(path)
+
+
+def write_output(path: Path, data: bytes) -> None:
+    """Write the whole output at once (temporary file, then rename); an OSError names the file."""
+    try:
+        write_atomic(path, data)
+    except OSError as error:
+        raise InfluError(path, f"cannot write: {error.strerror or error}") from None
+
+
+def deliver(data: str | bytes, output: Path | None) -> None:
+    """Text on stdout, or text or bytes into `output` (whole or not at all), said on stderr."""
+    if output is None:
+        to_stdout(data if isinstance(data, str) else data.decode("utf-8"))
+        return
+    write_output(output, data.encode("utf-8") if isinstance(data, str) else data)
+    if not is_stream(output):
+        message(f"wrote {output}")

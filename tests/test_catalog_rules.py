@@ -1,0 +1,55 @@
+"""The scenario read against its catalog (models/catalog_rules.py): filter and limit values the
+catalog does not have are errors with a "did you mean", niche and country compare case-insensitively."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from instances import influencer, make_catalog, make_scenario
+from models.catalog_rules import check_against_catalog, eligible_rows
+from models.errors import ScenarioError
+from optimizer import solve
+
+
+def catalog():
+    return make_catalog([influencer("a", 20_000, 0.04, 400, niche="fashion", country="US"),
+                         influencer("b", 30_000, 0.03, 500, niche="beauty", country="FR", platform="tiktok"),
+                         influencer("c", 5_000, 0.05, 100, niche="tech", country="US")])
+
+
+def problems(spec: dict) -> list[str]:
+    with pytest.raises(ScenarioError) as caught:
+        check_against_catalog(catalog(), make_scenario({"budget": {"max": 1000}, **spec}))
+    return caught.value.problems
+
+
+def test_a_misspelt_filter_value_is_an_error_with_a_suggestion():
+    assert problems({"filters": {"niches": ["Fashion", "fasion"]}}) == [
+        "key filters.niches: 'fasion' appears nowhere in column niche; did you mean 'fashion'?"]
+    assert problems({"filters": {"countries": ["USA"], "platforms": ["tiktokk"]}}) == [
+        "key filters.platforms: 'tiktokk' appears nowhere in column platform; did you mean 'tiktok'?",
+        "key filters.countries: 'USA' appears nowhere in column country; did you mean 'US'?"]
+
+
+def test_a_limit_value_in_the_wrong_case_suggests_the_catalogs_spelling():
+    assert problems({"limits": {"niche": {"Beauty": {"max_count": 1}}}}) == [
+        "key limits.niche.Beauty: 'Beauty' appears nowhere in column niche; did you mean 'beauty'?"]
+
+
+def test_niche_and_country_filters_ignore_case_in_the_model_and_the_verifier():
+    spec = {"budget": {"max": 1000}, "filters": {"niches": ["FASHION", "Tech"], "countries": ["us"]}}
+    scenario = make_scenario(spec)
+    assert eligible_rows(catalog(), scenario).tolist() == [True, False, True]
+    result = solve(catalog(), scenario)
+    assert result.status == "optimal" and set(result.allocation["id"]) == {"a", "c"}
+    assert np.array_equal(eligible_rows(catalog(), scenario),
+                          eligible_rows(catalog(), make_scenario(spec, filters={"niches": ["fashion", "tech"],
+                                                                                "countries": ["US"]})))
+
+
+@pytest.mark.parametrize("key, table", [("min_share", "limits"), ("max_share_per_influencer", "diversity")])
+def test_a_share_written_as_a_percentage_suggests_the_fraction(key, table):
+    spec = {"limits": {"tier": {"micro": {key: 40}}}} if table == "limits" else {"diversity": {key: 40}}
+    with pytest.raises(ScenarioError, match="must be at most 1, got 40; write fractions: 0.4, not 40"):
+        make_scenario(spec)
