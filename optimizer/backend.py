@@ -30,7 +30,7 @@ from optimizer.milp import Milp
 
 CBC_PATH = pulp_cbc_path
 LARGEST = 1e15
-"""HiGHS's `large_matrix_value`: no coefficient or finite bound of a model may reach it."""
+"""HiGHS's `large_matrix_value`: no constraint coefficient of a model may reach it."""
 CBC_GRACE = 5.0
 """Seconds past its time limit after which a CBC that ignores the limit is stopped."""
 CBC_STOP_WAIT = 2.0
@@ -90,14 +90,16 @@ def solve_linear(model: Milp, *, solver: str = "highs", mip: bool = True,
 
 
 def check_representable(model: Milp) -> None:
-    """SolverFailure for a coefficient or finite bound at or beyond LARGEST: HiGHS refuses such a
-    model outright (its `large_matrix_value`), and CBC's answers on one cannot be trusted."""
-    for what, values in (("coefficient", model.vals), ("objective coefficient", model.obj),
-                         ("bound", np.concatenate([model.lb, model.ub, model.lo, model.hi]))):
+    """SolverFailure for a constraint coefficient at or beyond LARGEST (HiGHS refuses such a model
+    outright: its `large_matrix_value`), or a finite objective coefficient or bound that HiGHS
+    would read as infinite (kHighsInf, 1e20)."""
+    bounds = np.concatenate([model.obj, model.lb, model.ub, model.lo, model.hi])
+    for what, values, limit in (("coefficient", model.vals, LARGEST), ("bound or objective coefficient", bounds,
+                                                                        highspy.kHighsInf)):
         finite = np.abs(values[np.isfinite(values)])
-        if finite.size and finite.max() >= LARGEST:
+        if finite.size and finite.max() >= limit:
             raise SolverFailure(None, f"the model has a {what} of {finite.max():.3g}, beyond what the solver "
-                                      f"can represent ({LARGEST:.0e}); check the catalog's largest numbers")
+                                      f"can represent ({limit:.0e}); check the catalog's largest numbers")
 
 
 def _solve_highs(problem: pulp.LpProblem, mip: bool, gap: float, time_limit: float | None,

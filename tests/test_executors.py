@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import influencer, make_catalog, make_scenario
+from instances import influencer, make_catalog, make_scenario
 from models import Catalog, Scenario, ScenarioError
 from optimizer import sweep
 from optimizer.executors import WorkerFailure, solve_all
@@ -133,7 +133,7 @@ def test_a_script_without_a_main_guard_is_not_run_again_by_the_workers(tmp_path)
         sys.path.insert(0, {str(ROOT)!r})
         sys.path.insert(0, {str(ROOT / 'tests')!r})
         print("script body ran", flush=True)
-        from helpers import influencer, make_catalog, make_scenario
+        from instances import influencer, make_catalog, make_scenario
         from optimizer import sweep
         rows = [influencer(f"c{{k}}", 10_000 + 1_000 * k, 0.03, 100 + 10 * k) for k in range(12)]
         frontier = sweep(make_catalog(rows), make_scenario({{"budget": {{"max": 100}}}}), [200, 400, 600], workers=2)
