@@ -12,8 +12,14 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import math
+import os
+import signal
+import sys
+import time
 import warnings
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -27,6 +33,9 @@ from models.columns import parse_map_options
 from models.describe import describe
 from models.synthetic import generate_catalog, write_catalog
 from optimizer import compare, solve, sweep
+from optimizer.backend import abandoned_solver
+from optimizer.control import Interrupted, reporting_progress, stopping_on_signals
+from optimizer.executors import dask_executor, solve_all
 from reports import emit, render
 from reports.formats import gap as share_gap
 from reports.output import check_writable, deliver
@@ -54,16 +63,38 @@ def reported(command: Callable) -> Callable:
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), stopping_on_signals(), reporting_progress(show_progress()):
             warnings.showwarning = show_warning
             try:
-                return command(*args, **kwargs)
-            except InfluError as error:
-                print_error(error)
-                raise typer.Exit(error_exit(error)) from None
+                try:
+                    return command(*args, **kwargs)
+                except InfluError as error:
+                    print_error(error)
+                    raise typer.Exit(error_exit(error)) from None
+                except Interrupted as stop:
+                    message(f"{stop}: stopped, nothing written")
+                    raise typer.Exit(128 + (stop.signum or signal.SIGINT)) from None
+            except typer.Exit as done:
+                if abandoned_solver():     # the answer is out: do not wait for a stopped HiGHS to notice
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                    os._exit(done.exit_code)
+                raise
 
     run.__doc__ = reflowed(command.__doc__ or "")
     return run
+
+
+def show_progress() -> Callable[[float | None, float | None, float | None], None]:
+    """Progress lines of a long solve on stderr: incumbent, bound, gap and time elapsed (maximize form:
+    a cost is shown as a positive spend)."""
+    started = time.perf_counter()
+
+    def report(incumbent: float | None, bound: float | None, gap: float | None) -> None:
+        figures = [f"{abs(value):,.6g}" if value is not None else "none yet" for value in (incumbent, bound)]
+        message(f"solving: best plan {figures[0]}, bound {figures[1]}, gap {share_gap(gap)}, "
+                f"{time.perf_counter() - started:,.0f} s (Ctrl-C stops with the best plan)")
+    return report
 
 
 def reflowed(doc: str) -> str:
@@ -116,6 +147,15 @@ TopOption = Annotated[int, typer.Option(
 AllOption = Annotated[bool, typer.Option("--all", help="Table view: show every booked influencer.")]
 OutputOption = Annotated[Path | None, typer.Option(
     "--output", "-o", help="Write the result to this file instead of stdout (whole or not at all).",
+    show_default=False)]
+TimeLimitOption = Annotated[float | None, typer.Option(
+    "--time-limit", min=0, help="Seconds per solve; replaces solver.time_limit. The best plan found by then is "
+                                "reported with its gap.", show_default=False)]
+GapOption = Annotated[float | None, typer.Option(
+    "--gap", min=0, max=1, help="Relative MIP gap; replaces solver.gap (default 0.0001).", show_default=False)]
+WorkersOption = Annotated[int, typer.Option("--workers", min=1, help="Local processes solving in parallel.")]
+SchedulerOption = Annotated[str | None, typer.Option(
+    "--scheduler", help="Solve on this Dask cluster instead (tcp://HOST:PORT; needs influmix[dask]).",
     show_default=False)]
 
 
@@ -194,12 +234,8 @@ def solve_command(
     output: OutputOption = None,
     solver: Annotated[Solver | None, typer.Option(
         "--solver", help="Replaces solver.name (default highs).", show_default=False)] = None,
-    time_limit: Annotated[float | None, typer.Option(
-        "--time-limit", help="Seconds; replaces solver.time_limit. The best plan found by then is reported "
-                             "with its gap.", show_default=False)] = None,
-    gap: Annotated[float | None, typer.Option(
-        "--gap", min=0, max=1, help="Relative MIP gap; replaces solver.gap (default 0.0001).",
-        show_default=False)] = None,
+    time_limit: TimeLimitOption = None,
+    gap: GapOption = None,
     method: MethodOption = Method.fast,
     top: TopOption = TOP,
     every: AllOption = False,
@@ -261,6 +297,10 @@ def compare_command(
     method: MethodOption = Method.fast,
     top: TopOption = TOP,
     every: AllOption = False,
+    time_limit: TimeLimitOption = None,
+    gap: GapOption = None,
+    workers: WorkersOption = 2,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Solve several scenarios and compare their plans side by side.
 
@@ -277,8 +317,9 @@ def compare_command(
     if len(scenario_files) < 2:
         raise typer.BadParameter("give at least two scenario files", param_hint="SCENARIO")
     check_writable(output)
-    scenarios = [load_scenario(path) for path in scenario_files]
-    results = solve_each(scenarios, method)
+    scenarios = [load_scenario(path, {"solver.time_limit": time_limit, "solver.gap": gap}) for path in scenario_files]
+    with executor_for(scheduler) as executor:
+        results = solve_each(scenarios, method, executor, workers)
     comparison = compare(results, tiers=[tier for scenario in scenarios for tier in scenario.tier_scheme])
     for name, result in zip(comparison.names, results):
         report_status(result, name, with_diagnosis=True)
@@ -286,10 +327,19 @@ def compare_command(
     raise typer.Exit(max(STATUS_EXIT[result.status] for result in results))
 
 
-def solve_each(scenarios: list[Scenario], method: Method) -> list[Result]:
-    """Each scenario solved with its own catalog (each catalog loaded once)."""
+def solve_each(scenarios: list[Scenario], method: Method, executor: Executor | None = None,
+               workers: int = 2) -> list[Result]:
+    """Each scenario solved with its own catalog (each catalog loaded once, sent to each worker once),
+    on `executor` or in `workers` local processes; NoPlanError where one found no plan in time."""
     catalogs = Catalogs()
-    return [solve(catalogs.of(scenario), scenario, method=method.value) for scenario in scenarios]
+    sources = list({id(catalog): catalog for catalog in map(catalogs.of, scenarios)}.values())
+    jobs = [(next(k for k, source in enumerate(sources) if source is catalogs.of(scenario)), scenario)
+            for scenario in scenarios]
+    solved = dict(solve_all(sources, jobs, method=method.value, executor=executor, workers=workers))
+    for position, scenario in enumerate(scenarios):
+        if solved[position] is None:
+            raise NoPlanError(scenario.path, "no plan found within the time limit")
+    return [solved[position] for position in range(len(scenarios))]
 
 
 @app.command("report")
@@ -341,6 +391,11 @@ def sweep_command(
     stop: Annotated[float | None, typer.Option(
         "--to", min=0, help="Highest budget of the range.", show_default=False)] = None,
     steps: Annotated[int, typer.Option("--steps", min=2, help="Number of budgets in the range.")] = 5,
+    key: Annotated[str, typer.Option(
+        "--key", help="The numeric scenario key to sweep, e.g. limits.platform.tiktok.max_share; "
+                      "--values or --from/--to then give its values.")] = "budget.max",
+    values: Annotated[str | None, typer.Option(
+        "--values", help="Comma-separated values of --key.", show_default=False)] = None,
     catalog: CatalogOption = None,
     plot: Annotated[Path | None, typer.Option(
         "--plot", help="Also draw the frontier (objective vs budget, and the tier mix) to this PNG, SVG or PDF.",
@@ -349,14 +404,19 @@ def sweep_command(
         "--format", "-f", help="table, json (the whole frontier) or csv (one row per budget).")] = Format.table,
     output: OutputOption = None,
     method: MethodOption = Method.fast,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes solving budgets in parallel.")] = 2,
+    time_limit: TimeLimitOption = None,
+    gap: GapOption = None,
+    workers: WorkersOption = 2,
+    scheduler: SchedulerOption = None,
 ) -> None:
-    """Solve a scenario at several budgets: the efficient frontier.
+    """Solve a scenario at several budgets (or values of any numeric key): the efficient frontier.
 
     For each budget (as budget.max) shows the objective, what the plan spends and delivers, the marginal
     objective per extra 1,000 of budget since the previous budget, and the share of spend per tier. A
     budget with no feasible plan is a point with status infeasible. Give either --budgets, or --from and
-    --to (with --steps).
+    --to (with --steps). With --key KEY, the values (--values, or --from/--to) are those of that scenario
+    key instead, e.g. --key limits.platform.tiktok.max_share --values 0.2,0.3,0.5. The solves run in
+    --workers local processes, or on a Dask cluster with --scheduler tcp://HOST:PORT; Ctrl-C stops them.
 
     Examples:
 
@@ -365,41 +425,61 @@ def sweep_command(
       influmix sweep scenarios/spring-launch.toml --from 10000 --to 80000 --steps 8 --plot frontier.png
 
       influmix sweep scenarios/spring-launch.toml --budgets 20000,50000 --format csv --output frontier.csv
+
+      influmix sweep scenarios/spring-launch.toml --key diversity.max_influencers --from 20 --to 60 --steps 5
     """
-    levels = budget_levels(budgets, start, stop, steps)
+    if values is not None and budgets is not None:
+        raise typer.BadParameter("give --budgets or --values, not both", param_hint="--values")
+    levels = budget_levels(budgets if values is None else values, start, stop, steps,
+                           "--budgets" if values is None else "--values", minimum=0 if key == "budget.max" else None)
     for path in (output, plot):
         check_writable(path)
     if plot is not None and plot.suffix.lower().lstrip(".") not in PLOT_FORMATS:
         raise typer.BadParameter(f"use a file ending in {', '.join('.' + kind for kind in PLOT_FORMATS)}",
                                  param_hint="--plot")
-    scenario = load_scenario(scenario_file, {"catalog": catalog})
+    scenario = load_scenario(scenario_file, {"catalog": catalog, "solver.time_limit": time_limit, "solver.gap": gap})
     source = Catalogs().of(scenario)
-    with progress_bar(len(levels)) as advance:
-        frontier = sweep(source, scenario, levels, method=method.value, workers=workers, progress=advance)
+    with progress_bar(len(levels)) as advance, executor_for(scheduler) as executor:
+        frontier = sweep(source, scenario, key=key, values=levels, method=method.value, workers=workers,
+                         executor=executor, progress=advance)
     image = render(frontier, plot.suffix.lower().lstrip(".")) if plot is not None else None
     emit(frontier, format.value, output)
     if image is not None:
         deliver(image, plot)
 
 
-def budget_levels(budgets: str | None, start: float | None, stop: float | None, steps: int) -> list[float]:
-    """The budgets to solve, from --budgets or from --from/--to/--steps (usage errors otherwise)."""
+def budget_levels(budgets: str | None, start: float | None, stop: float | None, steps: int,
+                  option: str = "--budgets", minimum: float | None = 0) -> list[float]:
+    """The values to solve, from `option` (--budgets, --values) or from --from/--to/--steps
+    (usage errors otherwise); each at least `minimum` where one is given."""
     if budgets is not None:
         if start is not None or stop is not None:
-            raise typer.BadParameter("give --budgets or --from/--to, not both", param_hint="--budgets")
+            raise typer.BadParameter(f"give {option} or --from/--to, not both", param_hint=option)
         try:
             levels = [float(part.replace("_", "")) for part in budgets.split(",") if part.strip()]
         except ValueError:
             raise typer.BadParameter(f"{budgets!r} is not a comma-separated list of numbers",
-                                     param_hint="--budgets") from None
-        if not levels or any(level < 0 or level != level or level == float("inf") for level in levels):
-            raise typer.BadParameter("budgets must be finite numbers >= 0", param_hint="--budgets")
+                                     param_hint=option) from None
+        if not levels or any(not math.isfinite(level) or (minimum is not None and level < minimum)
+                             for level in levels):
+            raise typer.BadParameter("values must be finite numbers" + (f" >= {minimum:g}" if minimum is not None
+                                                                         else ""), param_hint=option)
         return levels
     if start is None or stop is None:
-        raise typer.BadParameter("give --budgets, or both --from and --to", param_hint="--budgets")
+        raise typer.BadParameter(f"give {option}, or both --from and --to", param_hint=option)
     if stop <= start:
         raise typer.BadParameter(f"must be above --from ({start:g})", param_hint="--to")
     return [start + (stop - start) * k / (steps - 1) for k in range(steps)]
+
+
+@contextmanager
+def executor_for(scheduler: str | None) -> Iterator[Executor | None]:
+    """The Dask cluster's executor for --scheduler, or None: local worker processes."""
+    if scheduler is None:
+        yield None
+    else:
+        with dask_executor(scheduler) as executor:
+            yield executor
 
 
 @contextmanager

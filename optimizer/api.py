@@ -12,6 +12,7 @@ from models.result import Result, SolverInfo
 from models.scenario import Scenario
 from optimizer import diagnosis
 from optimizer.audience import needs_slots, view_rates
+from optimizer.control import Interrupted, stop_requested
 from optimizer.fast import solve_fast
 from optimizer.outcome import Outcome
 from optimizer.plain import solve_plain
@@ -43,6 +44,8 @@ def solve(catalog: Catalog, scenario: Scenario, *, method: str = "fast", diagnos
                                  diagnosis=diagnosis.diagnose(problem) if diagnose else [])
     if outcome.status == "no_solution":
         limit = scenario.solver.time_limit
+        if stop_requested():
+            raise NoPlanError(scenario.path, "stopped (interrupted) before any plan was found")
         raise NoPlanError(scenario.path, "no plan found within the time limit"
                                          + (f" of {limit:g} s" if limit is not None else ""))
     posts = np.zeros(catalog.rows, dtype=np.int64)
@@ -67,6 +70,8 @@ def _run(problem: Problem, method: str) -> tuple[Outcome, str]:
         return solve_plain(problem), "plain"
     try:
         return solve_fast(problem), "fast"
+    except Interrupted:                 # stopped in an LP, before the fast path had a plan
+        return Outcome("no_solution", None, None, 0.0, 0.0), "fast"
     except LPFailure as failure:
         warnings.warn(f"{failure}; solving the whole model instead (method plain)", stacklevel=3)
         return solve_plain(problem), "plain"

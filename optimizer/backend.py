@@ -10,7 +10,12 @@ from __future__ import annotations
 import functools
 import math
 import os
+import shutil
+import signal
+import subprocess
 import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass
 
@@ -19,9 +24,24 @@ import numpy as np
 import pulp
 from pulp.apis.coin_api import pulp_cbc_path
 
+from models.errors import InfluError
+from optimizer.control import PROGRESS_SECONDS, Interrupted, check_stop, report_progress, stop_requested
 from optimizer.milp import Milp
 
+CBC_PATH = pulp_cbc_path
+LARGEST = 1e15
+"""HiGHS's `large_matrix_value`: no constraint coefficient of a model may reach it."""
+CBC_GRACE = 5.0
+"""Seconds past its time limit after which a CBC that ignores the limit is stopped."""
+CBC_STOP_WAIT = 2.0
+"""Seconds CBC gets to write its best plan after SIGINT before it is killed."""
+STOP_WAIT = 1.0
+"""Seconds HiGHS gets to return after a stop request before its best plan so far is taken."""
 STOPPED = {"kTimeLimit", "kIterationLimit", "kInterrupt", "kSolutionLimit", "kObjectiveBound", "kObjectiveTarget"}
+
+
+class SolverFailure(InfluError):
+    """A solver that failed, or a model it cannot take: one line, never a traceback."""
 
 
 @dataclass(frozen=True)
@@ -42,44 +62,234 @@ def solve_linear(model: Milp, *, solver: str = "highs", mip: bool = True,
     """Build the PuLP problem from the arrays and solve it.
 
     With a `cutoff` (HiGHS only), plans worth no more than it are pruned, and status
-    "cut_off" means the solver proved that no plan is worth more.
+    "cut_off" means the solver proved that no plan is worth more. Once a stop is requested
+    (`optimizer.control`) a running solve ends with what it has, and a new one does not
+    start (status no_solution). A solver that fails raises SolverFailure.
     """
     started = time.perf_counter()
-    problem, variables, constraints = _build(model, mip)
+    if stop_requested():
+        return Solution("no_solution", None, None, None, None, 0.0, 0.0)
+    if (model.lb > model.ub).any():               # a column with no value at all: no plan exists
+        return Solution("infeasible", None, None, None, None, 0.0, 0.0)
+    check_representable(model)
+    try:
+        problem, variables, constraints = _build(model, mip)
+    except Interrupted:                            # a stop requested while the model was built
+        return Solution("no_solution", None, None, None, None, time.perf_counter() - started, 0.0)
     built = time.perf_counter()
-    if solver == "highs":
-        silence_highs_banner()
-        extra = {} if cutoff is None else {"objective_bound": -cutoff}
-        if time_limit is not None:
-            extra.update(_deadline(time_limit))
-        options = pulp.HiGHS(msg=False, mip=mip, gapRel=gap, timeLimit=time_limit, **extra)
-        problem.solve(options)
-        status, objective, bound = _highs_status(problem, mip, cutoff)
-    else:
-        options = pulp.COIN_CMD(path=pulp_cbc_path, msg=False, mip=mip, gapRel=gap, timeLimit=time_limit)
-        problem.solve(options)
-        status, objective, bound = _cbc_status(problem)
-    solved = time.perf_counter()
     values = None
-    if status in ("optimal", "time_limit"):
+    if solver == "highs":
+        status, objective, bound, values = _solve_highs(problem, mip, gap, time_limit, cutoff)
+    else:
+        status, objective, bound = _solve_cbc(problem, mip, gap, time_limit)
+    solved = time.perf_counter()
+    if values is None and status in ("optimal", "time_limit"):
         values = np.array([v.varValue if v.varValue is not None else 0.0 for v in variables])
     duals = _duals(model, constraints) if (not mip and status == "optimal") else None
     return Solution(status, values, objective, bound, duals, built - started, solved - built)
 
 
-def _deadline(seconds: float) -> dict:
-    """HiGHS options that interrupt it once `seconds` have passed: on large models its own
-    time limit is checked loosely (60 s became 97 s at 100,000 influencers)."""
-    deadline = time.perf_counter() + seconds
+def check_representable(model: Milp) -> None:
+    """SolverFailure for a constraint coefficient at or beyond LARGEST (HiGHS refuses such a model
+    outright: its `large_matrix_value`), or a finite objective coefficient or bound that HiGHS
+    would read as infinite (kHighsInf, 1e20)."""
+    bounds = np.concatenate([model.obj, model.lb, model.ub, model.lo, model.hi])
+    for what, values, limit in (("coefficient", model.vals, LARGEST), ("bound or objective coefficient", bounds,
+                                                                        highspy.kHighsInf)):
+        finite = np.abs(values[np.isfinite(values)])
+        if finite.size and finite.max() >= limit:
+            raise SolverFailure(None, f"the model has a {what} of {finite.max():.3g}, beyond what the solver "
+                                      f"can represent ({limit:.0e}); check the catalog's largest numbers")
+
+
+def _solve_highs(problem: pulp.LpProblem, mip: bool, gap: float, time_limit: float | None,
+                 cutoff: float | None) -> tuple[str, float | None, float | None, np.ndarray | None]:
+    """Status, objective, bound and (when HiGHS was abandoned) the plan's values.
+
+    HiGHS runs in a thread while this one watches for a stop request: HiGHS checks its
+    callbacks often, but not inside its sub-MIPs (70 s measured at 20,000 influencers). When it
+    has not returned STOP_WAIT seconds after the request, its best plan so far (kept from its
+    improving-solution callback) is reported as time_limit, and the thread is left to end at
+    its next callback.
+    """
+    silence_highs_banner()
+    extra = {} if cutoff is None else {"objective_bound": -cutoff}
+    seen = Incumbent()
+    options = pulp.HiGHS(msg=False, mip=mip, gapRel=gap, timeLimit=time_limit, **extra,
+                         **_callbacks(time_limit, seen))
+    finished: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            problem.solve(options)
+            finished.append(None)
+        except BaseException as error:  # handed to the watching thread
+            finished.append(error)
+
+    worker = threading.Thread(target=run, name="influmix-highs")   # not a daemon: see abandoned_solver
+    worker.start()
+    asked = None
+    while worker.is_alive():
+        worker.join(0.05)
+        if asked is None and stop_requested():
+            asked = time.monotonic()
+        if asked is not None and worker.is_alive() and time.monotonic() - asked > STOP_WAIT:
+            _ABANDONED.append(worker)
+            if seen.values is None:
+                return "no_solution", None, None, None
+            return "time_limit", seen.objective, seen.bound, seen.values
+    error = finished[0] if finished else RuntimeError("the solver thread ended without a word")
+    if error is not None:  # whatever HiGHS or PuLP raise, the user gets one line
+        raise SolverFailure(None, f"solver highs failed: {type(error).__name__}: {error}") from error
+    return (*_highs_status(problem, mip, cutoff), None)
+
+
+_ABANDONED: list[threading.Thread] = []
+
+
+def abandoned_solver() -> bool:
+    """Whether a HiGHS run left behind after a stop request is still running. Python waits for it
+    at exit (ending the process under it would abort in HiGHS's C++ threads); a command line
+    that has written its answer may leave at once with os._exit instead."""
+    return any(thread.is_alive() for thread in _ABANDONED)
+
+
+@dataclass
+class Incumbent:
+    """The best plan a running HiGHS MILP has reported, in the maximize form."""
+
+    values: np.ndarray | None = None
+    objective: float | None = None
+    bound: float | None = None
+
+
+def _callbacks(time_limit: float | None, seen: Incumbent | None = None) -> dict:
+    """HiGHS options that interrupt it on a stop request or once `time_limit` seconds have
+    passed (on large models its own time limit is checked loosely: 60 s became 97 s at
+    100,000 influencers), that report the progress of a long MILP without a limit, and that
+    keep each improving plan in `seen`."""
+    now = time.perf_counter()
+    deadline = None if time_limit is None else now + time_limit
+    next_report = [now + PROGRESS_SECONDS]
+    kinds = highspy.cb.HighsCallbackType
 
     def interrupt(kind, message, data_out, data_in, user_data) -> None:
-        if time.perf_counter() > deadline:
+        now = time.perf_counter()
+        if seen is not None and kind in (kinds.kCallbackMipInterrupt, kinds.kCallbackMipImprovingSolution):
+            seen.bound = _known(-data_out.mip_dual_bound)
+        if seen is not None and kind == kinds.kCallbackMipImprovingSolution:
+            seen.values = np.array(data_out.mip_solution, dtype=float)
+            seen.objective = 0.0 - data_out.objective_function_value
+            return
+        if stop_requested() or (deadline is not None and now > deadline):
             data_in.user_interrupt = True
+        elif deadline is None and kind == kinds.kCallbackMipInterrupt and now >= next_report[0]:
+            next_report[0] = now + PROGRESS_SECONDS
+            report_progress(_known(-data_out.mip_primal_bound), _known(-data_out.mip_dual_bound),
+                            _known(data_out.mip_gap))
 
-    kinds = highspy.cb.HighsCallbackType
-    return {"callbackTuple": (interrupt, None),
-            "callbacksToActivate": [kinds.kCallbackSimplexInterrupt, kinds.kCallbackIpmInterrupt,
-                                    kinds.kCallbackMipInterrupt]}
+    active = [kinds.kCallbackSimplexInterrupt, kinds.kCallbackIpmInterrupt, kinds.kCallbackMipInterrupt]
+    if seen is not None:
+        active.append(kinds.kCallbackMipImprovingSolution)
+    return {"callbackTuple": (interrupt, None), "callbacksToActivate": active}
+
+
+def stop_check(highs: highspy.Highs) -> None:
+    """Make a Highs instance that is run directly (not through PuLP) stop on a stop request."""
+    callbacks = _callbacks(None)
+    highs.setCallback(*callbacks["callbackTuple"])
+    for kind in callbacks["callbacksToActivate"]:
+        highs.startCallback(kind)
+
+
+def _known(value: float) -> float | None:
+    """A figure from a HiGHS callback, None where HiGHS has none yet (infinite)."""
+    return value if abs(value) < highspy.kHighsInf else None
+
+
+def _solve_cbc(problem: pulp.LpProblem, mip: bool, gap: float,
+               time_limit: float | None) -> tuple[str, float | None, float | None]:
+    """Run the CBC binary on an MPS file in a temporary folder (removed afterwards), stopping it
+    on a stop request or when it overruns its time limit by CBC_GRACE seconds: SIGINT first (CBC
+    then writes its best plan), SIGKILL after CBC_STOP_WAIT more. The child is always reaped."""
+    folder = tempfile.mkdtemp(prefix="influmix-cbc-")
+    try:
+        mps, sol, log = (os.path.join(folder, name) for name in ("model.mps", "model.sol", "cbc.log"))
+        variables, variable_names, constraint_names, _ = problem.writeMPS(mps, rename=1)
+        args = [CBC_PATH, mps] + (["-max"] if problem.sense == pulp.LpMaximize else [])
+        if time_limit is not None:
+            args += ["-sec", f"{time_limit:g}"]
+        args += ["-ratio", f"{gap:g}", "-solve" if mip else "-initialSolve", "-printingOptions", "all",
+                 "-solution", sol]
+        code, stopped = _run_cbc(args, log, time_limit)
+        if stopped and not os.path.exists(sol):
+            return "no_solution", None, None
+        if code != 0 or not os.path.exists(sol):
+            raise SolverFailure(None, f"solver cbc failed (exit code {code}): {_last_line(log) or 'no solution file'}")
+        _read_cbc_solution(problem, sol, variables, variable_names, constraint_names)
+        return _cbc_status(problem)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run_cbc(args: list[str], log: str, time_limit: float | None) -> tuple[int, bool]:
+    """Run CBC to its end (or stop it, see _solve_cbc); its exit code, and whether it was stopped."""
+    deadline = None if time_limit is None else time.monotonic() + time_limit + CBC_GRACE
+    with open(log, "wb") as output:
+        try:
+            child = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+                                     start_new_session=True)   # a terminal's Ctrl-C reaches it only through us
+        except OSError as error:
+            raise SolverFailure(None, f"cannot run the cbc solver {args[0]}: {error.strerror or error}") from None
+        stopping = None
+        try:
+            while True:
+                try:
+                    return child.wait(timeout=0.1), stopping is not None
+                except subprocess.TimeoutExpired:
+                    pass
+                now = time.monotonic()
+                if stopping is None and (stop_requested() or (deadline is not None and now > deadline)):
+                    child.send_signal(signal.SIGINT)
+                    stopping = now
+                elif stopping is not None and now - stopping > CBC_STOP_WAIT:
+                    child.kill()
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+
+
+def _read_cbc_solution(problem: pulp.LpProblem, sol: str, variables: list, variable_names: dict,
+                       constraint_names: dict) -> None:
+    """Load CBC's solution file into the problem; SolverFailure unless it has a known status
+    and a value for every variable."""
+    reader = pulp.COIN_CMD(path=CBC_PATH, msg=False)
+    try:
+        with open(sol) as file:
+            head = file.readline().split()
+        if not head or head[0] not in ("Optimal", "Infeasible", "Integer", "Unbounded", "Stopped"):
+            raise ValueError(f"unknown status line {' '.join(head)[:60]!r}")
+        status, values, reduced, prices, slacks, sol_status = reader.readsol_MPS(
+            sol, problem, variables, variable_names, constraint_names)
+        if status != pulp.LpStatusInfeasible and len(reduced) != len(variables):
+            raise ValueError(f"values for {len(reduced)} of {len(variables)} variables")
+    except (OSError, ValueError, IndexError, UnicodeDecodeError) as error:
+        raise SolverFailure(None, f"solver cbc wrote a solution that cannot be read: {error}") from None
+    problem.assignVarsVals(values)
+    problem.assignVarsDj(reduced)
+    problem.assignConsPi(prices)
+    problem.assignConsSlack(slacks, activity=True)
+    problem.assignStatus(status, sol_status)
+
+
+def _last_line(path: str) -> str:
+    try:
+        with open(path, errors="replace") as file:
+            lines = [line.strip() for line in file if line.strip()]
+    except OSError:
+        return ""
+    return lines[-1][:200] if lines else ""
 
 
 @functools.cache
@@ -112,6 +322,8 @@ def _build(model: Milp, mip: bool) -> tuple[pulp.LpProblem, list, list]:
     cols, vals = model.cols[order].tolist(), model.vals[order].tolist()
     constraints = []
     for r, (lo, hi) in enumerate(zip(model.lo.tolist(), model.hi.tolist())):
+        if r % 1000 == 0:
+            check_stop()
         a, b = starts[r], starts[r + 1]
         terms = [(variables[c], v) for c, v in zip(cols[a:b], vals[a:b])]
         pair = []

@@ -94,12 +94,17 @@ def _membership(results: Sequence[Result], labels: list[str]) -> dict[str, tuple
 
 
 def _unique(names: list[str]) -> list[str]:
-    """Names with repeats suffixed ' (2)', ' (3)', ..."""
-    seen: dict[str, int] = {}
+    """Names with repeats suffixed ' (2)', ' (3)', ...: the first suffix no other label has
+    (names `x`, `x (2)`, `x` give `x`, `x (2)`, `x (3)`)."""
+    used: set[str] = set()
     unique = []
     for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        unique.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+        label, k = name, 1
+        while label in used:
+            k += 1
+            label = f"{name} ({k})"
+        used.add(label)
+        unique.append(label)
     return unique
 
 

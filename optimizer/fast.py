@@ -37,8 +37,9 @@ import numpy as np
 import pandas as pd
 
 from optimizer.backend import Solution, solve_linear
-from optimizer.milp import Milp
 from optimizer.build import build_milp
+from optimizer.control import Interrupted, stop_requested
+from optimizer.milp import Milp
 from optimizer.outcome import Outcome
 from optimizer.problem import Problem
 from optimizer.warm_lp import WarmLP
@@ -100,7 +101,10 @@ def solve_fast(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_min: 
     threshold = first.objective + options.gap * abs(first.objective)
     if first.status == "time_limit" or np.isin(np.flatnonzero(root.potential > threshold), core).all():
         return clock.outcome(first, problem.n, core, _outside(root.potential, core))
-    proven, tree_bound = prove(model, search, root, threshold, leaf_core, max_nodes)
+    try:
+        proven, tree_bound = prove(model, search, root, threshold, leaf_core, max_nodes)
+    except Interrupted:                 # stopped in the tree: the first plan, under the root's bound
+        return clock.outcome(first, problem.n, core, root.bound, "time_limit")
     log.debug("fast: proven core %d, of it outside the first core %d, tree bound %.6g",
               len(proven), np.setdiff1d(proven, core).size, tree_bound)
     if np.isin(proven, core).all():
@@ -212,7 +216,7 @@ class Clock:
 
     @property
     def out_of_time(self) -> bool:
-        return self.limit is not None and self.elapsed >= self.limit
+        return stop_requested() or (self.limit is not None and self.elapsed >= self.limit)
 
     def solve(self, model: Milp, **options) -> Solution:
         """solve_linear within the time left."""

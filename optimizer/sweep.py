@@ -1,17 +1,18 @@
-"""Budget sweeps: the efficient frontier of a scenario, one optimal plan per budget.
+"""Sweeps: the efficient frontier of a scenario, one optimal plan per value of a key.
 
-`sweep(catalog, scenario, budgets)` solves the scenario with `budget.max` set to each budget
-and returns a Frontier: what each budget buys, and what the next 1,000 of budget adds.
-Budgets are solved in parallel worker processes (each worker receives the catalog once);
-a budget at which no plan exists is a point with status "infeasible", not an error.
+`sweep(catalog, scenario, budgets)` solves the scenario with `budget.max` set to each budget;
+`sweep(catalog, scenario, key="limits.platform.tiktok.max_share", values=[...])` sweeps any
+numeric scenario key. It returns a Frontier: what each value buys, and the marginal value of
+the key (per extra 1,000 of budget, or per unit of another key). The solves run through an
+executor (`optimizer.executors`: local processes by default, or any Executor such as a Dask
+client's); a value at which no plan exists is a point with status "infeasible", not an error.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import warnings
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import difflib
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -19,22 +20,25 @@ import pandas as pd
 
 from models.catalog import Catalog
 from models.catalog_rules import check_against_catalog
-from models.errors import NoPlanError
+from models.errors import ScenarioError
 from models.result import Result
 from models.scenario import Scenario
-from optimizer.api import METHODS, solve
+from optimizer.api import METHODS
+from optimizer.executors import solve_all
 
+BUDGET = "budget.max"
 PER = 1_000
-"""The marginal value of a point is the objective gained per this much extra budget."""
+"""The marginal value of a budget point is the objective gained per this much extra budget
+(per one unit of any other key)."""
 NO_PLAN = "no_plan"
 """Status of a budget at which the time limit passed before any plan was found."""
 
 
 @dataclass(frozen=True)
 class FrontierPoint:
-    """The optimal plan at one budget; figures are None where there is no plan."""
+    """The optimal plan at one value of the key; figures are None where there is no plan."""
 
-    budget: float
+    budget: float | None             # budget.max at this point (the value itself in a budget sweep)
     status: str                      # optimal | time_limit | infeasible | no_plan
     objective: float | None
     spend: float | None
@@ -42,9 +46,10 @@ class FrontierPoint:
     reach: float | None
     influencers: int | None
     cpe: float | None
-    marginal: float | None           # objective gained per extra 1,000 of budget since the previous point
+    marginal: float | None           # objective gained per extra `marginal_per` of the key since the previous point
     tier_shares: dict[str, float] = field(default_factory=dict)  # tier -> share of spend
     unique_reach: float | None = None  # [audience]: U (left out of the frame and JSON when no point has it)
+    value: float | None = None       # the key's value at this point
 
     @property
     def has_plan(self) -> bool:
@@ -53,7 +58,7 @@ class FrontierPoint:
 
 @dataclass(frozen=True)
 class Frontier:
-    """Points in increasing budget order, for a scenario's objective."""
+    """Points in increasing order of the key's value, for a scenario's objective."""
 
     scenario: str
     sense: str                       # maximize | minimize
@@ -62,6 +67,11 @@ class Frontier:
     points: tuple[FrontierPoint, ...]
     currency: str = "USD"
     tier_scheme: tuple[str, ...] = ()  # every tier of the scenario's scheme, booked or not
+    key: str = BUDGET                # the scenario key swept
+
+    @property
+    def marginal_per(self) -> float:
+        return PER if self.key == BUDGET else 1
 
     @property
     def unique(self) -> bool:
@@ -75,12 +85,15 @@ class Frontier:
         return data
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per budget; tier shares as columns share_<tier> (0 where a plan books none), one
-        for every tier of the scheme, booked or not, so that the columns do not depend on the plans."""
+        """One row per point; tier shares as columns share_<tier> (0 where a plan books none), one
+        for every tier of the scheme, booked or not, so that the columns do not depend on the plans.
+        A sweep of another key than the budget starts with a column named by the key."""
         rows = []
         for point in self.points:
-            row = {key: value for key, value in self._point(point).items() if key not in ("tier_shares", "marginal")}
-            row[f"marginal_per_{PER}"] = point.marginal
+            row = {} if self.key == BUDGET else {self.key: point.value}
+            row.update({key: value for key, value in self._point(point).items()
+                        if key not in ("tier_shares", "marginal", "value")})
+            row[f"marginal_per_{self.marginal_per:g}"] = point.marginal
             for tier in dict.fromkeys(self.tier_scheme + self.tiers):
                 row[f"share_{tier}"] = point.tier_shares.get(tier, 0.0) if point.has_plan else None
             rows.append(row)
@@ -91,92 +104,109 @@ class Frontier:
         """Plain data for JSON: the scenario, its objective, and every point."""
         return {
             "scenario": self.scenario,
+            "key": self.key,
             "objective": {"sense": self.sense, "metric": self.metric},
-            "marginal_per": PER,
+            "marginal_per": self.marginal_per,
             "tiers": list(self.tiers),
             "points": [self._point(point) for point in self.points],
         }
 
 
-def sweep(catalog: Catalog, scenario: Scenario, budgets: Iterable[float], *, method: str = "fast",
-          workers: int = 2, progress: Callable[[float, str], None] | None = None) -> Frontier:
-    """Solve `scenario` at each budget (as budget.max) and return the frontier.
+def sweep(catalog: Catalog, scenario: Scenario, budgets: Iterable[float] | None = None, *, key: str = BUDGET,
+          values: Iterable[float] | None = None, method: str = "fast", workers: int = 2,
+          executor: Executor | None = None, progress: Callable[[float, str], None] | None = None) -> Frontier:
+    """Solve `scenario` at each value of `key` (budget.max: `budgets`) and return the frontier.
 
-    The scenario is checked against the catalog once, before any solve (ScenarioError for a
-    budget the scenario cannot take, e.g. below budget.min). With `workers` >= 2 and at least
-    two budgets the solves run in that many processes, started with the "spawn" method (a forked
-    child would inherit the solver's threads): a script that calls sweep() needs the usual
-    `if __name__ == "__main__":` guard. `progress(budget, status)` is called as each budget
-    finishes, in the order they finish.
+    The key must be a numeric key of the scenario (ScenarioError naming it otherwise, with the
+    closest numeric key); each value is checked as the scenario would check it, and the
+    scenario against the catalog once, before any solve. The solves run on `executor` (any
+    concurrent.futures.Executor, e.g. `dask.distributed.Client(...).get_executor()`), or
+    in `workers` local processes (see optimizer.executors: a script needs no main guard).
+    `progress(value, status)` is called as each value finishes, in the order they finish.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}")
-    levels = sorted({float(budget) for budget in budgets})
+    if budgets is not None and values is not None:
+        raise ValueError("give budgets or values, not both")
+    levels = sorted({float(value) for value in (budgets if budgets is not None else values or ())})
     if not levels:
-        raise ValueError("give at least one budget")
-    scenarios = [scenario.override({"budget.max": budget}) for budget in levels]
-    check_against_catalog(catalog, scenarios[0])  # every catalog-dependent check (and warning) once, not per budget
-    outcomes: dict[float, Result | None] = {}
-    for budget, result in _solve_all(catalog, scenarios, method, workers):
-        outcomes[budget] = result
+        raise ValueError("give at least one value")
+    check_numeric_key(scenario, key)
+    scenarios = [scenario.override({key: _typed(scenario, key, value)}) for value in levels]
+    check_against_catalog(catalog, scenarios[0])  # every catalog-dependent check (and warning) once, not per value
+    outcomes: dict[int, Result | None] = {}
+    for position, result in solve_all([catalog], [(0, each) for each in scenarios], method=method,
+                                      diagnose=False, executor=executor, workers=workers):
+        outcomes[position] = result
         if progress is not None:
-            progress(budget, result.status if result is not None else NO_PLAN)
-    tiers = _tier_order(scenario, (outcomes[budget] for budget in levels))
-    return Frontier(scenario.name, scenario.objective.sense, scenario.objective.metric, tiers,
-                    tuple(_points(levels, [outcomes[budget] for budget in levels])), scenario.currency,
-                    tuple(scenario.tier_scheme))
+            progress(levels[position], result.status if result is not None else NO_PLAN)
+    results = [outcomes[position] for position in range(len(levels))]
+    points = _points(levels, [each.budget.max for each in scenarios], results, PER if key == BUDGET else 1)
+    return Frontier(scenario.name, scenario.objective.sense, scenario.objective.metric,
+                    _tier_order(scenario, results), tuple(points), scenario.currency, tuple(scenario.tier_scheme), key)
 
 
-def _solve_all(catalog: Catalog, scenarios: Sequence[Scenario], method: str, workers: int):
-    """(budget, Result or None for no plan) for each scenario, in completion order."""
-    if workers <= 1 or len(scenarios) < 2:
-        _start_worker(catalog, method)
-        try:
-            for scenario in scenarios:
-                yield _solve_one(scenario)
-        finally:
-            _WORKER.clear()
+def numeric_keys(scenario: Scenario) -> dict[str, Any]:
+    """Every dotted key of the scenario whose value is a number or unset, with its value."""
+    found: dict[str, Any] = {}
+
+    def walk(prefix: str, node: Any) -> None:
+        if isinstance(node, dict):
+            for name, child in node.items():
+                walk(f"{prefix}.{name}" if prefix else str(name), child)
+        elif node is None or (isinstance(node, (int, float)) and not isinstance(node, bool)):
+            found[prefix] = node
+    walk("", scenario.model_dump())
+    return found
+
+
+def check_numeric_key(scenario: Scenario, key: str) -> None:
+    """ScenarioError unless `key` names a numeric key of the scenario."""
+    numeric = numeric_keys(scenario)
+    if key in numeric:
         return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(min(workers, len(scenarios)), mp_context=context,
-                             initializer=_start_worker, initargs=(catalog, method)) as pool:
-        futures = [pool.submit(_solve_one, scenario) for scenario in scenarios]
-        for future in as_completed(futures):
-            yield future.result()
+    flat = _flatten(scenario.model_dump())
+    close = difflib.get_close_matches(key, list(numeric), n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    if key in flat:
+        raise ScenarioError(scenario.path, f"key {key}: not a number ({type(flat[key]).__name__}); "
+                                           f"sweep a numeric key{hint}")
+    raise ScenarioError(scenario.path, f"key {key}: not a numeric key of the scenario{hint}")
 
 
-_WORKER: dict[str, Any] = {}
+def _flatten(node: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(node, dict):
+        return {prefix: node}
+    flat: dict[str, Any] = {prefix: node} if prefix else {}
+    for name, child in node.items():
+        flat.update(_flatten(child, f"{prefix}.{name}" if prefix else str(name)))
+    return flat
 
 
-def _start_worker(catalog: Catalog, method: str) -> None:
-    _WORKER.update(catalog=catalog, method=method)
+def _typed(scenario: Scenario, key: str, value: float) -> float | int:
+    """An integer where the key holds counts (its current value is an int, or it is a count key)."""
+    current = numeric_keys(scenario).get(key)
+    counting = isinstance(current, int) or key.rsplit(".", 1)[-1].endswith(("_count", "influencers", "_distinct"))
+    return int(value) if counting and float(value).is_integer() else value
 
 
-def _solve_one(scenario: Scenario) -> tuple[float, Result | None]:
-    """One budget; None when no plan was found within the time limit."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # already reported once, by sweep()
-        try:
-            return scenario.budget.max, solve(_WORKER["catalog"], scenario, method=_WORKER["method"], diagnose=False)
-        except NoPlanError:
-            return scenario.budget.max, None
-
-
-def _points(budgets: list[float], results: list[Result | None]) -> list[FrontierPoint]:
+def _points(levels: list[float], budgets: list[float | None], results: list[Result | None],
+            per: float) -> list[FrontierPoint]:
     points: list[FrontierPoint] = []
-    for budget, result in zip(budgets, results):
+    for level, budget, result in zip(levels, budgets, results):
         if result is None or result.status == "infeasible":
             points.append(FrontierPoint(budget, result.status if result else NO_PLAN,
-                                        None, None, None, None, None, None, None))
+                                        None, None, None, None, None, None, None, value=level))
             continue
         value, totals = result.objective.value, result.totals
         previous = points[-1] if points else None
         marginal = None
         if previous is not None and previous.has_plan and value is not None:
-            marginal = (value - previous.objective) / (budget - previous.budget) * PER
+            marginal = (value - previous.objective) / (level - previous.value) * per
         points.append(FrontierPoint(
             budget, result.status, value, totals.spend, totals.engagements, totals.reach, totals.influencers,
-            totals.cpe, marginal, {row.value: row.share for row in result.groups["tier"]}, totals.unique_reach))
+            totals.cpe, marginal, {row.value: row.share for row in result.groups["tier"]},
+            unique_reach=totals.unique_reach, value=level))
     return points
 
 

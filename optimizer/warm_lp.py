@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from optimizer.backend import silence_highs_banner
+from optimizer.backend import silence_highs_banner, stop_check
+from optimizer.control import check_stop
 from optimizer.milp import Milp
 
 BASIC, AT_LOWER = highspy.HighsBasisStatus.kBasic, highspy.HighsBasisStatus.kLower
@@ -48,6 +49,7 @@ class WarmLP:
         self.model = model
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
+        stop_check(self.highs)
         self.candidates = np.zeros(0, dtype=np.int64)
         self.cols = np.zeros(0, dtype=np.int64)    # whole-model column of each restricted column
         self.rows = np.zeros(0, dtype=np.int64)    # whole-model row of each restricted row
@@ -56,12 +58,14 @@ class WarmLP:
     def solve(self, candidates: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> LPSolution:
         """The LP on `candidates` (sorted positions) and those seen before, under column bounds
         `lb`, `ub` of the whole model."""
+        check_stop()
         started = time.perf_counter()
         if not np.isin(candidates, self.candidates, assume_unique=True).all():
             self._load(np.union1d(self.candidates, candidates))
         self.highs.changeColsBounds(len(self.cols), np.arange(len(self.cols), dtype=np.int32),
                                     lb[self.cols], ub[self.cols])
         status = self._run()
+        check_stop()
         if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible):
             self.highs.clearSolver()               # a warm start gone wrong numerically: once more, cold
             status = self._run()

@@ -21,7 +21,7 @@ from rich.text import Text
 from models.describe import CatalogSummary
 from models.result import Result
 from optimizer.compare import TIER_PREFIX, Comparison
-from optimizer.sweep import PER, Frontier
+from optimizer.sweep import Frontier
 from reports.audience import FORMATS, LABELS, audience_coverage_table, audience_line, uses_audience
 from reports.formats import count, gap, metric_value, money, number, rate, share
 from reports.outcomes import outcome_figure, outcome_table
@@ -303,6 +303,7 @@ def frontier_table(frontier: Frontier, width: int) -> Table:
     """One row per budget: the objective first, then the figures that are not the objective, then the
     tier mix (tiers never booked are left out; narrow screens lose the mix, then reach and CPE)."""
     points = frontier.points
+    axis = "budget" if frontier.key == "budget.max" else frontier.key
     objective_figure = {"cost": "spend"}.get(frontier.metric, frontier.metric)
     objective_label = frontier.metric
     if frontier.unique and frontier.metric == "reach":     # the objective is unique reach: gross reach stays
@@ -311,10 +312,10 @@ def frontier_table(frontier: Frontier, width: int) -> Table:
         (("unique_reach", count),) if frontier.unique else ())
     figures = [(key, form) for key, form in shown if key != objective_figure]
     columns = [
-        Column("budget", [Text(count(p.budget)) for p in points]),
+        Column(axis, [Text(count(p.value) if axis == "budget" else f"{p.value:,.6g}") for p in points]),
         Column("status", [Text(p.status) for p in points], justify="left"),
         Column(objective_label, [Text(metric_value(frontier.metric, p.objective)) for p in points]),
-        Column(f"per extra {PER:,}", [Text(rate(p.marginal, 1)) for p in points], drop=2),
+        Column(f"per extra {frontier.marginal_per:,g}", [Text(rate(p.marginal, 1)) for p in points], drop=2),
         *(Column(LABELS.get(key, key), [Text(form(getattr(p, key))) for p in points], drop=3 if key == "reach" else 0)
           for key, form in figures),
         Column("infl.", [Text(count(p.influencers)) for p in points]),
@@ -324,7 +325,7 @@ def frontier_table(frontier: Frontier, width: int) -> Table:
     columns += [Column(tier, [Text(share(p.tier_shares.get(tier, 0.0)) if p.has_plan else "-") for p in points],
                        drop=4) for tier in booked]
     title = literal(frontier.scenario) + Text(
-        f": {frontier.sense} {frontier.metric} by budget (") + literal(frontier.currency) + Text(")")
+        f": {frontier.sense} {frontier.metric} by {axis} (") + literal(frontier.currency) + Text(")")
     table = fitted(title, columns, width, box=box.SIMPLE_HEAD)
     if any(column.header in booked for column in table.columns):
         table.caption = "tier columns: share of spend"

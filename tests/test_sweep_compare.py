@@ -146,3 +146,19 @@ def test_an_infeasible_plan_has_a_status_and_no_figures():
     assert comparison.figures.at["spend", "X"] is None
     assert comparison.figures.at["tier:micro", "X"] is None
     assert comparison.membership == {"a": ("A",), "b": ("A",)}
+
+
+def test_names_that_collide_with_a_suffix_stay_unique_and_every_plan_is_present():
+    """Scenarios named x, "x (2)", x: three labels, three columns, each with its own plan's figures."""
+    catalog = make_catalog(ROWS)
+    plans = [solve(catalog, engagements_scenario(name=name, budget={"max": budget}))
+             for name, budget in (("x", 100), ("x (2)", 200), ("x", 300))]
+    comparison = compare(plans)
+    assert comparison.names == ("x", "x (2)", "x (3)")
+    assert list(comparison.figures.columns) == ["x", "x (2)", "x (3)"]
+    engagements = [comparison.figures.at["engagements", name] for name in comparison.names]
+    assert engagements == [pytest.approx(500), pytest.approx(900), pytest.approx(1200)]
+    document = comparison.to_dict()
+    assert document["plans"] == ["x", "x (2)", "x (3)"]
+    assert list(document["figures"]["spend"]) == ["x", "x (2)", "x (3)"]
+    assert document["membership"] == {"b": ["x (2)", "x (3)"], "c": ["x (3)"]}

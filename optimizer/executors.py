@@ -1,0 +1,216 @@
+"""Where the solves of a sweep or a comparison run: any `concurrent.futures.Executor`.
+
+- No executor and one worker: in this process, one after the other.
+- No executor and several workers: a local process pool (`local_pool`, also usable as the
+  executor of several calls). Its processes are
+  started fresh (no fork of a process that may hold solver threads) without importing the
+  caller's `__main__`, so a plain script without an `if __name__ == "__main__":` guard is not
+  run again in each worker. Each worker receives the catalogs once, when it starts.
+- A Dask executor (`distributed.Client(...).get_executor()`): the catalogs are scattered to
+  every worker once (`client.scatter(..., broadcast=True)`) and each task names them; Dask
+  retries a task whose worker was lost.
+- Any other executor: each task carries its catalog.
+
+A stop request (Ctrl-C, SIGTERM: `optimizer.control`) cancels what has not started, stops and
+reaps the local workers, and raises Interrupted. A task that fails for another reason than a
+user error (a worker killed, a lost connection) raises WorkerFailure naming the scenario.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import uuid
+import warnings
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from multiprocessing import spawn
+from typing import Any
+
+from models.catalog import Catalog
+from models.errors import InfluError, NoPlanError
+from models.result import Result
+from models.scenario import Scenario
+from optimizer.api import solve
+from optimizer.control import Interrupted, check_stop, last_signal, stop_on_signals_forever, stop_requested
+
+REAP_SECONDS = 3.0
+"""Local workers get this long to end their solves after a stop request, then are killed."""
+
+Job = tuple[int, Scenario]
+"""A scenario and the index of its catalog."""
+
+
+class WorkerFailure(InfluError):
+    """A solve failed in its worker for a reason other than the input (the worker was killed,
+    the cluster lost it): the run is not complete and nothing is reported as if it were."""
+
+
+def solve_all(catalogs: Sequence[Catalog], jobs: Sequence[Job], *, method: str = "fast", diagnose: bool = True,
+              executor: Executor | None = None, workers: int = 2) -> Iterator[tuple[int, Result | None]]:
+    """(position in `jobs`, Result or None where no plan was found in time), in completion order."""
+    if executor is None and (workers <= 1 or len(jobs) < 2):
+        for position, (catalog, scenario) in enumerate(jobs):
+            check_stop()
+            yield position, _solve(catalogs[catalog], scenario, method, diagnose)
+        return
+    with _executor(catalogs, executor, min(workers, len(jobs))) as (pool, refs):
+        futures = {pool.submit(_solve_job, refs[catalog], scenario, method, diagnose): position
+                   for position, (catalog, scenario) in enumerate(jobs)}
+        pending = set(futures)
+        try:
+            while pending:
+                done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield futures[future], _outcome(future, jobs[futures[future]][1])
+                check_stop()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def local_pool(workers: int, catalogs: dict[str, Catalog] | None = None) -> ProcessPoolExecutor:
+    """A pool of fresh processes that do not run the caller's `__main__` and stop their solves on
+    SIGINT or SIGTERM; `catalogs` (by key) are handed to each worker once, as it starts."""
+    _hide_main_from_workers()
+    return ProcessPoolExecutor(workers, mp_context=_CONTEXT, initializer=_start_worker, initargs=(catalogs or {},))
+
+
+@contextmanager
+def _executor(catalogs: Sequence[Catalog], executor: Executor | None, workers: int):
+    """The executor to submit to and, per catalog, what a task names it by."""
+    if executor is None:
+        keys = [uuid.uuid4().hex for _ in catalogs]
+        pool = local_pool(workers, dict(zip(keys, catalogs)))
+        try:
+            yield pool, keys
+        except BaseException:
+            _stop_workers(pool)
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return
+    client = _dask_client(executor)
+    if client is not None:
+        yield executor, [client.scatter(catalog, broadcast=True, hash=False) for catalog in catalogs]
+    else:
+        yield executor, list(catalogs)
+
+
+def _dask_client(executor: Executor) -> Any:
+    """The Dask client behind a `Client.get_executor()`, or None for another executor."""
+    if type(executor).__module__.startswith("distributed"):
+        return getattr(executor, "_client", None)
+    return None
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Ask each worker to stop its solve (SIGTERM: see _start_worker), wait REAP_SECONDS, kill the rest."""
+    processes = list((pool._processes or {}).values())   # no public handle on a pool's processes
+    for process in processes:
+        if process.is_alive():
+            os.kill(process.pid, last_signal() or signal.SIGTERM)
+    for process in processes:
+        process.join(REAP_SECONDS / max(len(processes), 1))
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+            process.join()
+
+
+def _outcome(future: Future, scenario: Scenario) -> Result | None:
+    try:
+        return future.result()
+    except InfluError:
+        raise
+    except Exception as error:
+        if stop_requested():
+            raise Interrupted(last_signal()) from None
+        budget = f" at budget {scenario.budget.max:,.0f}" if scenario.budget.max is not None else ""
+        raise WorkerFailure(scenario.path, f"scenario {scenario.name!r}{budget}: the worker solving it "
+                                           f"failed ({type(error).__name__}: {error})") from None
+
+
+# --- in the worker ------------------------------------------------------------------------------
+
+_CATALOGS: dict[str, Catalog] = {}
+
+
+def _start_worker(catalogs: dict[str, Catalog]) -> None:
+    stop_on_signals_forever()
+    _CATALOGS.update(catalogs)
+
+
+def _solve_job(catalog: Catalog | str, scenario: Scenario, method: str, diagnose: bool) -> Result | None:
+    return _solve(_CATALOGS[catalog] if isinstance(catalog, str) else catalog, scenario, method, diagnose)
+
+
+def _solve(catalog: Catalog, scenario: Scenario, method: str, diagnose: bool) -> Result | None:
+    """One scenario; None when no plan was found within the time limit."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the caller reports the scenario's warnings once
+        try:
+            return solve(catalog, scenario, method=method, diagnose=diagnose)
+        except NoPlanError:
+            return None
+
+
+# --- fresh processes that do not run the caller's __main__ --------------------------------------
+
+_hiding = threading.local()
+_original_preparation = spawn.get_preparation_data
+
+
+def _preparation_without_main(name: str) -> dict:
+    """What a spawned child prepares from; without the main module when _hiding is on."""
+    data = _original_preparation(name)
+    if getattr(_hiding, "on", False):
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+    return data
+
+
+def _hide_main_from_workers() -> None:
+    """Install the wrapper once (it changes nothing for processes started by others)."""
+    spawn.get_preparation_data = _preparation_without_main
+
+
+class _Process(multiprocessing.context.SpawnProcess):
+    """A spawned process whose child does not import the parent's `__main__`: our workers run
+    only optimizer code, and a script without a main guard must not run again in them."""
+
+    @staticmethod
+    def _Popen(process_obj):
+        _hiding.on = True
+        try:
+            return multiprocessing.context.SpawnProcess._Popen(process_obj)
+        finally:
+            _hiding.on = False
+
+
+class _Context(multiprocessing.context.SpawnContext):
+    Process = _Process
+
+
+_CONTEXT = _Context()
+
+
+@contextmanager
+def dask_executor(address: str, timeout: float = 10.0) -> Iterator[Executor]:
+    """An Executor on the Dask scheduler at `address` (tcp://HOST:PORT), closed on exit; an
+    InfluError when Dask is not installed or the scheduler cannot be reached."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InfluError(None, "--scheduler needs Dask: pip install 'influmix[dask]'") from None
+    try:
+        client = Client(address, timeout=timeout)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise InfluError(None, f"cannot reach the Dask scheduler at {address}: {error}") from None
+    try:
+        yield client.get_executor()
+    finally:
+        client.close()
