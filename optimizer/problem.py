@@ -24,7 +24,7 @@ class Problem:
     cost: np.ndarray             # c_i, per post
     engagements: np.ndarray      # E_i, per post
     audience: np.ndarray         # A_i
-    max_posts: np.ndarray        # m_i, the catalog's
+    max_posts: np.ndarray        # m_i: the catalog's, at most diversity.max_posts_per_influencer
     included: np.ndarray         # bool: must be booked
     categories: dict[str, np.ndarray]  # tier, platform, niche, country of each influencer
 
@@ -58,10 +58,16 @@ def prepare(catalog: Catalog, scenario: Scenario) -> Problem:
         cost=frame["cost_per_post"].to_numpy(float)[positions],
         engagements=catalog.engagements_per_post[positions],
         audience=catalog.audience[positions],
-        max_posts=frame["max_posts"].to_numpy(np.int64)[positions],
+        max_posts=posts_cap(frame["max_posts"].to_numpy(np.int64)[positions], scenario),
         included=np.isin(frame["id"].to_numpy(object)[positions], list(scenario.selection.include)),
         categories={column: values[positions] for column, values in categories.items()},
     )
+
+
+def posts_cap(max_posts: np.ndarray, scenario: Scenario) -> np.ndarray:
+    """m_i lowered to diversity.max_posts_per_influencer where the scenario sets it."""
+    most = scenario.diversity.max_posts_per_influencer
+    return max_posts if most is None else np.minimum(max_posts, most)
 
 
 def affordable_posts(problem: Problem) -> np.ndarray:

