@@ -87,6 +87,13 @@ def coverage(plan: Plan) -> list[ConstraintRow]:
                                   ">=", floor.min_reach)]
 
 
+def max_cpe(plan: Plan) -> list[ConstraintRow]:
+    """targets.max_cpe: S <= max_cpe * sum E x (the plan's cost per engagement at most max_cpe)."""
+    cpe, frame = plan.scenario.targets.max_cpe, plan.catalog.frame
+    engagements = float((frame["followers"].to_numpy(float) * frame["engagement_rate"].to_numpy(float)) @ plan.posts)
+    return row("targets.max_cpe", plan.spend, "<=", None if cpe is None else cpe * engagements)
+
+
 def per_influencer(plan: Plan) -> list[ConstraintRow]:
     """diversity.max_share_per_influencer: the largest single spend <= share * S."""
     share = plan.scenario.diversity.max_share_per_influencer

@@ -194,6 +194,15 @@ def coverage(problem: Problem, layout: Layout) -> RowBlock | None:
                   for segment, floor in problem.scenario.coverage.items()])
 
 
+def max_cpe(problem: Problem, layout: Layout) -> RowBlock | None:
+    """S - max_cpe * sum_i E_i x_i <= 0: the plan's cost per engagement at most targets.max_cpe."""
+    cpe = problem.scenario.targets.max_cpe
+    if cpe is None:
+        return None
+    return _row(np.append(layout.x(), layout.spend), np.append(-cpe * problem.engagements, 1.0), hi=0.0,
+                upper=Bound("targets.max_cpe", UPPER, float(cpe), kind="cpe", unit=" per engagement"))
+
+
 def per_influencer(problem: Problem, layout: Layout) -> RowBlock | None:
     """c_i x_i <= max_share_per_influencer * S, one row per influencer (one Bound for all)."""
     share = problem.scenario.diversity.max_share_per_influencer

@@ -291,6 +291,9 @@ def _closest(context: Context, side: Side, plan: np.ndarray, activity: np.ndarra
         return _describe(context, side, 0.0, True, held_hi)
     if side.bound.kind == "share":
         return _describe(context, side, *_ratio(context, side, plan, lo, hi, share), held_hi)
+    if side.bound.kind == "cpe":         # a ratio S / E: the stage-2 plan's, not proven the best
+        engaged = float(context.problem.engagements @ plan[: context.problem.n])
+        return _describe(context, side, plan[context.spend] / engaged if engaged > 0 else None, False, held_hi)
     r = int(side.rows[0])
     if settled:
         return _describe(context, side, float(activity[r]), True, held_hi)

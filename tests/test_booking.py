@@ -104,3 +104,35 @@ def test_max_posts_per_influencer_bad_values_and_plans():
     assert faults({"diversity": {"max_posts_per_influencer": 2}}, [3, 2, 0]) == [
         "posts above diversity.max_posts_per_influencer (2) for a"]
     assert faults({"diversity": {"max_posts_per_influencer": 2}}, [2, 2, 2]) == []
+
+
+# --- 3. a CPE ceiling ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("method", METHODS)
+def test_max_cpe_keeps_the_plan_under_the_ceiling(method):
+    # budget 900 alone: a 3 + b 3 + c 1 = 1,500 + 1,200 + 400 = 3,100 engagements for 800 (cpe 0.258)
+    spec = {"budget": {"max": 900}}
+    assert solve(catalog(), make_scenario(spec), method=method).objective.value == pytest.approx(3100)
+    # max_cpe 0.25: S <= 0.25 E; with c booked, 100a + 100b + 200 <= 125a + 100b + 100 needs a >= 4 > 3,
+    # so c stays out: a 3 + b 3 = 2,700 for 600 (cpe 0.222)
+    result = solve(catalog(), make_scenario(spec, targets={"max_cpe": 0.25}), method=method)
+    assert booked(result) == {"a": 3, "b": 3} and result.objective.value == pytest.approx(2700)
+    row = constraint(result, "targets.max_cpe")
+    assert (row.lhs, row.sense, row.rhs) == (pytest.approx(600), "<=", pytest.approx(675))
+    assert result.totals.cpe <= 0.25
+
+
+def test_max_cpe_below_every_creators_is_infeasible_and_diagnosed():
+    # the cheapest engagement costs 0.2 (a): a ceiling of 0.1 leaves only the empty plan, which misses 100
+    scenario = make_scenario(budget={"max": 900}, targets={"max_cpe": 0.1, "engagements": 100})
+    result = solve(catalog(), scenario)
+    assert result.status == "infeasible"
+    assert {entry.constraint for entry in result.diagnosis} & {"targets.max_cpe", "targets.engagements"}
+
+
+def test_max_cpe_bad_values_and_plans():
+    assert scenario_problems({"targets": {"max_cpe": 0}}) == ["key targets.max_cpe: must be greater than 0, got 0"]
+    assert scenario_problems({"targets": {"max_cpe": "0.1"}}) == ["key targets.max_cpe: must be a number, got '0.1'"]
+    # a 1 + c 1: spend 300, E 900 -> cpe 0.333
+    assert faults({"targets": {"max_cpe": 0.3}}, [1, 0, 1]) == ["targets.max_cpe: 300 <= 270"]
+    assert faults({"targets": {"max_cpe": 0.34}}, [1, 0, 1]) == []
