@@ -63,9 +63,10 @@ NUMBERS = {
     "engagement_sd": Number(default=np.nan),  # empty: the scenario's [simulation] default
     "delivery": Number(default=np.nan, fraction="probabilities", positive=True),
     "view_rate": Number(default=np.nan, fraction="rates", positive=True),  # empty: the scenario's [audience]
+    "fee": Number(default=0.0, largest=1e12),  # fixed price per booked creator, on top of the posts
 }
 SIMULATION_COLUMNS = ("engagement_sd", "delivery")
-OPTIONAL_COLUMNS = SIMULATION_COLUMNS + ("view_rate",)  # kept in the frame only when the catalog has them
+OPTIONAL_COLUMNS = SIMULATION_COLUMNS + ("view_rate", "fee")  # kept in the frame only when the catalog has them
 SEGMENT = Number(default=0.0, fraction="shares")
 COLUMNS = TEXT_COLUMNS + tuple(NUMBERS)
 FRACTIONS = tuple(name for name, rule in NUMBERS.items() if rule.fraction)  # may be given in percent

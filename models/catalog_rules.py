@@ -45,6 +45,10 @@ def check_against_catalog(catalog: Catalog, scenario: Scenario) -> None:
             if value not in present:
                 problems.append((f"limits.{column}.{value}",
                                  f"'{value}' appears nowhere in column {column}{_hint(value, present)}"))
+    for column, multipliers in scenario.prices.items():
+        present = [str(v) for v in _column_values(catalog, scenario, column)]
+        problems += [(f"prices.{column}.{value}", f"'{value}' appears nowhere in column {column}{_hint(value, present)}")
+                     for value in multipliers if value not in present]
     for key, column in (FILTER_COLUMNS | EXCLUDE_COLUMNS).items():
         present = {value.casefold(): value for value in map(str, catalog.frame[column].dropna().unique()) if value}
         for value in getattr(scenario.filters, key) or []:
@@ -75,6 +79,20 @@ def catalog_categories(catalog: Catalog, scenario: Scenario) -> dict[str, np.nda
     frame = catalog.frame
     return {"tier": catalog.tiers(scenario.tier_scheme),
             **{column: frame[column].to_numpy(object) for column in CATEGORICAL[1:]}}
+
+
+def booking_prices(catalog: Catalog, scenario: Scenario,
+                   categories: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per catalog row: the price of a post (cost_per_post times every [prices] multiplier whose
+    group the row is in) and the fee of booking it (catalog column fee, 0 without one)."""
+    frame = catalog.frame
+    categories = catalog_categories(catalog, scenario) if categories is None else categories
+    cost = frame["cost_per_post"].to_numpy(float).copy()
+    for column, multipliers in scenario.prices.items():
+        for value, multiplier in multipliers.items():
+            cost[categories[column] == value] *= multiplier
+    fee = frame["fee"].to_numpy(float) if "fee" in frame else np.zeros(catalog.rows)
+    return cost, fee
 
 
 def filter_masks(catalog: Catalog, scenario: Scenario, categories: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

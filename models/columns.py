@@ -21,7 +21,7 @@ SYNONYMS = {
     "platform": ("network", "socialnetwork", "channeltype", "site", "media"),
     "followers": ("followercount", "follower", "subscribers", "subscriber", "fans", "audiencesize"),
     "engagement_rate": ("er", "engagement", "engrate", "engagementrate", "avgengagementrate"),
-    "cost_per_post": ("price", "cost", "rate", "priceperpost", "fee", "ratecard", "costpost"),
+    "cost_per_post": ("price", "cost", "rate", "priceperpost", "ratecard", "costpost"),
     "niche": ("category", "category1", "topic", "vertical", "genre", "categories", "interest"),
     "country": ("location", "market", "audiencecountry", "region", "geo"),
     "max_posts": ("postsavailable", "maxposts", "slots"),

@@ -34,7 +34,15 @@ class Plan:
 
     @cached_property
     def row_spend(self) -> np.ndarray:
-        return self.catalog.frame["cost_per_post"].to_numpy(float) * self.posts
+        """Each row's spend: its posts at cost_per_post times the [prices] multipliers of its groups, plus its
+        fee when booked."""
+        frame = self.catalog.frame
+        price = frame["cost_per_post"].to_numpy(float)
+        for column, multipliers in self.scenario.prices.items():
+            values = self.column(column)
+            price = price * np.array([multipliers.get(value, 1.0) for value in values])
+        fee = frame["fee"].to_numpy(float) if "fee" in frame.columns else 0.0
+        return price * self.posts + fee * self.booked
 
     @cached_property
     def spend(self) -> float:

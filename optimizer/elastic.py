@@ -97,7 +97,8 @@ class Context:
         """Base columns of a solution: integers rounded, spend recomputed from the posts."""
         v = np.array(values[: self.base.num_cols], dtype=float)
         v[self.base.integer] = np.round(v[self.base.integer])
-        v[self.spend] = float(self.problem.cost @ v[: self.problem.n])
+        n = self.problem.n
+        v[self.spend] = float(self.problem.cost @ v[:n] + self.problem.fee @ v[n: 2 * n])
         return v
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from models.catalog import Catalog
+from models.catalog_rules import booking_prices
 from models.result import (CatalogInfo, ConstraintRow, CoverageRow, DiagnosisEntry, GroupRow, Objective, Result,
                            ScenarioInfo, SolverInfo, Totals)
 from models.scenario import Scenario
@@ -22,7 +23,8 @@ def plan_frame(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> pd.Da
     plan = frame.iloc[booked][["id", "name", "platform", "niche", "followers"]].copy()
     plan.insert(3, "tier", catalog.tiers(scenario.tier_scheme)[booked])
     plan["posts"] = posts[booked].astype(np.int64)
-    plan["spend"] = frame["cost_per_post"].to_numpy(float)[booked] * plan["posts"].to_numpy()
+    cost, fee = booking_prices(catalog, scenario)
+    plan["spend"] = cost[booked] * plan["posts"].to_numpy() + fee[booked]
     reached = _reached(catalog, scenario, posts, booked)
     plan["reach"] = reached(catalog.audience)
     plan["engagements"] = catalog.engagements_per_post[booked] * plan["posts"].to_numpy()

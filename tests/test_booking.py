@@ -136,3 +136,76 @@ def test_max_cpe_bad_values_and_plans():
     # a 1 + c 1: spend 300, E 900 -> cpe 0.333
     assert faults({"targets": {"max_cpe": 0.3}}, [1, 0, 1]) == ["targets.max_cpe: 300 <= 270"]
     assert faults({"targets": {"max_cpe": 0.34}}, [1, 0, 1]) == []
+
+
+# --- 4. price what-ifs ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("method", METHODS)
+def test_price_multipliers_change_the_plan_and_its_spend(method):
+    spec = {"budget": {"max": 600}}
+    # tiktok x 1.5: b costs 150; a 3 (300) + b 2 (300) = 1,500 + 800 = 2,300 beats a 3 + c 1 (1,900)
+    result = solve(catalog(), make_scenario(spec, prices={"platform": {"TikTok": 1.5}}), method=method)
+    assert booked(result) == {"a": 3, "b": 2} and result.objective.value == pytest.approx(2300)
+    assert result.totals.spend == pytest.approx(600) and result.totals.cpe == pytest.approx(600 / 2300)
+    # and gambling x 0.5 on top: b costs 100 * 1.5 * 0.5 = 75; a 3 (300) + b 3 (225) = 2,700 for 525
+    scenario = make_scenario(spec, prices={"platform": {"tiktok": 1.5}, "niche": {"gambling": 0.5}})
+    result = solve(catalog(), scenario, method=method)
+    assert booked(result) == {"a": 3, "b": 3} and result.totals.spend == pytest.approx(525)
+    assert constraint(result, "budget.max").lhs == pytest.approx(525)
+    # every creator is a micro: tier.micro x 2 doubles every price; 600 buys a 3 = 1,500
+    result = solve(catalog(), make_scenario(spec, prices={"tier": {"micro": 2}}), method=method)
+    assert booked(result) == {"a": 3} and result.totals.spend == pytest.approx(600)
+
+
+def test_price_multiplier_bad_values_and_plans():
+    assert problems({"prices": {"platform": {"tiktokk": 1.2}, "tier": {"mega": 0.9}}}) == [
+        "key prices.platform.tiktokk: 'tiktokk' appears nowhere in column platform; did you mean 'tiktok'?"]
+    assert scenario_problems({"prices": {"tier": {"micro": 0}}}) == [
+        "key prices.tier.micro: must be greater than 0, got 0"]
+    assert scenario_problems({"prices": {"colour": {"red": 2}}})[0].startswith("key prices.colour: unknown key")
+    # b at 100 * 3 = 300 against a budget of 250
+    assert faults({"prices": {"platform": {"tiktok": 3}}, "budget": {"max": 250}}, [0, 1, 0]) == [
+        "budget.max: 300 <= 250"]
+    assert faults({"prices": {"platform": {"tiktok": 2}}, "budget": {"max": 250}}, [0, 1, 0]) == []
+
+
+# --- 5. fees -------------------------------------------------------------------------------------
+
+def fee_catalog():
+    return catalog(fee=[50, 0, 300])
+
+
+def test_a_fee_counts_in_spend_cpe_and_the_budget():
+    # a costs 100 a post + 50 once, b 100, c 200 + 300: budget 600 buys a 3 (350) + b 2 (200) = 2,300
+    # (a 2 + b 3 = 250 + 300 gives 2,200; a 3 + b 3 = 650 is over; c's first post costs 500 for 400)
+    with pytest.warns(UserWarning, match=r"does not price fees \(catalog column fee\)"):
+        result = solve(fee_catalog(), make_scenario(budget={"max": 600}))
+    assert result.solver.method == "plain"
+    assert booked(result) == {"a": 3, "b": 2} and result.objective.value == pytest.approx(2300)
+    assert result.totals.spend == pytest.approx(550) and result.totals.cpe == pytest.approx(550 / 2300)
+    assert constraint(result, "budget.max").lhs == pytest.approx(550)
+    # budget 140: a's first post costs 150, so b 1 (400) is all that fits
+    result = solve(fee_catalog(), make_scenario(budget={"max": 140}), method="plain")
+    assert booked(result) == {"b": 1}
+
+
+def test_a_fee_counts_in_every_spend_share():
+    # a group share: tier micro is everyone; instagram (a, c) at most 0.5 of spend with a's fee:
+    # a 1 + b 1 = 150 + 100: instagram 150 > 125; a 1 + b 2 = 150 + 200: 150 <= 175 and 2 * 500 + 2 * 400
+    scenario = make_scenario(budget={"max": 350}, limits={"platform": {"instagram": {"max_share": 0.5}}})
+    result = solve(fee_catalog(), scenario, method="plain")
+    # budget 350: a 1 + b 2 (350, 1,300) beats b 3 (300, 1,200); a 2 + b 1 has instagram 250 of 350
+    assert booked(result) == {"a": 1, "b": 2} and result.objective.value == pytest.approx(1300)
+    row = constraint(result, "limits.platform.instagram.max_share")
+    assert row.lhs == pytest.approx(150) and row.rhs == pytest.approx(175)
+    assert faults({"diversity": {"max_share_per_influencer": 0.5}}, [1, 1, 0], fee_catalog()) == [
+        "diversity.max_share_per_influencer: 150 <= 125"]
+    assert faults({"limits": {"platform": {"instagram": {"max_share": 0.5}}}}, [1, 1, 0], fee_catalog()) == [
+        "limits.platform.instagram.max_share: 150 <= 125"]
+
+
+def test_a_negative_fee_is_a_located_catalog_error():
+    from models.errors import CatalogError
+    with pytest.raises(CatalogError) as caught:
+        catalog(fee=[50, -1, 0])
+    assert str(caught.value) == "<DataFrame>: row 2 (id 'b'), column fee: -1 is negative; fee must be at least 0"
