@@ -16,7 +16,8 @@ import pandas as pd
 
 from models.catalog import Catalog
 from models.errors import ScenarioError
-from models.scenario import Scenario, segments_of
+from models.columns import segments_of
+from models.scenario import Scenario
 
 CATEGORICAL = ("tier", "platform", "niche", "country")
 MAX_REPORTED = 20   # rows named per audience problem

@@ -24,7 +24,7 @@ from pydantic_core import PydanticCustomError
 
 from models.catalog import COLUMNS as CATALOG_COLUMNS
 from models.catalog import FRACTIONS as CATALOG_FRACTIONS
-from models.columns import parse_mapping
+from models.columns import UNION, parse_mapping, segments_of
 from models.errors import ScenarioError
 from models.files import read_input
 from models.tiers import DEFAULT_TIERS, ordered
@@ -42,7 +42,6 @@ Count = Annotated[int, Field(ge=0, le=LARGEST_COUNT)]
 PART_TWO_TABLES = ("simulation", "audience", "robustness", "prices")  # left out of sha256 when not written
 LATER_KEYS = {"targets": ("impressions", "max_cpe"), "diversity": ("max_posts_per_influencer",),
               "filters": ("exclude_niches", "exclude_countries")}   # likewise: a part-one scenario keeps its hash
-UNION = "+"   # coverage."f18_24+f25_34": a floor on the union of segments (their shares add up)
 
 
 class _Table(BaseModel):
@@ -440,11 +439,6 @@ class Scenario(_Table):
         schema = cls.model_json_schema()
         return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema,
                 "title": "influmix scenario file"}
-
-
-def segments_of(name: str) -> list[str]:
-    """The segments of a coverage name: "f18_24+f25_34" -> ["f18_24", "f25_34"]."""
-    return name.split(UNION)
 
 
 # --- reading and merging files ---------------------------------------------------------

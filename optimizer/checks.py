@@ -14,6 +14,7 @@ from functools import cached_property
 import numpy as np
 
 from models.catalog import Catalog
+from models.columns import segments_of
 from models.result import ConstraintRow
 from models.scenario import Scenario
 
@@ -87,11 +88,12 @@ def targets(plan: Plan) -> list[ConstraintRow]:
 
 
 def coverage(plan: Plan) -> list[ConstraintRow]:
-    """coverage.k: sum A aud_k y >= min_reach."""
+    """coverage.k: sum A aud_k y >= min_reach; for a union coverage."k+l": sum A (aud_k + aud_l) y."""
     frame = plan.catalog.frame
+    def share(name: str) -> np.ndarray:
+        return sum(frame[f"aud_{part}"].to_numpy(float) for part in segments_of(name))
     return [constraint for segment, floor in plan.scenario.coverage.items()
-            for constraint in row(f"coverage.{segment}",
-                                  float((plan.audience * frame[f"aud_{segment}"].to_numpy(float)) @ plan.booked),
+            for constraint in row(f"coverage.{segment}", float((plan.audience * share(segment)) @ plan.booked),
                                   ">=", floor.min_reach)]
 
 

@@ -35,8 +35,8 @@ class Problem:
         return len(self.positions)
 
     def segment_audience(self, segment: str) -> np.ndarray:
-        """A_ik for the eligible influencers."""
-        return self.audience * self.catalog.frame[f"aud_{segment}"].to_numpy(float)[self.positions]
+        """A_ik for the eligible influencers; for a union "k+l" of segments, A_ik + A_il."""
+        return self.catalog.segment_audience(segment)[self.positions]
 
     def targeted_audience(self) -> np.ndarray:
         """sum_k w_k A_ik over every catalog segment (weight 1 unless the scenario says)."""

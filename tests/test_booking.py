@@ -209,3 +209,30 @@ def test_a_negative_fee_is_a_located_catalog_error():
     with pytest.raises(CatalogError) as caught:
         catalog(fee=[50, -1, 0])
     assert str(caught.value) == "<DataFrame>: row 2 (id 'b'), column fee: -1 is negative; fee must be at least 0"
+
+
+# --- 6. coverage of a union of segments ----------------------------------------------------------
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_union_coverage_floor_adds_the_shares(method):
+    # reach in f+m: a 10,000 x 0.6 = 6,000; b 20,000 x 0.8 = 16,000; c 40,000 x 0.4 = 16,000
+    # budget 300 alone: a 3 = 1,500; a floor of 20,000 needs two creators: a 2 + b 1 (22,000) = 1,400
+    # (a 1 + b 2 = 1,300, a 1 + c 1 = 900, b 1 + c 1 = 800)
+    result = solve(catalog(), make_scenario(budget={"max": 300}, coverage={"f+m": {"min_reach": 20_000}}),
+                   method=method)
+    assert booked(result) == {"a": 2, "b": 1} and result.objective.value == pytest.approx(1400)
+    row = constraint(result, "coverage.f+m")
+    assert (row.lhs, row.rhs) == (pytest.approx(22_000), 20_000)
+    union = [entry for entry in result.coverage if entry.segment == "f+m"]
+    assert len(union) == 1 and union[0].achieved == pytest.approx(22_000) and union[0].target == 20_000
+
+
+def test_union_coverage_bad_values_and_plans():
+    assert problems({"coverage": {"f+x": {"min_reach": 1}}}) == [
+        "key coverage.f+x: segment 'x' is not in the catalog (no column aud_x); catalog segments: f, m"]
+    assert scenario_problems({"coverage": {"f+f": {"min_reach": 1}}}) == [
+        "key coverage.f+f: a union of segments is written a+b, each segment once"]
+    assert scenario_problems({"coverage": {"f+m": {"min_reach": 1}}, "audience": {"population": 1e6}})[0].startswith(
+        "key coverage.f+m: a union of segments needs its people")
+    assert faults({"coverage": {"f+m": {"min_reach": 7000}}}, [1, 0, 0]) == ["coverage.f+m: 6000 >= 7000"]
+    assert faults({"coverage": {"f+m": {"min_reach": 6000}}}, [1, 0, 0]) == []
