@@ -236,3 +236,15 @@ def test_union_coverage_bad_values_and_plans():
         "key coverage.f+m: a union of segments needs its people")
     assert faults({"coverage": {"f+m": {"min_reach": 7000}}}, [1, 0, 0]) == ["coverage.f+m: 6000 >= 7000"]
     assert faults({"coverage": {"f+m": {"min_reach": 6000}}}, [1, 0, 0]) == []
+
+
+def test_a_cpe_ceiling_the_other_constraints_cannot_meet_is_named_with_a_plans_cpe():
+    # three creators are needed, and c (0.5 per engagement) lifts every such plan above 0.25 (see above);
+    # relaxing the ceiling costs less than dropping a creator: the entry gives the relaxed plan's S / E
+    scenario = make_scenario(budget={"max": 900}, targets={"max_cpe": 0.22}, diversity={"min_influencers": 3})
+    result = solve(catalog(), scenario)
+    assert result.status == "infeasible"
+    [entry] = result.diagnosis
+    assert entry.constraint == "targets.max_cpe" and entry.asked == 0.22 and 0.258 <= entry.achievable <= 0.5
+    assert entry.message.startswith("targets.max_cpe: asked at most 0.22, a plan meeting every other constraint "
+                                    "costs 0.2") and entry.message.endswith(" per engagement")
