@@ -129,15 +129,16 @@ def changes_table(result: Result, width: int, top: int | None = TOP) -> Renderab
     rows = ([("added", ident, f"{posts.get(ident, 0)}") for ident in changes.added]
             + [("dropped", ident, "") for ident in changes.dropped]
             + [("posts", item.id, f"{item.before} -> {item.after}") for item in changes.posts_changed])
-    title = f"Changes: {changes.count} added or dropped"
+    title = Text(f"Changes against the previous plan: {changes.count} added or dropped", style="bold")
     if not rows:
-        return Text(f"{title}; no post count changed.\n")
+        return Group(title, Text("No post count changed.\n"))
     head, hidden, tail = cut(rows, top)
     shown = head + ([("...", "", "")] if hidden else []) + tail
     columns = [Column("change", [Text(kind) for kind, _, _ in shown], justify="left"),
                Column("id", [literal(ident) for _, ident, _ in shown], justify="left", wrap=True),
                Column("posts", [Text(text) for _, _, text in shown])]
-    return fitted(title, columns, width, box=box.SIMPLE_HEAD, caption=left_out(hidden, "changes"))
+    caption = left_out(hidden, "changes")
+    return Group(title, fitted("", columns, width, box=box.SIMPLE_HEAD), *([Text(caption)] if caption else []))
 
 
 def allocation_table(result: Result, width: int, top: int | None = TOP) -> Table:
