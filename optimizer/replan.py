@@ -36,15 +36,17 @@ def with_previous(catalog: Catalog, scenario: Scenario, previous: Previous | Non
     """The scenario with replan.previous set from a plan file or a dict (unchanged for None);
     warns on [replan] without a previous plan and on previous ids the catalog lacks (they
     count as dropped)."""
-    if previous is None:
-        if scenario.replan.previous is None and "replan" in scenario.model_fields_set:
+    if previous is not None:
+        scenario = scenario.override(
+            {"replan.previous": read_plan(previous) if isinstance(previous, (str, Path)) else dict(previous)})
+    plan = scenario.replan.previous
+    if plan is None:
+        if "replan" in scenario.model_fields_set:
             warnings.warn(_where(scenario) + "[replan] needs a previous plan (--previous); ignored", stacklevel=3)
         return scenario
-    plan = read_plan(previous) if isinstance(previous, (str, Path)) else dict(previous)
-    scenario = scenario.override({"replan.previous": plan})
     unknown = sorted(set(plan) - set(catalog.frame["id"][catalog.frame["id"].isin(list(plan))]))
     if unknown:
-        label = f"{previous}: " if isinstance(previous, (str, Path)) else "previous plan: "
+        label = f"{previous}: " if isinstance(previous, (str, Path)) else _where(scenario) + "key replan.previous: "
         warnings.warn(f"{label}ids not in the catalog (counted as dropped): {', '.join(unknown)}", stacklevel=3)
     return scenario
 

@@ -283,7 +283,7 @@ def test_json_carries_the_outcomes():
 def test_a_scenario_without_simulation_keeps_its_hash():
     plain = make_scenario(budget={"max": 1})
     data = plain.model_dump(mode="json")
-    for table in ("simulation", "columns", "audience", "robustness"):     # none written: all left out
+    for table in ("simulation", "columns", "audience", "robustness", "replan"):     # none written: all left out
         del data[table]
     del data["targets"]["impressions"]
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
