@@ -240,6 +240,10 @@ def solve_command(
     top: TopOption = TOP,
     every: AllOption = False,
     columns: MapOption = None,
+    previous: Annotated[Path | None, typer.Option(
+        "--previous", help="Re-plan against this plan (a Result JSON of solve --format json, or a CSV with "
+                           "columns id,posts) under [replan] max_changes and keep; the result lists the "
+                           "changes.", show_default=False)] = None,
 ) -> None:
     """Solve a scenario: who to book, how many posts, what it costs and delivers.
 
@@ -258,12 +262,14 @@ def solve_command(
       influmix solve scenarios/spring-launch.toml --budget 20000 --format json --output plan.json
 
       influmix solve my.toml --catalog catalogs/june.parquet --solver cbc --time-limit 30
+
+      influmix solve scenarios/spring-launch.toml --previous plan.json
     """
     check_writable(output)
     scenario = load_scenario(scenario_file, {
         "catalog": catalog, "budget.max": budget, "solver.name": solver.value if solver else None,
         "solver.time_limit": time_limit, "solver.gap": gap}, columns)
-    result = solve(Catalogs().of(scenario), scenario, method=method.value)
+    result = solve(Catalogs().of(scenario), scenario, method=method.value, previous=previous)
     report_status(result, with_diagnosis=format is SolveFormat.csv)
     if result.status == "infeasible" and output is not None:
         message(f"no plan: {output} not written")

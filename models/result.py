@@ -128,6 +128,27 @@ class Outcomes:
 
 
 @dataclass(frozen=True)
+class PostsChange:
+    id: str
+    before: int
+    after: int
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Against the previous plan of `solve --previous` (SPEC section 11)."""
+
+    added: list[str]                  # booked now, not before
+    dropped: list[str]                # booked before, not now (ids no longer eligible too)
+    posts_changed: list[PostsChange]  # booked in both, with other post counts
+
+    @property
+    def count(self) -> int:
+        """Creators added or dropped: what replan.max_changes limits."""
+        return len(self.added) + len(self.dropped)
+
+
+@dataclass(frozen=True)
 class SolverInfo:
     name: str
     method: str         # fast | plain
@@ -149,6 +170,7 @@ class Result:
     solver: SolverInfo
     diagnosis: list[DiagnosisEntry] = field(default_factory=list)
     outcomes: Outcomes | None = None    # None: [simulation] runs = 0, or no plan
+    changes: Changes | None = None      # None: no previous plan (solve --previous), or no plan
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -163,7 +185,7 @@ class Result:
         if self.status != "infeasible":
             data.pop("diagnosis")
         order = ["schema_version", "scenario", "catalog", "status", "objective", "totals",
-                 "groups", "coverage", "outcomes", "constraints", "allocation", "diagnosis", "solver"]
+                 "changes", "groups", "coverage", "outcomes", "constraints", "allocation", "diagnosis", "solver"]
         return {key: _finite(data[key]) for key in order if key in data}
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -39,7 +39,7 @@ LARGEST_COUNT = 10**9  # influencers, posts, values
 NonNegative = Annotated[float, Field(ge=0, le=LARGEST_AMOUNT)]
 Share = Annotated[float, Field(ge=0, le=1)]
 Count = Annotated[int, Field(ge=0, le=LARGEST_COUNT)]
-PART_TWO_TABLES = ("simulation", "audience", "robustness", "prices")  # left out of sha256 when not written
+PART_TWO_TABLES = ("simulation", "audience", "robustness", "prices", "replan")  # left out of sha256 when not written
 LATER_KEYS = {"targets": ("impressions", "max_cpe"), "diversity": ("max_posts_per_influencer",),
               "filters": ("exclude_niches", "exclude_countries")}   # likewise: a part-one scenario keeps its hash
 
@@ -248,6 +248,21 @@ class Robustness(_Table):
                                            "deliver nothing.")
 
 
+class Replan(_Table):
+    """Re-planning against a previous plan (SPEC section 11; `solve --previous PLAN`)."""
+
+    max_changes: Count | None = Field(
+        None, description="Most creators added or dropped against the previous plan (unset: no limit).")
+    keep: list[str] = Field(default_factory=list, description="Ids of the previous plan that must stay booked.")
+    previous: dict[str, Annotated[int, Field(ge=1, le=LARGEST_COUNT)]] | None = Field(
+        None, description="The previous plan, id -> posts; set by --previous (or solve(previous=...)).")
+
+    @field_validator("keep")
+    @classmethod
+    def _unique(cls, ids: list[str]) -> list[str]:
+        return list(dict.fromkeys(ids))
+
+
 class Scenario(_Table):
     """An influmix scenario file: a campaign's objective, budget, floors and limits (SPEC section 3)."""
 
@@ -282,6 +297,7 @@ class Scenario(_Table):
     prices: dict[Column, dict[str, Annotated[float, Field(gt=0, le=LARGEST_COUNT)]]] = Field(
         default_factory=dict, description="What-if multipliers on cost_per_post per group, e.g. "
                                           "{platform = {tiktok = 1.2}}; several matching ones multiply.")
+    replan: Replan = Field(default_factory=Replan, description="Limits on changes against a previous plan.")
 
     _path: Path | None = PrivateAttr(None)
     _provenance: dict[str, Source] = PrivateAttr(default_factory=dict)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -17,6 +18,7 @@ from optimizer.fast import solve_fast
 from optimizer.outcome import Outcome
 from optimizer.plain import solve_plain
 from optimizer.problem import Problem, prepare
+from optimizer.replan import Previous, check_keep, plan_changes, with_previous
 from optimizer.report import build_result, infeasible_result
 from optimizer.simulate import with_outcomes
 from optimizer.verify import check_plan, violations
@@ -25,18 +27,22 @@ from optimizer.warm_lp import LPFailure
 METHODS = ("fast", "plain")
 
 
-def solve(catalog: Catalog, scenario: Scenario, *, method: str = "fast", diagnose: bool = True) -> Result:
+def solve(catalog: Catalog, scenario: Scenario, *, method: str = "fast", diagnose: bool = True,
+          previous: Previous | None = None) -> Result:
     """The optimal plan for the scenario, verified independently of the solver.
 
     Returns a Result with status optimal, time_limit (best plan found, with its proven gap)
     or infeasible (with a diagnosis, unless `diagnose` is False: a sweep needs the status
     only). The fast path applies to HiGHS; CBC always solves the plain model. Raises
     ScenarioError for a scenario that does not fit the catalog and NoPlanError when the
-    time limit passes before any plan is found.
+    time limit passes before any plan is found. `previous` (a plan file or id -> posts) re-plans
+    under [replan]; the Result then lists the changes.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}")
+    scenario = with_previous(catalog, scenario, previous)
     problem = prepare(catalog, scenario)
+    check_keep(catalog, scenario, problem.positions)
     outcome, method = _run(problem, method)
     info = SolverInfo(scenario.solver.name, method, outcome.build_seconds, outcome.solve_seconds)
     if outcome.status == "infeasible":
@@ -56,6 +62,7 @@ def solve(catalog: Catalog, scenario: Scenario, *, method: str = "fast", diagnos
                                                  else outcome.bound)
     result = build_result(catalog, scenario, posts, status=outcome.status, bound=bound, eligible=problem.n,
                           constraints=constraints, solver=info)
+    result = dataclasses.replace(result, changes=plan_changes(catalog, scenario, posts))
     return with_outcomes(result, catalog, scenario, posts)
 
 

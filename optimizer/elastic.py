@@ -360,8 +360,11 @@ def _describe(context: Context, side: Side, value: float | None, proven: bool, h
     if bound.kind == "unique" and value is not None:     # the row's N L back to people: N (1 - e^-L)
         value = float(bound.population * -math.expm1(-value / bound.population))
     if bound.kind == "include":
-        return Finding(name, 1, 0, f"selection.include: {bound.ident} cannot be booked together with the other "
-                                   f"constraints; drop it from include or relax them", side=LOWER, ident=bound.ident)
+        return Finding(name, 1, 0, f"{name}: {bound.ident} cannot be booked together with the other "
+                                   f"constraints; drop it from {name.rsplit('.', 1)[-1]} or relax them",
+                       side=LOWER, ident=bound.ident)
+    if value is not None:
+        value += bound.offset
     shown = f"{num(bound.asked)} of spend{bound.unit}" if bound.kind == "share" else num(bound.asked)
     found = num(value)
     if name == "budget.max":

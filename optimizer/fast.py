@@ -42,6 +42,7 @@ from optimizer.control import Interrupted, stop_requested
 from optimizer.milp import Milp
 from optimizer.outcome import Outcome
 from optimizer.problem import Problem
+from optimizer.replan import previously_booked
 from optimizer.warm_lp import WarmLP
 
 DIRECT_BELOW = 1500       # below this many influencers the whole MILP is solved at once
@@ -350,6 +351,7 @@ def candidate_rankings(problem: Problem, model: Milp) -> list[np.ndarray]:
     scores += [problem.segment_audience(segment) / cost for segment in problem.scenario.coverage]
     rankings = [_best_first(score, RANKED) for score in scores]
     rankings.append(np.flatnonzero(problem.included))
+    rankings.append(previously_booked(problem))     # replan.max_changes keeps most of them booked
     scenario = problem.scenario
     columns = {*scenario.limits, *scenario.diversity.min_distinct}
     labels = {column: pd.factorize(problem.categories[column], use_na_sentinel=False) for column in columns}

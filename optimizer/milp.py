@@ -38,6 +38,7 @@ class Bound:
     unit: str = ""            # how a value reads after its number: " creators", " distinct niche values"
     ident: str | None = None  # the included id, for kind "include"
     population: float | None = None  # kind "unique": N, turning the row's log sum L into people N (1 - e^-L)
+    offset: float = 0.0       # added to the row's activity to give the key's value (replan.max_changes)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from models.result import ConstraintRow
-from optimizer import checks, constraints, floor_checks, floors
+from optimizer import checks, constraints, floor_checks, floors, replan
 from optimizer.checks import Plan
 from optimizer.constraints import Layout
 from optimizer.milp import RowBlock
@@ -39,4 +39,5 @@ KINDS = (
     Kind("limits.<column>.<value>.{min_share, max_share, min_count, max_count}", constraints.group_limits,
          checks.group_limits),
     Kind("diversity.min_distinct.<column>", constraints.distinct, checks.distinct),
+    Kind("replan.max_changes, replan.keep (with a previous plan)", replan.rows, replan.check),
 )

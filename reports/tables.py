@@ -85,6 +85,8 @@ def result_view(result: Result, width: int, top: int | None = TOP) -> list[Rende
     if result.status == "infeasible":
         parts.append(diagnosis_table(result, width))
         return parts
+    if result.changes is not None:
+        parts.append(changes_table(result, width, top))
     parts.append(allocation_table(result, width, top))
     parts.append(Columns([mix_table(result, column, width) for column in result.groups], padding=(0, 2)))
     coverage = coverage_table(result, width)
@@ -118,6 +120,25 @@ def headline(result: Result) -> Group:
         f": {catalog.rows:,} rows, {catalog.eligible:,} eligible · "
         f"{solver.name} ({solver.method}) {solver.build_seconds + solver.solve_seconds:.2f} s", style="dim"))
     return Group(*lines, Text(""))
+
+
+def changes_table(result: Result, width: int, top: int | None = TOP) -> RenderableType:
+    """Against the previous plan: each creator added or dropped, then each kept one whose posts changed."""
+    changes = result.changes
+    posts = {record["id"]: record["posts"] for record in result.allocation_records}
+    rows = ([("added", ident, f"{posts.get(ident, 0)}") for ident in changes.added]
+            + [("dropped", ident, "") for ident in changes.dropped]
+            + [("posts", item.id, f"{item.before} -> {item.after}") for item in changes.posts_changed])
+    title = Text(f"Changes against the previous plan: {changes.count} added or dropped", style="bold")
+    if not rows:
+        return Group(title, Text("No post count changed.\n"))
+    head, hidden, tail = cut(rows, top)
+    shown = head + ([("...", "", "")] if hidden else []) + tail
+    columns = [Column("change", [Text(kind) for kind, _, _ in shown], justify="left"),
+               Column("id", [literal(ident) for _, ident, _ in shown], justify="left", wrap=True),
+               Column("posts", [Text(text) for _, _, text in shown])]
+    caption = left_out(hidden, "changes")
+    return Group(title, fitted("", columns, width, box=box.SIMPLE_HEAD), *([Text(caption)] if caption else []))
 
 
 def allocation_table(result: Result, width: int, top: int | None = TOP) -> Table:

@@ -229,7 +229,7 @@ def test_infeasible_prints_the_result_with_its_diagnosis_exit_3(project):
 
 
 def test_no_plan_within_the_time_limit_exits_4(project, monkeypatch):
-    def stopped(catalog, scenario, method):
+    def stopped(catalog, scenario, method, **options):
         raise NoPlanError(scenario.path, "no plan found within the time limit of 0.01 s")
 
     monkeypatch.setattr(cli, "solve", stopped)

@@ -22,6 +22,7 @@ EVERY_KIND = {
     "limits": {"tier": {"micro": {"min_share": 0.1, "max_share": 0.9, "min_count": 1, "max_count": 4}},
                "platform": {"tiktok": {"max_count": 3}}},
     "selection": {"include": ["b"]},
+    "replan": {"max_changes": 3, "keep": ["a"], "previous": {"a": 1, "c": 2}},
 }
 
 
@@ -45,7 +46,7 @@ def test_model_rows_and_verifier_rows_carry_the_same_keys():
     keys = model_keys(TIGHT)
     assert set(keys) == set(names)
     assert all(keys[row.name] == (LOWER if row.sense == ">=" else UPPER) for row in result.constraints)
-    assert len(names) == len(set(names)) == 15
+    assert len(names) == len(set(names)) == 17
 
 
 def test_the_loose_model_adds_the_includes_as_rows():
