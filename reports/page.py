@@ -299,11 +299,12 @@ def comparison_section(comparison: Comparison) -> str:
 
 
 def tier_mix_chart(comparison: Comparison) -> str:
-    tiers = [figure.removeprefix(TIER_PREFIX) for figure in comparison.figures.index if figure.startswith(TIER_PREFIX)]
-    if not tiers:
-        return ""
     plans = [(name, {row.value: row.share for row in result.groups["tier"]})
              for name, result in zip(comparison.names, comparison.results)]
+    tiers = [figure.removeprefix(TIER_PREFIX) for figure in comparison.figures.index if figure.startswith(TIER_PREFIX)
+             and any(figure.removeprefix(TIER_PREFIX) in shares for _, shares in plans)]   # booked somewhere
+    if not tiers:
+        return ""
     return "<h3>Tier mix: share of spend</h3>" + stacked_chart(plans, tiers)
 
 
