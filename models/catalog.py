@@ -10,6 +10,7 @@ rounding away from 1.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import re
@@ -103,6 +104,10 @@ class Catalog:
         """Validate a DataFrame like a file; `source` names it in errors."""
         frame, extras = normalize(frame, source, columns)
         return cls(frame, None, source, extras)
+
+    def without_extras(self) -> Catalog:
+        """The same catalog without the columns influmix does not use: what a worker process needs."""
+        return dataclasses.replace(self, extras=None) if self.extras is not None else self
 
     @property
     def source(self) -> str:
