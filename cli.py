@@ -282,7 +282,9 @@ def solve_command(
     scenario = load_scenario(scenario_file, {
         "catalog": catalog, "budget.max": budget, "solver.name": solver.value if solver else None,
         "solver.time_limit": time_limit, "solver.gap": gap}, columns)
-    result = solve(Catalogs().of(scenario), scenario, method=method.value, keep_columns=keep_option(keep))
+    loaded = Catalogs().of(scenario)
+    kept = kept_columns(loaded, keep_option(keep))    # checked before the solve
+    result = with_kept_columns(solve(loaded, scenario, method=method.value), loaded, kept)
     report_status(result, with_diagnosis=format is SolveFormat.csv)
     if result.status == "infeasible" and output is not None:
         message(f"no plan: {output} not written")
