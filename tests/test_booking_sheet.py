@@ -25,7 +25,7 @@ from reports import render
 CATALOG = """\
 id,platform,followers,engagement_rate,cost_per_post,Email,Agency,Handle URL
 a,instagram,10000,0.05,100,=HYPERLINK("x"),<b>Acme</b>,https://instagram.com/a
-b,tiktok,20000,0.02,100,bob@example.com,Acme,https://tiktok.com/@b
+b,tiktok,20000,0.02,100,bob@example.com,[red]Acme,https://tiktok.com/@b
 c,instagram,60000,0.005,100,cat@example.com,Other,https://instagram.com/c
 """
 SCENARIO = make_scenario({"objective": {"maximize": "engagements"}, "budget": {"max": 200}})
@@ -49,7 +49,7 @@ def test_every_unused_column_is_kept_as_text_row_for_row(catalog_file):
     result = solve(load(catalog_file), SCENARIO, keep_columns=True)
     allocation = result.allocation
     assert list(allocation.columns[-3:]) == ["Email", "Agency", "Handle URL"]
-    assert dict(zip(allocation["id"], allocation["Agency"])) == {"a": "<b>Acme</b>", "b": "Acme"}
+    assert dict(zip(allocation["id"], allocation["Agency"])) == {"a": "<b>Acme</b>", "b": "[red]Acme"}
     assert result.to_dict()["allocation"][1]["Handle URL"] == "https://tiktok.com/@b"
     assert "Email" not in solve(load(catalog_file), SCENARIO).allocation.columns   # only on request
 
@@ -83,12 +83,21 @@ def test_kept_cells_are_escaped_like_names(catalog_file):
     assert "&lt;b&gt;Acme&lt;/b&gt;" in page and "<b>Acme</b>" not in page
 
 
+def test_kept_columns_print_literally_on_a_wide_terminal_and_go_first_on_a_narrow_one(catalog_file, monkeypatch):
+    result = solve(load(catalog_file), SCENARIO, keep_columns=["agency"])
+    monkeypatch.setenv("COLUMNS", "200")
+    assert "[red]Acme" in render(result, "table") and "Agency" in render(result, "table")
+    monkeypatch.setenv("COLUMNS", "80")
+    narrow = render(result, "table")
+    assert "Agency" not in narrow and "engagements" in narrow
+
+
 def test_duplicate_rows_dropped_keep_the_extras_in_step(tmp_path):
     path = tmp_path / "dup.csv"
     lines = CATALOG.splitlines()
     path.write_text("\n".join([lines[0], lines[1], lines[1], lines[2], lines[3]]) + "\n")
     catalog = load(path)
-    assert catalog.rows == 3 and list(catalog.extras["Agency"]) == ["<b>Acme</b>", "Acme", "Other"]
+    assert catalog.rows == 3 and list(catalog.extras["Agency"]) == ["<b>Acme</b>", "[red]Acme", "Other"]
 
 
 def test_the_result_names_the_catalog_by_resolved_path_and_sha256(catalog_file, monkeypatch):
