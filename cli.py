@@ -36,6 +36,7 @@ from optimizer import compare, solve, sweep
 from optimizer.backend import abandoned_solver
 from optimizer.control import Interrupted, reporting_progress, stopping_on_signals
 from optimizer.executors import dask_executor, solve_all
+from optimizer.kept import kept_columns, with_kept_columns
 from reports import emit, render
 from reports.formats import gap as share_gap
 from reports.output import check_writable, deliver
@@ -164,6 +165,21 @@ MapOption = Annotated[list[str] | None, typer.Option(
                   "'ER %=engagement_rate:percent'; adds to the scenario's [columns].", show_default=False)]
 
 
+KeepOption = Annotated[list[str] | None, typer.Option(
+    "--keep-columns", help="Carry catalog columns to the allocation rows (JSON, CSV, HTML), e.g. --keep-columns "
+                           "email,agency; 'all' keeps every column influmix does not use.", show_default=False)]
+
+
+def keep_option(entries: list[str] | None) -> bool | list[str] | None:
+    """--keep-columns as solve's keep_columns: None, True for 'all', else the names (comma-separated)."""
+    names = [name.strip() for entry in entries or [] for name in entry.split(",") if name.strip()]
+    if not entries:
+        return None
+    if not names:
+        raise typer.BadParameter("give column names, e.g. email,agency, or 'all'", param_hint="--keep-columns")
+    return True if [name.lower() for name in names] == ["all"] else names
+
+
 def column_map(entries: list[str] | None) -> dict[str, str]:
     """The --map options as a mapping (a usage error names a bad one)."""
     try:
@@ -244,6 +260,7 @@ def solve_command(
         "--previous", help="Re-plan against this plan (a Result JSON of solve --format json, or a CSV with "
                            "columns id,posts) under [replan] max_changes and keep; the result lists the "
                            "changes.", show_default=False)] = None,
+    keep: KeepOption = None,
 ) -> None:
     """Solve a scenario: who to book, how many posts, what it costs and delivers.
 
@@ -264,12 +281,16 @@ def solve_command(
       influmix solve my.toml --catalog catalogs/june.parquet --solver cbc --time-limit 30
 
       influmix solve scenarios/spring-launch.toml --previous plan.json
+
+      influmix solve my.toml --keep-columns email,agency --format csv -o booking.csv
     """
     check_writable(output)
     scenario = load_scenario(scenario_file, {
         "catalog": catalog, "budget.max": budget, "solver.name": solver.value if solver else None,
         "solver.time_limit": time_limit, "solver.gap": gap}, columns)
-    result = solve(Catalogs().of(scenario), scenario, method=method.value, previous=previous)
+    loaded = Catalogs().of(scenario)
+    kept = kept_columns(loaded, keep_option(keep))    # checked before the solve
+    result = with_kept_columns(solve(loaded, scenario, method=method.value, previous=previous), loaded, kept)
     report_status(result, with_diagnosis=format is SolveFormat.csv)
     if result.status == "infeasible" and output is not None:
         message(f"no plan: {output} not written")
@@ -334,10 +355,12 @@ def compare_command(
 
 
 def solve_each(scenarios: list[Scenario], method: Method, executor: Executor | None = None,
-               workers: int = 2) -> list[Result]:
+               workers: int = 2, keep: bool | list[str] | None = None) -> list[Result]:
     """Each scenario solved with its own catalog (each catalog loaded once, sent to each worker once),
-    on `executor` or in `workers` local processes; NoPlanError where one found no plan in time."""
+    on `executor` or in `workers` local processes; NoPlanError where one found no plan in time.
+    `keep`: catalog columns carried to the allocations (checked before any solve)."""
     catalogs = Catalogs()
+    kept = [kept_columns(catalogs.of(scenario), keep) for scenario in scenarios]
     sources = list({id(catalog): catalog for catalog in map(catalogs.of, scenarios)}.values())
     jobs = [(next(k for k, source in enumerate(sources) if source is catalogs.of(scenario)), scenario)
             for scenario in scenarios]
@@ -345,7 +368,8 @@ def solve_each(scenarios: list[Scenario], method: Method, executor: Executor | N
     for position, scenario in enumerate(scenarios):
         if solved[position] is None:
             raise NoPlanError(scenario.path, "no plan found within the time limit")
-    return [solved[position] for position in range(len(scenarios))]
+    return [with_kept_columns(solved[position], catalogs.of(scenario), kept[position])
+            for position, scenario in enumerate(scenarios)]
 
 
 @app.command("report")
@@ -357,6 +381,7 @@ def report_command(
     output: OutputOption = None,
     catalog: CatalogOption = None,
     method: MethodOption = Method.fast,
+    keep: KeepOption = None,
 ) -> None:
     """Write a report to share: one self-contained HTML page, readable offline and printable on A4.
 
@@ -374,7 +399,7 @@ def report_command(
     """
     check_writable(output)
     scenarios = [load_scenario(path, {"catalog": catalog}) for path in scenario_files]
-    results = solve_each(scenarios, method)
+    results = solve_each(scenarios, method, keep=keep_option(keep))
     if len(results) == 1:
         report_status(results[0])
         emit(results[0], "html", output)

@@ -10,7 +10,9 @@ rounding away from 1.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import hashlib
 import re
 import warnings
 from collections.abc import Callable, Mapping
@@ -25,7 +27,7 @@ import pyarrow.compute as pc
 from models.columns import likely_meaning, parse_mapping, segments_of
 from models.errors import CatalogError, Problem
 from models.numbers import Parsed, parse_numbers
-from models.reading import read
+from models.reading import read, read_input_bytes
 from models.tiers import derive_tiers
 
 REQUIRED = ("id", "platform", "followers", "engagement_rate", "cost_per_post")
@@ -74,11 +76,18 @@ FRACTIONS = tuple(name for name, rule in NUMBERS.items() if rule.fraction)  # ma
 
 @dataclass(frozen=True, eq=False)
 class Catalog:
-    """A validated, normalized catalog; `frame` has the columns of SPEC section 2 in a fixed order."""
+    """A validated, normalized catalog; `frame` has the columns of SPEC section 2 in a fixed order.
+
+    `extras` holds the columns influmix does not use (email, agency, ...) as read, named as in the
+    file, row for row with `frame` (kept for `keep_columns`; read only for booked rows). `sha256`
+    is the digest of the file's bytes (None for a DataFrame).
+    """
 
     frame: pd.DataFrame
     path: Path | None
     origin: str = "<DataFrame>"
+    extras: pd.DataFrame | None = None
+    sha256: str | None = None
 
     @classmethod
     def load(cls, path: str | Path, columns: Mapping[str, str] | None = None) -> Catalog:
@@ -86,13 +95,20 @@ class Catalog:
         lists every problem. `columns` maps the file's column names to influmix's (a scenario's
         [columns] table), e.g. {"Username": "id", "ER %": "engagement_rate:percent"}."""
         path = Path(path)
-        return cls(normalize(read(path), str(path), columns), path)
+        data = read_input_bytes(path)
+        frame, extras = normalize(read(path, data), str(path), columns)
+        return cls(frame, path, extras=extras, sha256=hashlib.sha256(data).hexdigest())
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, source: str = "<DataFrame>",
                    columns: Mapping[str, str] | None = None) -> Catalog:
         """Validate a DataFrame like a file; `source` names it in errors."""
-        return cls(normalize(frame, source, columns), None, source)
+        frame, extras = normalize(frame, source, columns)
+        return cls(frame, None, source, extras)
+
+    def without_extras(self) -> Catalog:
+        """The same catalog without the columns influmix does not use: what a worker process needs."""
+        return dataclasses.replace(self, extras=None) if self.extras is not None else self
 
     @property
     def source(self) -> str:
@@ -186,8 +202,9 @@ def first_rows(mask: np.ndarray, ids: np.ndarray, limit: int = 3) -> str:
 # -- validation and normalization --------------------------------------------------------
 
 
-def normalize(raw: pd.DataFrame, source: str, columns: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """The normalized frame of SPEC section 2, or a CatalogError naming every problem."""
+def normalize(raw: pd.DataFrame, source: str,
+              columns: Mapping[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The normalized frame of SPEC section 2 and the extra columns, or a CatalogError naming every problem."""
     try:
         return validate(raw, source, columns)
     except UnicodeEncodeError as error:
@@ -195,8 +212,10 @@ def normalize(raw: pd.DataFrame, source: str, columns: Mapping[str, str] | None 
         raise CatalogError(source, f"text that is not valid Unicode ({bad!r}: {error.reason})") from error
 
 
-def validate(raw: pd.DataFrame, source: str, columns: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """Check every column and cell; the normalized frame when all pass (exact duplicate rows dropped)."""
+def validate(raw: pd.DataFrame, source: str,
+             columns: Mapping[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Check every column and cell; the normalized frame and the extra columns (as read) when all
+    pass (exact duplicate rows dropped from both)."""
     mapping, general = parse_mapping(columns, COLUMNS, FRACTIONS)
     written = [str(name).strip() for name in raw.columns]
     general += [f"column mapping: {name!r} is not a column of the file" for name in mapping
@@ -226,7 +245,17 @@ def validate(raw: pd.DataFrame, source: str, columns: Mapping[str, str] | None =
     frame = assemble(texts, {name: values for name, (values, _) in checked.items()} | shares.scaled, len(raw))
     report_leniency(source, frame, written, names, percent - {m.target for m in mapping.values() if m.percent},
                     repeats, shares.rows)
-    return frame[~repeats].reset_index(drop=True) if repeats.any() else frame
+    extras = extra_columns(raw, written, first)
+    if repeats.any():
+        return frame[~repeats].reset_index(drop=True), extras[~repeats].reset_index(drop=True)
+    return frame, extras
+
+
+def extra_columns(raw: pd.DataFrame, written: list[str], first: dict[str, int]) -> pd.DataFrame:
+    """The columns influmix does not use, as read (no copy), named as written (the first of a repeated name)."""
+    kept = [i for name, i in first.items() if name and name not in COLUMNS and not is_segment(name)]
+    return pd.DataFrame({written[i]: raw.iloc[:, i].reset_index(drop=True) for i in kept},
+                        index=pd.RangeIndex(len(raw)))
 
 
 def report_leniency(source: str, frame: pd.DataFrame, written: list[str], names: list[str], percent: set[str],

@@ -30,13 +30,20 @@ DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "bars"}
 RULE_LINE = re.compile(rb"^[=\-+| \t]{3,}\r?$")  # a ==== or ---- line under a header
 
 
-def read(path: Path) -> pd.DataFrame:
-    """The raw cells of a catalog file, chosen by suffix; any failure is a CatalogError."""
+def read_input_bytes(path: Path) -> bytes:
+    """The bytes of a catalog file (a regular file within the size limit); else a CatalogError."""
     if not path.exists():
         raise CatalogError(path, "file not found")
     if path.is_dir():
         raise CatalogError(path, "is a directory, not a catalog file")
-    data = read_input(path, MAX_CATALOG_BYTES, CatalogError)
+    return read_input(path, MAX_CATALOG_BYTES, CatalogError)
+
+
+def read(path: Path, data: bytes | None = None) -> pd.DataFrame:
+    """The raw cells of a catalog file (its bytes `data` when already read), chosen by suffix;
+    any failure is a CatalogError."""
+    if data is None:
+        data = read_input_bytes(path)
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         raise CatalogError(path, f"unsupported file type {path.suffix or '(no suffix)'!r}; "

@@ -26,9 +26,10 @@ class ScenarioInfo:
 
 @dataclass(frozen=True)
 class CatalogInfo:
-    path: str | None
+    path: str | None    # absolute and resolved for a file; the name given to Catalog.from_frame otherwise
     rows: int
     eligible: int
+    sha256: str | None = None   # of the file's bytes; None for a DataFrame catalog
 
 
 @dataclass(frozen=True)
@@ -175,8 +176,11 @@ class Result:
 
     @property
     def allocation(self) -> pd.DataFrame:
-        """Booked influencers, one row each, in the columns of docs/reference.md "Result"."""
-        return pd.DataFrame(self.allocation_records, columns=ALLOCATION_COLUMNS)
+        """Booked influencers, one row each, in the columns of docs/reference.md "Result" (then any
+        catalog columns kept with keep_columns)."""
+        kept = [key for key in self.allocation_records[0] if key not in ALLOCATION_COLUMNS] \
+            if self.allocation_records else []
+        return pd.DataFrame(self.allocation_records, columns=ALLOCATION_COLUMNS + kept)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of docs/reference.md "Result" as Python data."""

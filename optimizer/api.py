@@ -15,6 +15,7 @@ from optimizer import diagnosis
 from optimizer.audience import needs_slots, view_rates
 from optimizer.control import Interrupted, stop_requested
 from optimizer.fast import solve_fast
+from optimizer.kept import KeepColumns, kept_columns, with_kept_columns
 from optimizer.outcome import Outcome
 from optimizer.plain import solve_plain
 from optimizer.problem import Problem, prepare
@@ -28,7 +29,7 @@ METHODS = ("fast", "plain")
 
 
 def solve(catalog: Catalog, scenario: Scenario, *, method: str = "fast", diagnose: bool = True,
-          previous: Previous | None = None) -> Result:
+          previous: Previous | None = None, keep_columns: KeepColumns = None) -> Result:
     """The optimal plan for the scenario, verified independently of the solver.
 
     Returns a Result with status optimal, time_limit (best plan found, with its proven gap)
@@ -36,10 +37,13 @@ def solve(catalog: Catalog, scenario: Scenario, *, method: str = "fast", diagnos
     only). The fast path applies to HiGHS; CBC always solves the plain model. Raises
     ScenarioError for a scenario that does not fit the catalog and NoPlanError when the
     time limit passes before any plan is found. `previous` (a plan file or id -> posts) re-plans
-    under [replan]; the Result then lists the changes.
+    under [replan]; the Result then lists the changes. `keep_columns` carries catalog columns to
+    the allocation rows: True for every column influmix does not use, or a list of names
+    (optimizer/kept.py); a name that is no catalog column raises CatalogError before the solve.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}")
+    kept = kept_columns(catalog, keep_columns)
     scenario = with_previous(catalog, scenario, previous)
     problem = prepare(catalog, scenario)
     check_keep(catalog, scenario, problem.positions)
@@ -63,7 +67,7 @@ def solve(catalog: Catalog, scenario: Scenario, *, method: str = "fast", diagnos
     result = build_result(catalog, scenario, posts, status=outcome.status, bound=bound, eligible=problem.n,
                           constraints=constraints, solver=info)
     result = dataclasses.replace(result, changes=plan_changes(catalog, scenario, posts))
-    return with_outcomes(result, catalog, scenario, posts)
+    return with_kept_columns(with_outcomes(result, catalog, scenario, posts), catalog, kept)
 
 
 def _run(problem: Problem, method: str) -> tuple[Outcome, str]:

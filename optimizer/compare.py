@@ -19,6 +19,8 @@ TIER_PREFIX = "tier:"
 OUTCOME_FIGURES = ("engagements_p10", "engagements_p90", "reach_p10", "reach_p90")
 """Rows after the tiers: simulated ranges (None without outcomes), then one row `chance:<floor>` per floor."""
 CHANCE_PREFIX = "chance:"
+SCHEMA_VERSION = 1
+"""Of the JSON document of a Comparison (Comparison.to_dict, docs/reference.md "Comparison")."""
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,16 @@ class Comparison:
     results: tuple[Result, ...] = field(default=(), repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON: {plans, figures: {figure: {plan: value}}, membership: {id: [plans]}}."""
-        figures = {figure: {name: _plain(self.figures.at[figure, name]) for name in self.names}
-                   for figure in self.figures.index}
-        return {"plans": list(self.names), "figures": figures,
+        """Plain data for JSON: {schema_version, plans, figures: {figure: {plan: value}}, membership:
+        {id: [plans]}}. Every figure has every plan (null where it does not apply), and the keys are
+        stable: the unique-reach figures are there without [audience] too, each tier of the schemes."""
+        index = [figure for figure in self.figures.index if figure not in UNIQUE_FIGURES]
+        at = len(FIGURES)
+        index[at:at] = UNIQUE_FIGURES
+        figures = {figure: {name: _plain(self.figures.at[figure, name]) if figure in self.figures.index else None
+                            for name in self.names}
+                   for figure in index}
+        return {"schema_version": SCHEMA_VERSION, "plans": list(self.names), "figures": figures,
                 "membership": {id_: list(plans) for id_, plans in self.membership.items()}}
 
 
@@ -45,14 +53,14 @@ def compare(results: Sequence[Result], names: Sequence[str] | None = None, *,
             tiers: Sequence[str] = tuple(DEFAULT_TIERS)) -> Comparison:
     """Compare plans; `names` label them (default: each scenario's name, made unique).
 
-    Tier rows follow `tiers` (default: the default scheme's order; pass a scenario's
-    `tier_scheme` for its own), then any other tier booked, by name.
+    Tier rows are every tier of `tiers`, booked or not (default: the default scheme; pass the
+    scenarios' `tier_scheme`s for their own), then any other tier booked, by name.
     """
     labels = _unique(list(names) if names is not None else [result.scenario.name for result in results])
     if len(labels) != len(results):
         raise ValueError(f"{len(results)} results but {len(labels)} names")
     booked = {row.value for result in results for row in result.groups["tier"]}
-    tiers = [tier for tier in dict.fromkeys(tiers) if tier in booked] + sorted(booked - set(tiers))
+    tiers = list(dict.fromkeys(tiers)) + sorted(booked - set(tiers))
     floors = list(dict.fromkeys(floor.name for result in results if result.outcomes
                                 for floor in result.outcomes.floors))
     unique = UNIQUE_FIGURES if any(result.objective.reach_model == "unique" for result in results) else ()

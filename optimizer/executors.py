@@ -57,6 +57,7 @@ def solve_all(catalogs: Sequence[Catalog], jobs: Sequence[Job], *, method: str =
             check_stop()
             yield position, _solve(catalogs[catalog], scenario, method, diagnose)
         return
+    catalogs = [catalog.without_extras() for catalog in catalogs]   # kept columns are added in the caller
     with _executor(catalogs, executor, min(workers, len(jobs))) as (pool, refs):
         futures = {pool.submit(_solve_job, refs[catalog], scenario, method, diagnose): position
                    for position, (catalog, scenario) in enumerate(jobs)}

@@ -75,7 +75,7 @@ def build_result(catalog: Catalog, scenario: Scenario, posts: np.ndarray, *, sta
     value = objective_value(catalog, scenario, plan)
     return Result(
         scenario=scenario_info(scenario),
-        catalog=CatalogInfo(catalog.source, catalog.rows, eligible),
+        catalog=catalog_info(catalog, eligible),
         status=status,
         objective=_objective(scenario, value, bound),
         totals=_totals(plan, scenario),
@@ -92,7 +92,7 @@ def infeasible_result(catalog: Catalog, scenario: Scenario, *, eligible: int, di
     """A Result with status infeasible, no allocation, and the diagnosis."""
     return Result(
         scenario=scenario_info(scenario),
-        catalog=CatalogInfo(catalog.source, catalog.rows, eligible),
+        catalog=catalog_info(catalog, eligible),
         status="infeasible",
         objective=Objective(scenario.objective.sense, scenario.objective.metric, None, None, None,
                             "unique" if scenario.unique else "gross"),
@@ -104,6 +104,12 @@ def infeasible_result(catalog: Catalog, scenario: Scenario, *, eligible: int, di
         solver=solver,
         diagnosis=diagnosis,
     )
+
+
+def catalog_info(catalog: Catalog, eligible: int) -> CatalogInfo:
+    """Where the catalog came from (a file's absolute, resolved path and the sha256 of its bytes)."""
+    path = str(catalog.path.resolve()) if catalog.path is not None else catalog.source
+    return CatalogInfo(path, catalog.rows, eligible, catalog.sha256)
 
 
 def scenario_info(scenario: Scenario) -> ScenarioInfo:

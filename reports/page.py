@@ -18,7 +18,7 @@ import html
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from models.result import Result
+from models.result import ALLOCATION_COLUMNS, Result
 from optimizer.compare import TIER_PREFIX, Comparison
 from reports.formats import count, gap, metric_value, money, number, rate, share
 from reports.outcomes import chance
@@ -253,15 +253,17 @@ def allocation(result: Result) -> str:
         return ""
     totals = result.totals
     columns = [column for column in ALLOCATION if column[0] != "name" or shown_names(records) is not None]
+    kept = [(key, "text", None) for key in records[0] if key not in ALLOCATION_COLUMNS]  # keep_columns
+    columns += kept
     head = "".join(f'<th class="{"text" if kind == "text" else ""}">{header_of(key, result)}</th>'
                    for key, kind, _ in columns)
     body = "".join("<tr>" + "".join(
         f'<td class="text">{esc(row[key])}</td>' if kind == "text"
         else f'<td data-value="{sort_value(row[key])}">{form(row[key])}</td>' for key, kind, form in columns) + "</tr>"
         for row in records)
-    foot = (f'<tr><td class="text">total</td><td colspan="{len(columns) - 7}"></td><td>{totals.posts}</td>'
+    foot = (f'<tr><td class="text">total</td><td colspan="{len(columns) - len(kept) - 7}"></td><td>{totals.posts}</td>'
             f"<td>{money(totals.spend)}</td><td>{count(totals.reach)}</td><td>{count(totals.engagements)}</td>"
-            f"<td>{rate(totals.cpe)}</td></tr>")
+            f"<td>{rate(totals.cpe)}</td>{'<td></td>' * len(kept)}</tr>")
     return (f"<h3>Allocation: {totals.influencers} influencers, {totals.posts} posts</h3>"
             '<p class="note">Click a column header to sort.</p>'
             f'<table class="sortable allocation"><thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
@@ -297,11 +299,12 @@ def comparison_section(comparison: Comparison) -> str:
 
 
 def tier_mix_chart(comparison: Comparison) -> str:
-    tiers = [figure.removeprefix(TIER_PREFIX) for figure in comparison.figures.index if figure.startswith(TIER_PREFIX)]
-    if not tiers:
-        return ""
     plans = [(name, {row.value: row.share for row in result.groups["tier"]})
              for name, result in zip(comparison.names, comparison.results)]
+    tiers = [figure.removeprefix(TIER_PREFIX) for figure in comparison.figures.index if figure.startswith(TIER_PREFIX)
+             and any(figure.removeprefix(TIER_PREFIX) in shares for _, shares in plans)]   # booked somewhere
+    if not tiers:
+        return ""
     return "<h3>Tier mix: share of spend</h3>" + stacked_chart(plans, tiers)
 
 

@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from models.describe import CatalogSummary
-from models.result import Result
+from models.result import ALLOCATION_COLUMNS, Result
 from optimizer.compare import TIER_PREFIX, Comparison
 from optimizer.sweep import Frontier
 from reports.audience import FORMATS, LABELS, audience_coverage_table, audience_line, uses_audience
@@ -158,6 +158,9 @@ def allocation_table(result: Result, width: int, top: int | None = TOP) -> Table
         Column("CPE", footer=rate(totals.cpe), drop=2),
     ]
     by_header = {column.header: column for column in columns}
+    kept = [key for key in records[0] if key not in ALLOCATION_COLUMNS] if records else []   # keep_columns
+    kept_columns = [Column(literal(key), justify="left", wrap=True, drop=8 + len(kept) - k)   # narrow: go first
+                    for k, key in enumerate(kept)]
 
     def add(row: dict[str, Any], name: str) -> None:
         cells = {"id": literal(row["id"]), "name": literal(name), "platform": literal(row["platform"]),
@@ -167,16 +170,19 @@ def allocation_table(result: Result, width: int, top: int | None = TOP) -> Table
                  "engagements": Text(count(row["engagements"])), "CPE": Text(rate(row["cpe"]))}
         for header, column in by_header.items():
             column.cells.append(cells[header])
+        for key, column in zip(kept, kept_columns):
+            column.cells.append(literal(row[key] if row[key] is not None else "-"))
 
     for row, name in head:
         add(row, name)
     if hidden:
-        for column in columns:
+        for column in columns + kept_columns:
             column.cells.append(Text("..." if column.header == "id" else ""))
     for row, name in tail:
         add(row, name)
     title = f"Plan: {totals.influencers} influencers, {totals.posts} posts"
-    return fitted(title, columns, width, box=box.SIMPLE_HEAD, footer=True, caption=left_out(hidden, "influencers"))
+    return fitted(title, columns + kept_columns, width, box=box.SIMPLE_HEAD, footer=True,
+                  caption=left_out(hidden, "influencers"))
 
 
 def mix_table(result: Result, column: str, width: int) -> Table:
