@@ -78,9 +78,10 @@ def _run(problem: Problem, method: str) -> tuple[Outcome, str]:
 
 
 def _beyond_fast(scenario: Scenario) -> str | None:
-    """What the fast path cannot handle yet: [audience] post slots, [robustness] dropouts."""
+    """What the fast path cannot handle yet: [audience] post slots, [robustness] dropouts, the risk objective."""
     reasons = (["[audience] post slots"] if needs_slots(scenario) else []) + (
-        ["[robustness] dropouts"] if scenario.robustness.dropouts > 0 else [])
+        ["[robustness] dropouts"] if scenario.robustness.dropouts > 0 else []) + (
+        ["the risk objective's scenario rows"] if scenario.objective.risk is not None else [])
     return " or ".join(reasons) or None
 
 
