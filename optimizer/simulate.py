@@ -106,6 +106,8 @@ def plan_outcomes(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> Ou
     """
     settings = scenario.simulation
     if settings.runs == 0:
+        if scenario.objective.risk is not None:
+            warnings.warn("[simulation] runs = 0: the risk plan's CVaR is not measured out of sample", stacklevel=2)
         return None
     booked = np.flatnonzero(posts > 0)
     draws = settings.runs * (int(posts[booked].sum()) + booked.size)

@@ -135,6 +135,12 @@ def test_the_result_reports_and_shows_the_out_of_sample_cvar():
     assert "cvar" not in compare([plain, plain], ["a", "b"]).figures.index
 
 
+def test_risk_without_simulation_warns_that_no_cvar_is_measured():
+    with pytest.warns(UserWarning, match="not measured out of sample"):
+        result = solve(make_catalog(pd.DataFrame(FLAKY)), flaky_scenario(RISK, runs=0))
+    assert result.status == "optimal" and result.outcomes is None
+
+
 def render(parts) -> str:
     console = Console(width=120, record=True, file=io.StringIO())
     for part in parts:
