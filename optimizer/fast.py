@@ -55,6 +55,7 @@ MAX_NODES = 200           # branches bounded by their own LP, at most
 TREE_SECONDS = 10.0       # and no new branch after this long in the tree (or past the time limit)
 STRONG = 4                # fractional influencers tried as the branching choice of a branch
 HUGE_CORE = 20_000        # within a time limit, no MILP on a proven core larger than this
+CORE_GROWTH = 4           # a heuristic core with no plan grows by this factor until it has one
 
 log = logging.getLogger(__name__)
 
@@ -76,24 +77,24 @@ Choice = tuple[int, float, float]  # an influencer, its posts and its booked val
 
 def solve_fast(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_min: int = CORE_MIN,
                leaf_core: int = LEAF_CORE, max_nodes: int = MAX_NODES) -> Outcome:
-    """The optimal plan within the scenario's gap, with a proven bound."""
+    """The optimal plan within the scenario's gap, with a proven bound (steps of the module docstring)."""
     options = problem.scenario.solver
     clock = Clock(options.time_limit)
     model, _ = build_milp(problem)
-    if problem.n < direct_below:
+    if problem.n < direct_below:        # small enough: the whole MILP at once
         return clock.outcome(clock.solve(model, gap=options.gap), problem.n, np.arange(problem.n), None)
     search = Search(WarmLP(model), candidate_rankings(problem, model), problem.cost, clock)
     clock.warm = search.lp
-    root = relax(model, search)
+    root = relax(model, search)         # steps 1 and 2: column-generated LP, Lagrangian bound per influencer
     if root is None:
         return Outcome("infeasible", None, None, clock.elapsed - clock.solving, clock.solving)
     size = core_min + len(root.support)
-    while True:
+    while True:                         # step 3: the MILP on a heuristic core
         core = np.union1d(np.concatenate(core_orders(problem, root, model.ub[: problem.n], size)), root.support)
         first = clock.solve(model.restrict(core)[0], gap=options.gap)
         if first.status != "infeasible" or len(core) == problem.n:
             break
-        size *= 4
+        size *= CORE_GROWTH
     log.debug("fast: %d influencers, LP bound %.6g, support %d, core %d -> %s %s",
               problem.n, root.bound, len(root.support), len(core), first.status, first.objective)
     if first.status in ("infeasible", "no_solution"):
@@ -101,7 +102,7 @@ def solve_fast(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_min: 
     threshold = first.objective + options.gap * abs(first.objective)
     if first.status == "time_limit" or np.isin(np.flatnonzero(root.potential > threshold), core).all():
         return clock.outcome(first, problem.n, core, _outside(root.potential, core))
-    try:
+    try:                                # step 4: branch-and-bound shrinks the proven core
         proven, tree_bound = prove(model, search, root, threshold, leaf_core, max_nodes)
     except Interrupted:                 # stopped in the tree: the first plan, under the root's bound
         return clock.outcome(first, problem.n, core, root.bound, "time_limit")
@@ -112,7 +113,7 @@ def solve_fast(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_min: 
     if options.time_limit is not None and len(proven) > HUGE_CORE:
         # HiGHS's presolve overruns time limits on models this size: report what is proven
         return clock.outcome(first, problem.n, core, tree_bound, "time_limit")
-    # every plan worth more than the threshold books only influencers of the proven core
+    # step 5: every plan worth more than the threshold books only influencers of the proven core
     second = clock.solve(model.restrict(proven)[0], gap=options.gap, cutoff=first.objective)
     if second.status == "cut_off":      # nothing in the proven core beats the first plan beyond the gap
         return clock.outcome(first, problem.n, core, threshold, "optimal")
