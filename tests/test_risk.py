@@ -135,6 +135,7 @@ def test_the_result_reports_and_shows_the_out_of_sample_cvar():
     assert "cvar" not in compare([plain, plain], ["a", "b"]).figures.index
 
 
+@pytest.mark.filterwarnings("ignore:the fast path does not price")
 def test_risk_without_simulation_warns_that_no_cvar_is_measured():
     with pytest.warns(UserWarning, match="not measured out of sample"):
         result = solve(make_catalog(pd.DataFrame(FLAKY)), flaky_scenario(RISK, runs=0))
