@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from models.columns import likely_meaning, parse_mapping
+from models.columns import likely_meaning, parse_mapping, segments_of
 from models.errors import CatalogError, Problem
 from models.numbers import Parsed, parse_numbers
 from models.reading import read
@@ -63,9 +63,10 @@ NUMBERS = {
     "engagement_sd": Number(default=np.nan),  # empty: the scenario's [simulation] default
     "delivery": Number(default=np.nan, fraction="probabilities", positive=True),
     "view_rate": Number(default=np.nan, fraction="rates", positive=True),  # empty: the scenario's [audience]
+    "fee": Number(default=0.0, largest=1e12),  # fixed price per booked creator, on top of the posts
 }
 SIMULATION_COLUMNS = ("engagement_sd", "delivery")
-OPTIONAL_COLUMNS = SIMULATION_COLUMNS + ("view_rate",)  # kept in the frame only when the catalog has them
+OPTIONAL_COLUMNS = SIMULATION_COLUMNS + ("view_rate", "fee")  # kept in the frame only when the catalog has them
 SEGMENT = Number(default=0.0, fraction="shares")
 COLUMNS = TEXT_COLUMNS + tuple(NUMBERS)
 FRACTIONS = tuple(name for name, rule in NUMBERS.items() if rule.fraction)  # may be given in percent
@@ -119,11 +120,14 @@ class Catalog:
         return self.frame["followers"].to_numpy(dtype=np.float64) * self.frame["engagement_rate"].to_numpy()
 
     def segment_audience(self, segment: str) -> np.ndarray:
-        """A_ik = A_i * aud_k,i."""
-        column = SEGMENT_PREFIX + segment
-        if column not in self.frame.columns:
-            raise CatalogError(self.source, f"no column {column!r}; segments: {', '.join(self.segments) or 'none'}")
-        return self.audience * self.frame[column].to_numpy()
+        """A_ik = A_i * aud_k,i; for a union "k+l" of segments, A_ik + A_il."""
+        shares = np.zeros(self.rows)
+        for part in segments_of(segment):
+            column = SEGMENT_PREFIX + part
+            if column not in self.frame.columns:
+                raise CatalogError(self.source, f"no column {column!r}; segments: {', '.join(self.segments) or 'none'}")
+            shares = shares + self.frame[column].to_numpy(float)
+        return self.audience * shares
 
     def tiers(self, scheme: Mapping[str, float]) -> np.ndarray:
         """The catalog's tier cell where it has one, else the tier derived from followers."""

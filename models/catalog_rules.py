@@ -16,11 +16,13 @@ import pandas as pd
 
 from models.catalog import Catalog
 from models.errors import ScenarioError
+from models.columns import segments_of
 from models.scenario import Scenario
 
 CATEGORICAL = ("tier", "platform", "niche", "country")
 MAX_REPORTED = 20   # rows named per audience problem
 FILTER_COLUMNS = {"platforms": "platform", "niches": "niche", "countries": "country"}  # compared case-insensitively
+EXCLUDE_COLUMNS = {"exclude_niches": "niche", "exclude_countries": "country"}           # likewise, rows never booked
 
 
 def check_against_catalog(catalog: Catalog, scenario: Scenario) -> None:
@@ -33,7 +35,7 @@ def check_against_catalog(catalog: Catalog, scenario: Scenario) -> None:
     if objective.sense == "minimize" and not _has_floor(scenario):
         problems.append(("objective.minimize", "minimize = \"cost\" needs a target, a coverage floor or a count floor"))
     known = set(catalog.segments)
-    for key, segment in [(f"coverage.{s}", s) for s in scenario.coverage] + [
+    for key, segment in [(f"coverage.{s}", part) for s in scenario.coverage for part in segments_of(s)] + [
             (f"objective.segment_weights.{s}", s) for s in objective.segment_weights]:
         if segment not in known:
             problems.append((key, f"segment '{segment}' is not in the catalog (no column aud_{segment}); "
@@ -44,7 +46,11 @@ def check_against_catalog(catalog: Catalog, scenario: Scenario) -> None:
             if value not in present:
                 problems.append((f"limits.{column}.{value}",
                                  f"'{value}' appears nowhere in column {column}{_hint(value, present)}"))
-    for key, column in FILTER_COLUMNS.items():
+    for column, multipliers in scenario.prices.items():
+        present = [str(v) for v in _column_values(catalog, scenario, column)]
+        problems += [(f"prices.{column}.{value}", f"'{value}' appears nowhere in column {column}{_hint(value, present)}")
+                     for value in multipliers if value not in present]
+    for key, column in (FILTER_COLUMNS | EXCLUDE_COLUMNS).items():
         present = {value.casefold(): value for value in map(str, catalog.frame[column].dropna().unique()) if value}
         for value in getattr(scenario.filters, key) or []:
             if value.casefold() not in present:
@@ -76,6 +82,20 @@ def catalog_categories(catalog: Catalog, scenario: Scenario) -> dict[str, np.nda
             **{column: frame[column].to_numpy(object) for column in CATEGORICAL[1:]}}
 
 
+def booking_prices(catalog: Catalog, scenario: Scenario,
+                   categories: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per catalog row: the price of a post (cost_per_post times every [prices] multiplier whose
+    group the row is in) and the fee of booking it (catalog column fee, 0 without one)."""
+    frame = catalog.frame
+    categories = catalog_categories(catalog, scenario) if categories is None else categories
+    cost = frame["cost_per_post"].to_numpy(float).copy()
+    for column, multipliers in scenario.prices.items():
+        for value, multiplier in multipliers.items():
+            cost[categories[column] == value] *= multiplier
+    fee = frame["fee"].to_numpy(float) if "fee" in frame else np.zeros(catalog.rows)
+    return cost, fee
+
+
 def filter_masks(catalog: Catalog, scenario: Scenario, categories: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """For each filter the scenario sets (its key in [filters]), the catalog rows that pass it."""
     frame, filters = catalog.frame, scenario.filters
@@ -84,6 +104,7 @@ def filter_masks(catalog: Catalog, scenario: Scenario, categories: dict[str, np.
 
     tests = {
         **{key: (lambda allowed, column=column: among(column, allowed)) for key, column in FILTER_COLUMNS.items()},
+        **{key: (lambda banned, column=column: ~among(column, banned)) for key, column in EXCLUDE_COLUMNS.items()},
         "min_followers": lambda low: frame["followers"].to_numpy(float) >= low,
         "max_followers": lambda high: frame["followers"].to_numpy(float) <= high,
         "min_authenticity": lambda low: frame["authenticity"].to_numpy(float) >= low,

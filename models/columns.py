@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 PERCENT = ":percent"
 SEGMENT_PREFIX = "aud_"
+UNION = "+"   # coverage."f18_24+f25_34": the union of segments (their shares add up)
 # The words exports use for influmix's columns (letters and digits only, lower case).
 SYNONYMS = {
     "id": ("username", "user", "handle", "account", "screenname", "instagramname", "channel", "youtubechannel",
@@ -21,7 +22,7 @@ SYNONYMS = {
     "platform": ("network", "socialnetwork", "channeltype", "site", "media"),
     "followers": ("followercount", "follower", "subscribers", "subscriber", "fans", "audiencesize"),
     "engagement_rate": ("er", "engagement", "engrate", "engagementrate", "avgengagementrate"),
-    "cost_per_post": ("price", "cost", "rate", "priceperpost", "fee", "ratecard", "costpost"),
+    "cost_per_post": ("price", "cost", "rate", "priceperpost", "ratecard", "costpost"),
     "niche": ("category", "category1", "topic", "vertical", "genre", "categories", "interest"),
     "country": ("location", "market", "audiencecountry", "region", "geo"),
     "max_posts": ("postsavailable", "maxposts", "slots"),
@@ -29,6 +30,11 @@ SYNONYMS = {
 }
 GENDER_AGE = re.compile(r"(?P<sex>female|women|woman|male|men|man|f|m)\D*?(?P<low>\d{2})\s*"
                         r"(?:(?:-|–|to)\s*(?P<high>\d{2})|(?P<plus>\+))")
+
+
+def segments_of(name: str) -> list[str]:
+    """The segments of a coverage name: "f18_24+f25_34" -> ["f18_24", "f25_34"]."""
+    return name.split(UNION)
 
 
 @dataclass(frozen=True)

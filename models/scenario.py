@@ -24,7 +24,7 @@ from pydantic_core import PydanticCustomError
 
 from models.catalog import COLUMNS as CATALOG_COLUMNS
 from models.catalog import FRACTIONS as CATALOG_FRACTIONS
-from models.columns import parse_mapping
+from models.columns import UNION, parse_mapping, segments_of
 from models.errors import ScenarioError
 from models.files import read_input
 from models.tiers import DEFAULT_TIERS, ordered
@@ -39,8 +39,9 @@ LARGEST_COUNT = 10**9  # influencers, posts, values
 NonNegative = Annotated[float, Field(ge=0, le=LARGEST_AMOUNT)]
 Share = Annotated[float, Field(ge=0, le=1)]
 Count = Annotated[int, Field(ge=0, le=LARGEST_COUNT)]
-PART_TWO_TABLES = ("simulation", "audience", "robustness")  # left out of sha256 when not written
-# (with targets.impressions): a part-one scenario keeps its hash
+PART_TWO_TABLES = ("simulation", "audience", "robustness", "prices")  # left out of sha256 when not written
+LATER_KEYS = {"targets": ("impressions", "max_cpe"), "diversity": ("max_posts_per_influencer",),
+              "filters": ("exclude_niches", "exclude_countries"), "objective": ("risk",)}   # likewise: a part-one scenario keeps its hash
 
 
 class _Table(BaseModel):
@@ -135,6 +136,8 @@ class Targets(_Table):
     reach: NonNegative | None = Field(None, description="Gross reach (each booked audience once) >= this; "
                                                         "with [audience], unique reach U >= this.")
     impressions: NonNegative | None = Field(None, description="With [audience]: impressions sum A v x >= this.")
+    max_cpe: Annotated[float, Field(gt=0, le=LARGEST_AMOUNT)] | None = Field(
+        None, description="Cost per engagement of the plan <= this: spend S <= max_cpe * sum E x (linear).")
 
 
 class Coverage(_Table):
@@ -148,6 +151,8 @@ class Diversity(_Table):
 
     max_share_per_influencer: Annotated[float, Field(gt=0, le=1)] | None = Field(
         None, description="Most any one influencer may take of total spend, in (0, 1].")
+    max_posts_per_influencer: Annotated[int, Field(ge=1, le=LARGEST_COUNT)] | None = Field(
+        None, description="Most posts per creator, on top of each row's max_posts.")
     min_influencers: Count | None = Field(None, description="Fewest influencers booked.")
     max_influencers: Count | None = Field(None, description="Most influencers booked.")
     min_distinct: dict[Column, Count] = Field(
@@ -180,6 +185,8 @@ class Filters(_Table):
     platforms: list[str] | None = Field(None, description="Allowed platforms (case-insensitive).")
     niches: list[str] | None = Field(None, description="Allowed niches.")
     countries: list[str] | None = Field(None, description="Allowed audience countries.")
+    exclude_niches: list[str] | None = Field(None, description="Niches never booked (case-insensitive).")
+    exclude_countries: list[str] | None = Field(None, description="Audience countries never booked.")
     min_authenticity: Share | None = Field(None, description="Lowest share of real followers, in [0, 1].")
     min_followers: NonNegative | None = Field(None, description="Fewest followers.")
     max_followers: NonNegative | None = Field(None, description="Most followers.")
@@ -293,6 +300,9 @@ class Scenario(_Table):
     simulation: Simulation = Field(default_factory=Simulation, description="Monte Carlo outcome ranges of the plan.")
     audience: Audience | None = Field(None, description="Population and view rates: unique reach and frequency.")
     robustness: Robustness = Field(default_factory=Robustness, description="Floors that survive dropouts.")
+    prices: dict[Column, dict[str, Annotated[float, Field(gt=0, le=LARGEST_COUNT)]]] = Field(
+        default_factory=dict, description="What-if multipliers on cost_per_post per group, e.g. "
+                                          "{platform = {tiktok = 1.2}}; several matching ones multiply.")
 
     _path: Path | None = PrivateAttr(None)
     _provenance: dict[str, Source] = PrivateAttr(default_factory=dict)
@@ -320,15 +330,24 @@ class Scenario(_Table):
             raise _fault(None, problems[0].removeprefix("column mapping "))
         return columns
 
-    @field_validator("limits")
+    @field_validator("limits", "prices")
     @classmethod
-    def _lower_platforms(cls, limits: dict[str, dict[str, GroupLimit]]) -> dict[str, dict[str, GroupLimit]]:
-        if "platform" not in limits:
-            return limits
-        lowered = {value.lower(): limit for value, limit in limits["platform"].items()}
-        if len(lowered) < len(limits["platform"]):
+    def _lower_platforms(cls, groups: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        if "platform" not in groups:
+            return groups
+        lowered = {value.lower(): entry for value, entry in groups["platform"].items()}
+        if len(lowered) < len(groups["platform"]):
             raise _fault("platform", "names one platform twice (platform names are case-insensitive)")
-        return {**limits, "platform": lowered}
+        return {**groups, "platform": lowered}
+
+    @field_validator("coverage")
+    @classmethod
+    def _unions(cls, coverage: dict[str, Coverage]) -> dict[str, Coverage]:
+        for name in coverage:
+            parts = segments_of(name)
+            if "" in parts or len(set(parts)) < len(parts):
+                raise _fault(name, f"a union of segments is written a{UNION}b, each segment once")
+        return coverage
 
     @model_validator(mode="after")
     def _audience_rules(self) -> Scenario:
@@ -347,6 +366,9 @@ class Scenario(_Table):
         weighted = self.objective.segment_weights if self.objective.maximize == "targeted_reach" else {}
         for key, segment in [(f"coverage.{s}", s) for s in self.coverage] + [
                 (f"objective.segment_weights.{s}", s) for s in weighted]:
+            if UNION in segment:
+                raise _fault(key, "a union of segments needs its people, which [audience] does not give; "
+                                  "write one floor per segment")
             if segment not in audience.segments:
                 raise _fault(key, f"segment '{segment}' is not in audience.segments "
                                   f"({', '.join(audience.segments) or 'none'}): its population is needed")
@@ -407,10 +429,9 @@ class Scenario(_Table):
         """
         unwritten = set(PART_TWO_TABLES) - self.model_fields_set | (set() if self.columns else {"columns"})
         exclude: dict[str, Any] = dict.fromkeys(unwritten, True)
-        if "impressions" not in self.targets.model_fields_set:
-            exclude["targets"] = {"impressions"}    # a part-two key: a part-one scenario keeps its hash
-        if self.objective.risk is None:
-            exclude["objective"] = {"risk"}         # likewise
+        for table, keys in LATER_KEYS.items():     # later keys: a part-one scenario keeps its hash
+            if unset := set(keys) - getattr(self, table).model_fields_set:
+                exclude[table] = unset
         data = self.model_dump(mode="json", exclude=exclude)
         if self.catalog is not None and self._path is not None:
             data["catalog"] = Path(os.path.relpath(self.catalog, self._path.parent)).as_posix()

@@ -64,7 +64,7 @@ def _run(problem: Problem, method: str) -> tuple[Outcome, str]:
     fails; with the method that gave the outcome."""
     if method == "plain" or problem.scenario.solver.name == "cbc":
         return solve_plain(problem), "plain"
-    if (reason := _beyond_fast(problem.scenario)) is not None:
+    if (reason := _beyond_fast(problem)) is not None:
         warnings.warn(f"the fast path does not price {reason} yet; solving the whole model instead (method plain)",
                       stacklevel=3)
         return solve_plain(problem), "plain"
@@ -77,10 +77,13 @@ def _run(problem: Problem, method: str) -> tuple[Outcome, str]:
         return solve_plain(problem), "plain"
 
 
-def _beyond_fast(scenario: Scenario) -> str | None:
-    """What the fast path cannot handle yet: [audience] post slots, [robustness] dropouts, the risk objective."""
+def _beyond_fast(problem: Problem) -> str | None:
+    """What the fast path cannot handle yet: [audience] post slots, [robustness] dropouts, fees (its
+    reductions price posts only), the risk objective."""
+    scenario = problem.scenario
     reasons = (["[audience] post slots"] if needs_slots(scenario) else []) + (
         ["[robustness] dropouts"] if scenario.robustness.dropouts > 0 else []) + (
+        ["fees (catalog column fee)"] if np.any(problem.fee > 0) else []) + (
         ["the risk objective's scenario rows"] if scenario.objective.risk is not None else [])
     return " or ".join(reasons) or None
 

@@ -65,7 +65,7 @@ def build_milp(problem: Problem, presolve: Presolve = TIGHT) -> tuple[Milp, Layo
     layout = layout_for(problem, max_posts)
     must = (problem.included if presolve.includes else np.zeros(n, dtype=bool)).astype(float)
     low, high = budget_range(problem.scenario) if presolve.budget else (-np.inf, np.inf)
-    most_spend = high if np.isfinite(high) else float(problem.cost @ max_posts)
+    most_spend = high if np.isfinite(high) else float(problem.cost @ max_posts + problem.fee.sum())
     extra_lb, extra_ub, extra_integer = layout.extra_columns()
     lb = np.concatenate([must, must, [max(low, 0.0)], extra_lb])
     ub = np.concatenate([max_posts.astype(float), np.ones(n), [most_spend], extra_ub])

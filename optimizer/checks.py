@@ -14,6 +14,7 @@ from functools import cached_property
 import numpy as np
 
 from models.catalog import Catalog
+from models.columns import segments_of
 from models.result import ConstraintRow
 from models.scenario import Scenario
 
@@ -34,7 +35,15 @@ class Plan:
 
     @cached_property
     def row_spend(self) -> np.ndarray:
-        return self.catalog.frame["cost_per_post"].to_numpy(float) * self.posts
+        """Each row's spend: its posts at cost_per_post times the [prices] multipliers of its groups, plus its
+        fee when booked."""
+        frame = self.catalog.frame
+        price = frame["cost_per_post"].to_numpy(float)
+        for column, multipliers in self.scenario.prices.items():
+            values = self.column(column)
+            price = price * np.array([multipliers.get(value, 1.0) for value in values])
+        fee = frame["fee"].to_numpy(float) if "fee" in frame.columns else 0.0
+        return price * self.posts + fee * self.booked
 
     @cached_property
     def spend(self) -> float:
@@ -79,12 +88,20 @@ def targets(plan: Plan) -> list[ConstraintRow]:
 
 
 def coverage(plan: Plan) -> list[ConstraintRow]:
-    """coverage.k: sum A aud_k y >= min_reach."""
+    """coverage.k: sum A aud_k y >= min_reach; for a union coverage."k+l": sum A (aud_k + aud_l) y."""
     frame = plan.catalog.frame
+    def share(name: str) -> np.ndarray:
+        return sum(frame[f"aud_{part}"].to_numpy(float) for part in segments_of(name))
     return [constraint for segment, floor in plan.scenario.coverage.items()
-            for constraint in row(f"coverage.{segment}",
-                                  float((plan.audience * frame[f"aud_{segment}"].to_numpy(float)) @ plan.booked),
+            for constraint in row(f"coverage.{segment}", float((plan.audience * share(segment)) @ plan.booked),
                                   ">=", floor.min_reach)]
+
+
+def max_cpe(plan: Plan) -> list[ConstraintRow]:
+    """targets.max_cpe: S <= max_cpe * sum E x (the plan's cost per engagement at most max_cpe)."""
+    cpe, frame = plan.scenario.targets.max_cpe, plan.catalog.frame
+    engagements = float((frame["followers"].to_numpy(float) * frame["engagement_rate"].to_numpy(float)) @ plan.posts)
+    return row("targets.max_cpe", plan.spend, "<=", None if cpe is None else cpe * engagements)
 
 
 def per_influencer(plan: Plan) -> list[ConstraintRow]:

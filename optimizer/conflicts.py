@@ -27,9 +27,10 @@ def structural_conflicts(problem: Problem) -> list[Finding]:
     entries = []
     share = diversity.max_share_per_influencer
     single = False
+    first_post = problem.cost + problem.fee     # booking one post: its price and the creator's fee
     if budget is not None:
         for i in included:
-            cost = float(problem.cost[i])
+            cost = float(first_post[i])
             if cost > budget * (1 + ROUNDING):
                 entries.append(Finding("selection.include", 1, 0, f"selection.include: {ids[i]} costs {num(cost)} "
                                           f"per post, more than budget.max {num(budget)}", side=LOWER, ident=ids[i]))
@@ -39,7 +40,7 @@ def structural_conflicts(problem: Problem) -> list[Finding]:
                                           f"per post, more than diversity.max_share_per_influencer {num(share)} of "
                                           f"budget.max {num(budget)} ({num(share * budget)})", side=LOWER, ident=ids[i]))
                 single = True
-        together = np.sort(problem.cost[included])
+        together = np.sort(first_post[included])
         if not single and together.sum() > budget * (1 + ROUNDING):
             fit = int(np.searchsorted(np.cumsum(together), budget * (1 + ROUNDING), side="right"))
             entries.append(Finding("selection.include", len(included), fit,

@@ -158,9 +158,18 @@ def links(problem: Problem, layout: Layout, max_posts: np.ndarray) -> RowBlock:
     return _block(rows, cols, vals, lo, hi, none, none, owner=np.concatenate([i, i]), link=True)
 
 
+def spend_terms(problem: Problem, layout: Layout, members: np.ndarray | slice = slice(None)) -> tuple[np.ndarray,
+                                                                                                   np.ndarray]:
+    """Columns and coefficients of the members' spend sum c_i x_i + f_i y_i (the one spend definition:
+    total, group shares and per-influencer shares all use it)."""
+    return (np.concatenate([layout.x(members), layout.y(members)]),
+            np.concatenate([problem.cost[members], problem.fee[members]]))
+
+
 def spend_definition(problem: Problem, layout: Layout) -> RowBlock:
-    """S = sum_i c_i x_i."""
-    return _row(np.append(layout.x(), layout.spend), np.append(problem.cost, -1.0), lo=0.0, hi=0.0)
+    """S = sum_i c_i x_i + f_i y_i."""
+    cols, vals = spend_terms(problem, layout)
+    return _row(np.append(cols, layout.spend), np.append(vals, -1.0), lo=0.0, hi=0.0)
 
 
 def include_rows(problem: Problem, layout: Layout) -> RowBlock | None:
@@ -210,15 +219,24 @@ def coverage(problem: Problem, layout: Layout) -> RowBlock | None:
                   for segment, floor in problem.scenario.coverage.items()])
 
 
+def max_cpe(problem: Problem, layout: Layout) -> RowBlock | None:
+    """S - max_cpe * sum_i E_i x_i <= 0: the plan's cost per engagement at most targets.max_cpe."""
+    cpe = problem.scenario.targets.max_cpe
+    if cpe is None:
+        return None
+    return _row(np.append(layout.x(), layout.spend), np.append(-cpe * problem.engagements, 1.0), hi=0.0,
+                upper=Bound("targets.max_cpe", UPPER, float(cpe), kind="cpe", unit=" per engagement"))
+
+
 def per_influencer(problem: Problem, layout: Layout) -> RowBlock | None:
-    """c_i x_i <= max_share_per_influencer * S, one row per influencer (one Bound for all)."""
+    """c_i x_i + f_i y_i <= max_share_per_influencer * S, one row per influencer (one Bound for all)."""
     share = problem.scenario.diversity.max_share_per_influencer
     if share is None:
         return None
     n, i = problem.n, np.arange(problem.n)
-    rows = np.concatenate([i, i])
-    cols = np.concatenate([layout.x(), np.full(n, layout.spend)])
-    vals = np.concatenate([problem.cost, np.full(n, -share)])
+    rows = np.concatenate([i, i, i])
+    cols = np.concatenate([*spend_terms(problem, layout)[:1], np.full(n, layout.spend)])
+    vals = np.concatenate([*spend_terms(problem, layout)[1:], np.full(n, -share)])
     bound = Bound("diversity.max_share_per_influencer", UPPER, float(share), kind="share", unit=" per creator")
     return _block(rows, cols, vals, np.full(n, -INF), np.zeros(n), [None] * n, [bound] * n, owner=i)
 
@@ -234,7 +252,7 @@ def influencer_count(problem: Problem, layout: Layout) -> RowBlock | None:
 
 
 def group_limits(problem: Problem, layout: Layout) -> RowBlock | None:
-    """For group g of a column: min_share * S <= sum_{i in g} c_i x_i <= max_share * S;
+    """For group g of a column: min_share * S <= sum_{i in g} (c_i x_i + f_i y_i) <= max_share * S;
     min_count <= sum_{i in g} y_i <= max_count."""
     blocks = []
     for column, groups in problem.scenario.limits.items():
@@ -242,12 +260,13 @@ def group_limits(problem: Problem, layout: Layout) -> RowBlock | None:
         for value, limit in groups.items():
             members = np.flatnonzero(values == value)
             name = f"limits.{column}.{value}"
-            cols = np.append(layout.x(members), layout.spend)
+            spend_cols, spend_vals = spend_terms(problem, layout, members)
+            cols = np.append(spend_cols, layout.spend)
             if limit.min_share is not None:
-                blocks.append(_row(cols, np.append(problem.cost[members], -limit.min_share), lo=0.0, hi=INF,
+                blocks.append(_row(cols, np.append(spend_vals, -limit.min_share), lo=0.0, hi=INF,
                                    lower=Bound(f"{name}.min_share", LOWER, float(limit.min_share), kind="share")))
             if limit.max_share is not None:
-                blocks.append(_row(cols, np.append(problem.cost[members], -limit.max_share), lo=-INF, hi=0.0,
+                blocks.append(_row(cols, np.append(spend_vals, -limit.max_share), lo=-INF, hi=0.0,
                                    upper=Bound(f"{name}.max_share", UPPER, float(limit.max_share), kind="share")))
             if limit.min_count is not None or limit.max_count is not None:
                 blocks.append(_row(layout.y(members), np.ones(len(members)),

@@ -97,7 +97,8 @@ class Context:
         """Base columns of a solution: integers rounded, spend recomputed from the posts."""
         v = np.array(values[: self.base.num_cols], dtype=float)
         v[self.base.integer] = np.round(v[self.base.integer])
-        v[self.spend] = float(self.problem.cost @ v[: self.problem.n])
+        n = self.problem.n
+        v[self.spend] = float(self.problem.cost @ v[:n] + self.problem.fee @ v[n: 2 * n])
         return v
 
 
@@ -135,8 +136,8 @@ def relaxable_sides(context: Context) -> list[Side]:
 
 def _norm(context: Context, side: Side, r: int) -> float:
     """What one unit of slack on row r weighs: 1 / max(1, |rhs|) (the rhs moved into reach, so that an
-    unreachable 1e15 weighs like the data), spend shares by the spend scale."""
-    if side.bound.kind == "share":
+    unreachable 1e15 weighs like the data), spend shares and the CPE ceiling (a row in money) by the spend scale."""
+    if side.bound.kind in ("share", "cpe"):
         return max(1.0, context.scale)
     lo, hi = context.reachable
     return max(1.0, abs(lo[r] if side.sense == LOWER else hi[r]))
@@ -291,6 +292,9 @@ def _closest(context: Context, side: Side, plan: np.ndarray, activity: np.ndarra
         return _describe(context, side, 0.0, True, held_hi)
     if side.bound.kind == "share":
         return _describe(context, side, *_ratio(context, side, plan, lo, hi, share), held_hi)
+    if side.bound.kind == "cpe":         # a ratio S / E: the stage-2 plan's (a plan that exists, maybe not the least)
+        engaged = float(context.problem.engagements @ plan[: context.problem.n])
+        return _describe(context, side, plan[context.spend] / engaged if engaged > 0 else None, False, held_hi)
     r = int(side.rows[0])
     if settled:
         return _describe(context, side, float(activity[r]), True, held_hi)
@@ -366,6 +370,9 @@ def _describe(context: Context, side: Side, value: float | None, proven: bool, h
     elif name == "budget.min":
         text = (f"budget.min: {shown} too large; a plan meeting every other constraint spends at most {found}"
                 if proven else f"budget.min: {shown} too large; a plan meeting every other constraint spends {found}")
+    elif bound.kind == "cpe":    # the relaxed plan's S / E: one plan's ratio, not searched for the least
+        return Finding(name, bound.asked, value, f"{name}: asked at most {shown}, a plan meeting every other "
+                                                 f"constraint costs {found}{bound.unit}", side=side.sense)
     elif side.sense == LOWER:
         text = (f"{name}: asked {shown}, {'at most ' if proven else ''}{found}{bound.unit} reachable "
                 f"{_context(context, held_hi)}")

@@ -27,7 +27,8 @@ class Bound:
     one Bound on n rows). `kind` tells the diagnosis how the constraint moves: "level" (the
     row's activity against `asked`: budgets, floors, counts), "share" (a spend share: the row
     is `sum c x - asked * S`, moved as a ratio), "include" (an included id, `y_i >= 1`), "unique"
-    (a unique-reach floor in log space: `asked` people, the row against -ln(1 - asked / N)).
+    (a unique-reach floor in log space: `asked` people, the row against -ln(1 - asked / N)), "cpe" (the row
+    `S - asked * sum E x <= 0`, reported as the ratio S / E).
     """
 
     key: str                  # scenario key, e.g. "limits.tier.micro.min_share", "budget.max"

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.catalog import Catalog
-from models.catalog_rules import catalog_categories, check_against_catalog, eligible_rows, placeable_share
+from models.catalog_rules import (booking_prices, catalog_categories, check_against_catalog, eligible_rows,
+                                  placeable_share)
 from models.scenario import Scenario
 
 ROUNDING = 1e-9   # relative: a budget that affords 2.9999999999 posts of a price affords 3 (float division)
@@ -21,20 +22,21 @@ class Problem:
     scenario: Scenario
     catalog: Catalog
     positions: np.ndarray        # catalog row of each eligible influencer
-    cost: np.ndarray             # c_i, per post
+    cost: np.ndarray             # c_i, per post ([prices] multipliers applied)
     engagements: np.ndarray      # E_i, per post
     audience: np.ndarray         # A_i
-    max_posts: np.ndarray        # m_i, the catalog's
+    max_posts: np.ndarray        # m_i: the catalog's, at most diversity.max_posts_per_influencer
     included: np.ndarray         # bool: must be booked
     categories: dict[str, np.ndarray]  # tier, platform, niche, country of each influencer
+    fee: np.ndarray              # f_i, per booked influencer (0 without a fee column)
 
     @property
     def n(self) -> int:
         return len(self.positions)
 
     def segment_audience(self, segment: str) -> np.ndarray:
-        """A_ik for the eligible influencers."""
-        return self.audience * self.catalog.frame[f"aud_{segment}"].to_numpy(float)[self.positions]
+        """A_ik for the eligible influencers; for a union "k+l" of segments, A_ik + A_il."""
+        return self.catalog.segment_audience(segment)[self.positions]
 
     def targeted_audience(self) -> np.ndarray:
         """sum_k w_k A_ik over every catalog segment (weight 1 unless the scenario says)."""
@@ -51,32 +53,42 @@ def prepare(catalog: Catalog, scenario: Scenario) -> Problem:
     frame = catalog.frame
     categories = catalog_categories(catalog, scenario)
     positions = np.flatnonzero(eligible_rows(catalog, scenario, categories))
+    cost, fee = booking_prices(catalog, scenario, categories)
     return Problem(
         scenario=scenario,
         catalog=catalog,
         positions=positions,
-        cost=frame["cost_per_post"].to_numpy(float)[positions],
+        cost=cost[positions],
         engagements=catalog.engagements_per_post[positions],
         audience=catalog.audience[positions],
-        max_posts=frame["max_posts"].to_numpy(np.int64)[positions],
+        max_posts=posts_cap(frame["max_posts"].to_numpy(np.int64)[positions], scenario),
         included=np.isin(frame["id"].to_numpy(object)[positions], list(scenario.selection.include)),
         categories={column: values[positions] for column, values in categories.items()},
+        fee=fee[positions],
     )
 
 
+def posts_cap(max_posts: np.ndarray, scenario: Scenario) -> np.ndarray:
+    """m_i lowered to diversity.max_posts_per_influencer where the scenario sets it."""
+    most = scenario.diversity.max_posts_per_influencer
+    return max_posts if most is None else np.minimum(max_posts, most)
+
+
 def affordable_posts(problem: Problem) -> np.ndarray:
-    """m_i lowered to what budget.max and max_share_per_influencer allow (c_i x_i <= p * budget.max),
+    """m_i lowered to what budget.max and max_share_per_influencer allow (c_i x_i + f_i <= p * budget.max),
     to 0 for every paid post when no plan can spend anything (`placeable_share`), and at least 1
     for an included id: the presolve's posts bound."""
-    scenario, cost = problem.scenario, problem.cost
+    scenario, cost, fee = problem.scenario, problem.cost, problem.fee
     budget = scenario.budget.max
     share = scenario.diversity.max_share_per_influencer or 1.0
     tightened = problem.max_posts
     if budget is not None:
         with np.errstate(divide="ignore"):
-            affordable = np.where(cost > 0, np.floor(share * budget / np.where(cost > 0, cost, 1.0) + ROUNDING), np.inf)
+            left = share * budget - fee
+            affordable = np.where(cost > 0, np.floor(left / np.where(cost > 0, cost, 1.0) + ROUNDING), np.inf)
+        affordable = np.where(left < -ROUNDING * np.maximum(fee, 1.0), 0, np.maximum(affordable, 0))
         tightened = np.minimum(tightened, affordable).astype(np.int64)
     if placeable_share(scenario) < 1:
-        tightened = np.where(cost > 0, 0, tightened)
+        tightened = np.where((cost > 0) | (fee > 0), 0, tightened)
     return np.where(problem.included, np.maximum(tightened, 1), tightened)
 

@@ -32,6 +32,7 @@ KINDS = (
     Kind("budget.min, budget.max", constraints.budget, checks.budget),
     Kind("targets.engagements, targets.reach, targets.impressions", floors.targets, floor_checks.targets),
     Kind("coverage.<segment>.min_reach (named coverage.<segment>)", floors.coverage, floor_checks.coverage),
+    Kind("targets.max_cpe", constraints.max_cpe, checks.max_cpe),
     Kind("diversity.max_share_per_influencer", constraints.per_influencer, checks.per_influencer),
     Kind("diversity.min_influencers, diversity.max_influencers", constraints.influencer_count,
          checks.influencer_count),

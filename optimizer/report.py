@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 
 from models.catalog import Catalog
+from models.catalog_rules import booking_prices
+from models.columns import segments_of
 from models.result import (CatalogInfo, ConstraintRow, CoverageRow, DiagnosisEntry, GroupRow, Objective, Result,
                            ScenarioInfo, SolverInfo, Totals)
 from models.scenario import Scenario
@@ -23,7 +25,8 @@ def plan_frame(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> pd.Da
     plan = frame.iloc[booked][["id", "name", "platform", "niche", "followers"]].copy()
     plan.insert(3, "tier", catalog.tiers(scenario.tier_scheme)[booked])
     plan["posts"] = posts[booked].astype(np.int64)
-    plan["spend"] = frame["cost_per_post"].to_numpy(float)[booked] * plan["posts"].to_numpy()
+    cost, fee = booking_prices(catalog, scenario)
+    plan["spend"] = cost[booked] * plan["posts"].to_numpy() + fee[booked]
     reached = _reached(catalog, scenario, posts, booked)
     plan["reach"] = reached(catalog.audience)
     plan["engagements"] = catalog.engagements_per_post[booked] * plan["posts"].to_numpy()
@@ -151,16 +154,18 @@ def _groups(plan: pd.DataFrame, column: str) -> list[GroupRow]:
 
 def _coverage(catalog: Catalog, scenario: Scenario, plan: pd.DataFrame,
               constraints: list[ConstraintRow]) -> list[CoverageRow]:
-    """Every catalog segment: achieved reach, with the floor where the scenario sets one; with
-    [audience] its unique reach and population, with dropouts the floor's worst case (as checked)."""
+    """Every catalog segment, then every union of segments with a floor: achieved reach, with the floor
+    where the scenario sets one; with [audience] its unique reach and population, with dropouts the
+    floor's worst case (as checked)."""
     populations = scenario.audience.segments if scenario.unique else {}
     worst = {row.name: row.worst_case for row in constraints}
+    unions = [s for s in scenario.coverage if s not in catalog.segments]
     return [
         CoverageRow(s, scenario.coverage[s].min_reach if s in scenario.coverage else None,
-                    float(plan[f"reach_{s}"].sum()),
+                    float(sum(plan[f"reach_{part}"].sum() for part in segments_of(s))),
                     unique_reach(populations[s], plan[f"reach_{s}"].to_numpy(float)) if s in populations else None,
                     populations.get(s), worst.get(f"coverage.{s}"))
-        for s in catalog.segments
+        for s in [*catalog.segments, *unions]
     ]
 
 

@@ -47,7 +47,7 @@ def constraint_rows(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> 
 
 
 def structural_faults(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> list[str]:
-    """Integral posts within [0, max_posts], booked rows eligible, included ids booked."""
+    """Integral posts within [0, max_posts] and max_posts_per_influencer, booked rows eligible, included ids booked."""
     frame, faults = catalog.frame, []
     ids = frame["id"].to_numpy(object)
     booked = posts > 0
@@ -56,6 +56,9 @@ def structural_faults(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -
     over = booked & (posts > frame["max_posts"].to_numpy())
     if over.any():
         faults.append(f"posts above max_posts for {', '.join(ids[over][:5])}")
+    most = scenario.diversity.max_posts_per_influencer
+    if most is not None and np.any(posts > most):
+        faults.append(f"posts above diversity.max_posts_per_influencer ({most}) for {', '.join(ids[posts > most][:5])}")
     included = np.isin(ids, list(scenario.selection.include))
     ineligible = booked & ~(included | _passes_filters(catalog, scenario))
     ineligible |= booked & np.isin(ids, list(scenario.selection.exclude))
@@ -72,6 +75,9 @@ def _passes_filters(catalog: Catalog, scenario: Scenario) -> np.ndarray:
         (filters.platforms, lambda allowed: frame["platform"].str.lower().isin([p.lower() for p in allowed])),
         (filters.niches, lambda allowed: frame["niche"].str.casefold().isin([n.casefold() for n in allowed])),
         (filters.countries, lambda allowed: frame["country"].str.casefold().isin([c.casefold() for c in allowed])),
+        (filters.exclude_niches, lambda banned: ~frame["niche"].str.casefold().isin([n.casefold() for n in banned])),
+        (filters.exclude_countries,
+         lambda banned: ~frame["country"].str.casefold().isin([c.casefold() for c in banned])),
         (filters.min_followers, lambda low: frame["followers"] >= low),
         (filters.max_followers, lambda high: frame["followers"] <= high),
         (filters.min_authenticity, lambda low: frame["authenticity"] >= low),

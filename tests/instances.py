@@ -217,9 +217,10 @@ ADD = {"budget_min": add_budget_min, "target_engagements": add_target_engagement
 
 
 def random_scenario(rng: np.random.Generator, frame: pd.DataFrame, objective: str, kinds=None,
-                    gap: float = 1e-9) -> dict:
+                    gap: float = 1e-9, booking: bool = False) -> dict:
     """A TOML-shaped scenario dict: the objective plus the constraint `kinds` (random when None),
-    each sized relative to the catalog so that it matters."""
+    each sized relative to the catalog so that it matters; with `booking`, random booking rules
+    too (`add_booking`, drawn from a copy of `rng`: the other draws stay the same)."""
     if kinds is None:
         kinds = {k for k in KINDS if rng.random() < 0.25}
     kinds = set(kinds)
@@ -245,7 +246,45 @@ def random_scenario(rng: np.random.Generator, frame: pd.DataFrame, objective: st
     add_selection(draw, spec, kinds)
     if "filters" in kinds:
         add_filters(draw, spec)
+    if booking:
+        add_booking(Draw(side_generator(rng), frame, draw.columns), spec)
     return spec
+
+
+def side_generator(rng: np.random.Generator) -> np.random.Generator:
+    """A generator seeded from a copy of `rng`: drawing from it leaves `rng`'s own sequence alone."""
+    return np.random.default_rng(int(copy.deepcopy(rng).integers(2**63)))
+
+
+def add_booking(draw: Draw, spec: dict) -> None:
+    """Each booking rule of issue 16 item 6 with chance 0.2: an exclusion filter, posts per creator, a
+    CPE ceiling, a price multiplier, a floor on the union of the segments."""
+    rng = draw.rng
+    if rng.random() < 0.2:
+        key, column = [("exclude_niches", "niche"), ("exclude_countries", "country")][int(rng.integers(2))]
+        spec.setdefault("filters", {})[key] = [str(rng.choice(sorted(set(draw.columns[column]))))]
+    if rng.random() < 0.2:
+        spec.setdefault("diversity", {})["max_posts_per_influencer"] = int(rng.integers(1, 3))
+    if rng.random() < 0.2:
+        engagements = draw.figure("engagements")
+        cpe = draw.figure("cost")[engagements > 0] / engagements[engagements > 0]
+        spec.setdefault("targets", {})["max_cpe"] = round(float(np.quantile(cpe, rng.uniform(0.2, 0.8))), 6)
+    if rng.random() < 0.2:
+        column, value = draw.group()
+        spec["prices"] = {column: {value: float(rng.choice([0.5, 0.8, 1.25, 1.5]))}}
+    if rng.random() < 0.2:
+        total = float(draw.figure("audience") @ (draw.frame["aud_s1"] + draw.frame["aud_s2"]).to_numpy(float))
+        spec.setdefault("coverage", {})["s1+s2"] = {"min_reach": round(float(rng.uniform(0.05, 0.35)) * total, 1)}
+
+
+def with_fees(rng: np.random.Generator, frame: pd.DataFrame) -> pd.DataFrame:
+    """With chance 0.3 a fee column: half the rows a fee of up to half their cost_per_post."""
+    if rng.random() >= 0.3:
+        return frame
+    frame = frame.copy()
+    cost = frame["cost_per_post"].to_numpy(float)
+    frame["fee"] = np.where(rng.random(len(frame)) < 0.5, np.round(rng.uniform(0, 0.5, len(frame)) * cost), 0.0)
+    return frame
 
 
 def full_cost(frame: pd.DataFrame) -> float:

@@ -51,6 +51,10 @@ class Reference:
         self.eng = self.followers * rate
         self.aud = self.followers * auth
         self.max_posts = (f["max_posts"].to_numpy(np.int64) if "max_posts" in f else np.ones(n, dtype=np.int64))
+        most = self.spec.get("diversity", {}).get("max_posts_per_influencer")
+        if most is not None:
+            self.max_posts = np.minimum(self.max_posts, most)
+        self.fee = f["fee"].fillna(0).to_numpy(float) if "fee" in f else np.zeros(n)
         self.segments = [c[4:] for c in f.columns if c.startswith("aud_")]
         self.seg = {s: self.aud * f[f"aud_{s}"].fillna(0).to_numpy(float) for s in self.segments}
         scheme = self.spec.get("tiers", DEFAULT_TIERS)
@@ -66,6 +70,10 @@ class Reference:
                       else np.full(n, "general", dtype=object)),
             "country": f["country"].to_numpy(object) if "country" in f else np.full(n, None, dtype=object),
         }
+        for column, multipliers in self.spec.get("prices", {}).items():     # what-if prices multiply
+            for value, multiplier in multipliers.items():
+                self.cost = self.cost * np.where(
+                    self.columns[column] == (value.lower() if column == "platform" else value), multiplier, 1.0)
         self.eligible = self._eligible()
         include = set(self.spec.get("selection", {}).get("include", []))
         self.included = np.array([i in include for i in self.ids])
@@ -80,6 +88,11 @@ class Reference:
             ok &= np.isin([str(v).lower() for v in self.columns["niche"]], [v.lower() for v in flt["niches"]])
         if "countries" in flt:
             ok &= np.isin([str(v).lower() for v in self.columns["country"]], [v.lower() for v in flt["countries"]])
+        if "exclude_niches" in flt:
+            ok &= ~np.isin([str(v).lower() for v in self.columns["niche"]], [v.lower() for v in flt["exclude_niches"]])
+        if "exclude_countries" in flt:
+            ok &= ~np.isin([str(v).lower() for v in self.columns["country"]],
+                           [v.lower() for v in flt["exclude_countries"]])
         if "min_authenticity" in flt:
             ok &= self.authenticity >= flt["min_authenticity"]
         if "min_followers" in flt:
@@ -98,7 +111,7 @@ class Reference:
         obj = self.spec.get("objective", {"maximize": "engagements"})
         Y = (X > 0).astype(float)
         if obj.get("minimize") == "cost":
-            return X @ self.cost
+            return X @ self.cost + Y @ self.fee
         metric = obj.get("maximize", "engagements")
         if metric == "engagements":
             return X @ self.eng
@@ -123,7 +136,7 @@ class Reference:
         ok &= np.all((X >= 0) & (X <= self.max_posts) & (X == np.round(X)), axis=1)
         ok &= ~np.any((X > 0) & ~self.eligible, axis=1)
         ok &= np.all(X[:, self.included] >= 1, axis=1)
-        S = X @ self.cost
+        S = X @ self.cost + Y @ self.fee
         budget = self.spec.get("budget", {})
         if "max" in budget:
             ok &= le(S, budget["max"])
@@ -134,11 +147,13 @@ class Reference:
             ok &= le(targets["engagements"], X @ self.eng)
         if "reach" in targets:
             ok &= le(targets["reach"], Y @ self.aud)
-        for segment, floor in self.spec.get("coverage", {}).items():
-            ok &= le(floor["min_reach"], Y @ self.seg[segment])
+        if "max_cpe" in targets:
+            ok &= le(S, targets["max_cpe"] * (X @ self.eng))
+        for segment, floor in self.spec.get("coverage", {}).items():     # "s1+s2": the shares add up
+            ok &= le(floor["min_reach"], sum(Y @ self.seg[part] for part in segment.split("+")))
         div = self.spec.get("diversity", {})
         if "max_share_per_influencer" in div:
-            ok &= np.all(le(X * self.cost, div["max_share_per_influencer"] * S[:, None]), axis=1)
+            ok &= np.all(le(X * self.cost + Y * self.fee, div["max_share_per_influencer"] * S[:, None]), axis=1)
         count = Y.sum(axis=1)
         if "min_influencers" in div:
             ok &= count >= div["min_influencers"]
@@ -148,7 +163,7 @@ class Reference:
             values = self.columns[column]
             for value, limit in groups.items():
                 member = values == (value.lower() if column == "platform" else value)
-                spend = X[:, member] @ self.cost[member]
+                spend = X[:, member] @ self.cost[member] + Y[:, member] @ self.fee[member]
                 booked_count = Y[:, member].sum(axis=1)
                 if "min_share" in limit:
                     ok &= le(limit["min_share"] * S, spend)
@@ -171,7 +186,8 @@ class Reference:
         """Best objective over every post vector, with a best plan; (None, None) when none is feasible."""
         cols = np.flatnonzero(self.eligible)
         ranges = [range(int(self.max_posts[i]) + 1) for i in cols]
-        grid = np.array(list(itertools.product(*ranges)), dtype=float).reshape(-1, len(cols))
+        vectors = list(itertools.product(*ranges))     # one empty vector when nothing is eligible
+        grid = np.array(vectors, dtype=float).reshape(len(vectors), len(cols))
         X = np.zeros((len(grid), self.n))
         X[:, cols] = grid
         ok = self.feasible(X)

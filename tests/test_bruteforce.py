@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from instances import (ENUMERATION_LIMIT, OBJECTIVES, fit_enumeration, make_catalog, make_scenario, random_frame,
-                       random_scenario)
+                       random_scenario, with_fees)
 from reference import Reference, close, posts_vector
 from optimizer import solve
 from optimizer.fast import solve_fast
@@ -27,8 +27,8 @@ def instance(objective: str, seed: int):
     n = int(rng.integers(3, 11))
     frame = random_frame(rng, n, max_posts_high=3, zero_cost=0.05, tier_column=rng.random() < 0.25)
     frame = fit_enumeration(rng, frame)
-    spec = random_scenario(rng, frame, objective, gap=GAP)
-    return frame, spec
+    spec = random_scenario(rng, frame, objective, gap=GAP, booking=True)
+    return with_fees(np.random.default_rng([seed, OBJECTIVES.index(objective), 11]), frame), spec
 
 
 @pytest.mark.parametrize("objective", OBJECTIVES)
@@ -54,6 +54,8 @@ def test_milp_matches_enumeration(objective, seed):
         assert close(result.objective.value, best, rel=GAP), f"MILP {result.objective.value}\n{context}"
 
     problem = prepare(catalog, scenario)
+    if problem.n == 0:      # the filters and exclusions left nobody: no reduction to force
+        return
     outcome = solve_fast(problem, direct_below=0, core_min=2)
     if best is None:
         assert outcome.status == "infeasible", context
@@ -89,3 +91,9 @@ def test_instances_cover_every_constraint_kind():
     assert all(seen.get(key, 0) >= 2 for key in wanted), {key: seen.get(key, 0) for key in wanted}
     assert sum(v for k, v in seen.items() if k.startswith("coverage.")) >= 3
     assert sum(v for k, v in seen.items() if k.startswith("filters.")) >= 3
+    booking = ["targets.max_cpe", "diversity.max_posts_per_influencer", "coverage.s1+s2"]
+    assert all(seen.get(key, 0) >= 2 for key in booking), {key: seen.get(key, 0) for key in booking}
+    assert sum(v for k, v in seen.items() if k.startswith("prices.")) >= 2
+    assert sum(v for k, v in seen.items() if k.startswith("filters.exclude_")) >= 2
+    fees = sum("fee" in instance(objective, seed)[0] for objective in OBJECTIVES for seed in SEEDS)
+    assert fees >= 5, fees

@@ -15,7 +15,7 @@ from optimizer.registry import KINDS
 
 EVERY_KIND = {
     "budget": {"max": 5000, "min": 100},
-    "targets": {"engagements": 100, "reach": 1000},
+    "targets": {"engagements": 100, "reach": 1000, "max_cpe": 1.0},
     "coverage": {"f": {"min_reach": 100}},
     "diversity": {"max_share_per_influencer": 0.9, "min_influencers": 2, "max_influencers": 5,
                   "min_distinct": {"niche": 2}},
@@ -45,7 +45,7 @@ def test_model_rows_and_verifier_rows_carry_the_same_keys():
     keys = model_keys(TIGHT)
     assert set(keys) == set(names)
     assert all(keys[row.name] == (LOWER if row.sense == ">=" else UPPER) for row in result.constraints)
-    assert len(names) == len(set(names)) == 14
+    assert len(names) == len(set(names)) == 15
 
 
 def test_the_loose_model_adds_the_includes_as_rows():
