@@ -116,6 +116,17 @@ class FloorChance:
 
 
 @dataclass(frozen=True)
+class RiskOutcome:
+    """The risk objective's figure on the simulation runs (out of sample: the model's runs are drawn apart)."""
+
+    metric: str         # engagements | reach
+    cvar: float         # the worst share of runs averaged
+    weight: float
+    mean: float         # mean of the metric over the simulation runs
+    cvar_value: float   # mean of its worst `cvar` share (the boundary run weighted fractionally)
+
+
+@dataclass(frozen=True)
 class Outcomes:
     """What the plan delivers over `runs` Monte Carlo runs; `skipped` says why no run was made."""
 
@@ -126,6 +137,7 @@ class Outcomes:
     coverage: dict[str, OutcomeRange]   # floored segments only
     floors: list[FloorChance]
     skipped: str | None = None
+    risk: RiskOutcome | None = None     # with [objective] risk only
 
 
 @dataclass(frozen=True)

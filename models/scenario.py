@@ -41,7 +41,7 @@ Share = Annotated[float, Field(ge=0, le=1)]
 Count = Annotated[int, Field(ge=0, le=LARGEST_COUNT)]
 PART_TWO_TABLES = ("simulation", "audience", "robustness", "prices", "replan")  # left out of sha256 when not written
 LATER_KEYS = {"targets": ("impressions", "max_cpe"), "diversity": ("max_posts_per_influencer",),
-              "filters": ("exclude_niches", "exclude_countries")}   # likewise: a part-one scenario keeps its hash
+              "filters": ("exclude_niches", "exclude_countries"), "objective": ("risk",)}   # likewise: a part-one scenario keeps its hash
 
 
 class _Table(BaseModel):
@@ -62,6 +62,22 @@ def _check_order(table: BaseModel, low: str, high: str) -> None:
         raise _fault(high, f"must be at least {low} ({_number(lower)}), got {_number(upper)}")
 
 
+class Risk(_Table):
+    """The risk objective: (1 - weight) * mean + weight * CVaR over `runs` sampled outcomes (SPEC section 10)."""
+
+    cvar: Annotated[float, Field(gt=0, lt=1)] = Field(description="The worst share of runs the CVaR averages, in (0, 1).")
+    weight: Share = Field(description="Weight of the CVaR against the mean, in [0, 1]; 0 = the mean-optimal plan.")
+    runs: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        200, description="Sampled runs in the model (one dense row each), drawn apart from [simulation]'s.")
+
+    @model_validator(mode="after")
+    def _one_run_at_least(self) -> Risk:
+        if self.cvar * self.runs < 1:
+            raise _fault("cvar", f"the worst share holds less than one run: cvar * runs = {self.cvar * self.runs:g}, "
+                                 "needs at least 1")
+        return self
+
+
 class Objective(_Table):
     """What the plan optimizes: maximize a delivery metric, or minimize cost."""
 
@@ -71,6 +87,8 @@ class Objective(_Table):
         None, description="The alternative to maximize: the cheapest plan that meets the targets.")
     segment_weights: dict[str, NonNegative] = Field(
         default_factory=dict, description="targeted_reach only: weight per audience segment (default 1).")
+    risk: Risk | None = Field(None, description="Risk objective for engagements or gross reach: "
+                                                "{cvar, weight, runs} (docs/reference.md \"Risk\").")
 
     @model_validator(mode="before")
     @classmethod
@@ -85,6 +103,9 @@ class Objective(_Table):
             raise _fault("minimize", "give either maximize or minimize, not both")
         if self.segment_weights and self.maximize != "targeted_reach":
             raise _fault("segment_weights", 'only applies to maximize = "targeted_reach"')
+        if self.risk is not None and self.metric not in ("engagements", "reach"):
+            raise _fault("risk", f'is not supported with {self.sense} = "{self.metric}" '
+                                 '(only maximize = "engagements" or "reach")')
         return self
 
     @property
@@ -348,6 +369,9 @@ class Scenario(_Table):
     def _audience_rules(self) -> Scenario:
         """Floors and segments against [audience] (the catalog-dependent rules: models/catalog_rules.py)."""
         audience = self.audience
+        if audience is not None and self.objective.risk is not None:
+            raise _fault("objective.risk", "risk with unique reach ([audience]) is not supported: a run's unique "
+                                           "reach is not linear in the plan")
         if audience is None:
             if self.targets.impressions is not None:
                 raise _fault("targets.impressions", "needs [audience] (impressions count the posts seen)")

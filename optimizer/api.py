@@ -90,11 +90,12 @@ def _run(problem: Problem, method: str) -> tuple[Outcome, str]:
 
 def _beyond_fast(problem: Problem) -> str | None:
     """What the fast path cannot handle yet: [audience] post slots, [robustness] dropouts, fees (its
-    reductions price posts only)."""
+    reductions price posts only), the risk objective."""
     scenario = problem.scenario
     reasons = (["[audience] post slots"] if needs_slots(scenario) else []) + (
         ["[robustness] dropouts"] if scenario.robustness.dropouts > 0 else []) + (
-        ["fees (catalog column fee)"] if np.any(problem.fee > 0) else [])
+        ["fees (catalog column fee)"] if np.any(problem.fee > 0) else []) + (
+        ["the risk objective's scenario rows"] if scenario.objective.risk is not None else [])
     return " or ".join(reasons) or None
 
 

@@ -17,6 +17,7 @@ from optimizer.floors import cap_dropout_columns, epigraph, post_slots, unique_o
 from optimizer.milp import Milp
 from optimizer.problem import Problem, affordable_posts
 from optimizer.registry import KINDS
+from optimizer.risk import risk_objective, scenario_rows
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,12 @@ LOOSE = Presolve(budget=False, includes=False)
 
 def objective_vector(problem: Problem, layout: Layout) -> np.ndarray:
     """Maximize form: engagements on x, (targeted) reach on y, minus spend for minimize cost;
-    with [audience], the reach objectives of optimizer/floors.py."""
+    with [audience], the reach objectives of optimizer/floors.py; with risk, optimizer/risk.py's."""
     obj = np.zeros(layout.num_cols)
     metric = problem.scenario.objective.metric
-    if problem.scenario.unique and metric in ("reach", "targeted_reach"):
+    if problem.scenario.objective.risk is not None:
+        risk_objective(problem, layout, obj)
+    elif problem.scenario.unique and metric in ("reach", "targeted_reach"):
         unique_objective(problem, layout, obj)
     elif metric == "engagements":
         obj[layout.x()] = problem.engagements
@@ -51,7 +54,7 @@ def objective_vector(problem: Problem, layout: Layout) -> np.ndarray:
 
 def build_milp(problem: Problem, presolve: Presolve = TIGHT) -> tuple[Milp, Layout]:
     """The whole model: x_i in [0, m_i] integer, y_i binary, S >= 0, z_g binary; the links,
-    the spend definition, then every registered kind's rows (and the include rows when
+    the spend definition, the structural rows of [audience] and risk, then every registered kind's rows (and the include rows when
     they are not bounds).
 
     With the budget presolve, S lies in [budget.min, budget.max]; without budget.max (or
@@ -69,7 +72,8 @@ def build_milp(problem: Problem, presolve: Presolve = TIGHT) -> tuple[Milp, Layo
     integer = np.concatenate([np.ones(2 * n, dtype=bool), [False], extra_integer])
     cap_dropout_columns(problem, layout, ub)
     blocks = [links(problem, layout, max_posts), spend_definition(problem, layout)]
-    blocks += [block for block in (post_slots(problem, layout), epigraph(problem, layout)) if block is not None]
+    blocks += [block for block in (post_slots(problem, layout), epigraph(problem, layout), scenario_rows(problem, layout))
+               if block is not None]
     blocks += [block for kind in KINDS if (block := kind.build(problem, layout)) is not None]
     if not presolve.includes and (block := include_rows(problem, layout)) is not None:
         blocks.append(block)

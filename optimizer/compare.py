@@ -16,8 +16,11 @@ FIGURES = ("status", "objective", "metric", "spend", "influencers", "posts", "re
 UNIQUE_FIGURES = ("unique_reach", "impressions", "frequency")
 """Rows after FIGURES when some plan uses [audience] (None for plans that do not)."""
 TIER_PREFIX = "tier:"
-OUTCOME_FIGURES = ("engagements_p10", "engagements_p90", "reach_p10", "reach_p90")
-"""Rows after the tiers: simulated ranges (None without outcomes), then one row `chance:<floor>` per floor."""
+OUTCOME_FIGURES = ("engagements_p10", "engagements_p50", "engagements_p90", "reach_p10", "reach_p50", "reach_p90")
+"""Rows after the tiers: simulated ranges (None without outcomes), then RISK_FIGURE when some plan
+has a risk objective, then one row `chance:<floor>` per floor."""
+RISK_FIGURE = "cvar"
+"""The CVaR of the risk objective's metric on the simulation runs (None for a plan without risk)."""
 CHANCE_PREFIX = "chance:"
 SCHEMA_VERSION = 1
 """Of the JSON document of a Comparison (Comparison.to_dict, docs/reference.md "Comparison")."""
@@ -64,9 +67,10 @@ def compare(results: Sequence[Result], names: Sequence[str] | None = None, *,
     floors = list(dict.fromkeys(floor.name for result in results if result.outcomes
                                 for floor in result.outcomes.floors))
     unique = UNIQUE_FIGURES if any(result.objective.reach_model == "unique" for result in results) else ()
-    columns = {label: _figures(result, tiers, unique) + _outcome_figures(result, floors)
+    risk = (RISK_FIGURE,) if any(result.outcomes and result.outcomes.risk for result in results) else ()
+    columns = {label: _figures(result, tiers, unique) + _outcome_figures(result, floors, bool(risk))
                for label, result in zip(labels, results)}
-    index = list(FIGURES) + list(unique) + [TIER_PREFIX + tier for tier in tiers] + list(OUTCOME_FIGURES)
+    index = list(FIGURES) + list(unique) + [TIER_PREFIX + tier for tier in tiers] + list(OUTCOME_FIGURES) + list(risk)
     figures = pd.DataFrame(columns, index=index + [CHANCE_PREFIX + floor for floor in floors], dtype=object)
     return Comparison(tuple(labels), figures, _membership(results, labels), tuple(results))
 
@@ -84,13 +88,16 @@ def _figures(result: Result, tiers: list[str], unique: tuple[str, ...] = ()) -> 
     return values + [shares.get(tier, 0.0) if planned else None for tier in tiers]
 
 
-def _outcome_figures(result: Result, floors: list[str]) -> list[Any]:
-    """P10 and P90 of engagements and reach, and the chance of each floor; None where not simulated."""
+def _outcome_figures(result: Result, floors: list[str], risk: bool) -> list[Any]:
+    """P10, P50 and P90 of engagements and reach, the CVaR with risk, and the chance of each floor;
+    None where not simulated."""
     outcomes = result.outcomes
     if outcomes is None or outcomes.skipped:
-        return [None] * (len(OUTCOME_FIGURES) + len(floors))
+        return [None] * (len(OUTCOME_FIGURES) + risk + len(floors))
     chances = {floor.name: floor.chance for floor in outcomes.floors}
-    ranges = [outcomes.engagements.p10, outcomes.engagements.p90, outcomes.reach.p10, outcomes.reach.p90]
+    ranges = [getattr(spread, field) for spread in (outcomes.engagements, outcomes.reach) for field in ("p10", "p50", "p90")]
+    if risk:
+        ranges.append(None if outcomes.risk is None else outcomes.risk.cvar_value)
     return ranges + [chances.get(floor) for floor in floors]
 
 

@@ -26,13 +26,15 @@ class Layout:
     """Column positions: x_i at i, y_i at n + i, spend S at 2n, z_g for each distinct group after;
     then, where the scenario needs them (docs/reference.md "Audience", "Dropouts"): the post
     slots d_ij, the dropout columns t, p_1..p_n of each robust floor, and L_k, t_k of each
-    segment of a targeted_reach objective with [audience]."""
+    segment of a targeted_reach objective with [audience]; last, eta and u_1..u_R of the risk
+    objective (optimizer/risk.py)."""
 
     n: int
     distinct: dict[str, tuple[np.ndarray, list[str]]]  # column -> (group code of each influencer, group values)
     slots: np.ndarray | None = None     # post slots per influencer ([audience]), else None
     robust: tuple[str, ...] = ()        # keys of the floors with dropout columns ([robustness] dropouts > 0)
     epigraph: tuple[str, ...] = ()      # segments with L_k, t_k (targeted_reach with [audience])
+    risk_runs: int = 0                  # runs R of the risk objective: columns eta, u_1..u_R (0: none)
 
     @property
     def spend(self) -> int:
@@ -84,30 +86,44 @@ class Layout:
         k = self.epigraph.index(segment)
         return start + 2 * k, start + 2 * k + 1
 
+    def eta(self) -> int:
+        """The risk objective's threshold column eta; u_1..u_R follow it."""
+        return self._slots_start + self.num_slots + len(self.robust) * (self.n + 1) + 2 * len(self.epigraph)
+
+    def u(self) -> np.ndarray:
+        """The risk objective's shortfall column u_r of each run."""
+        return self.eta() + 1 + np.arange(self.risk_runs)
+
     def extra_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """lb, ub, integer of the columns after S: z_g and d_ij binary, t, p_i, L_k, t_k continuous >= 0."""
+        """lb, ub, integer of the columns after S: z_g and d_ij binary, t, p_i, L_k, t_k, eta, u_r continuous >= 0."""
         binary = self._slots_start - 2 * self.n - 1 + self.num_slots
-        continuous = len(self.robust) * (self.n + 1) + 2 * len(self.epigraph)
+        continuous = len(self.robust) * (self.n + 1) + 2 * len(self.epigraph) + self._risk_columns
         return (np.zeros(binary + continuous), np.concatenate([np.ones(binary), np.full(continuous, INF)]),
                 np.concatenate([np.ones(binary, dtype=bool), np.zeros(continuous, dtype=bool)]))
 
     @property
     def num_cols(self) -> int:
-        return self._slots_start + self.num_slots + len(self.robust) * (self.n + 1) + 2 * len(self.epigraph)
+        return self.eta() + self._risk_columns
+
+    @property
+    def _risk_columns(self) -> int:
+        return self.risk_runs + 1 if self.risk_runs else 0
 
 
 def layout_for(problem: Problem, max_posts: np.ndarray | None = None) -> Layout:
     """Group codes for every column named in [diversity] min_distinct; for a unique-reach objective
-    or floor, one post slot per post each influencer may get (`max_posts`, the catalog's by default); the robust
-    floors and the epigraph segments (optimizer/audience.py)."""
+    or floor, or risk on engagements, one post slot per post each influencer may get (`max_posts`, the catalog's
+    by default); the robust floors and the epigraph segments (optimizer/audience.py); the risk runs."""
     distinct = {}
     for column in problem.scenario.diversity.min_distinct:
         values, codes = np.unique(problem.categories[column].astype(str), return_inverse=True)
         distinct[column] = (codes, [str(v) for v in values])
     slots = None
-    if needs_slots(problem.scenario):
+    risk = problem.scenario.objective.risk
+    if needs_slots(problem.scenario) or (risk is not None and problem.scenario.objective.metric == "engagements"):
         slots = (problem.max_posts if max_posts is None else max_posts).astype(np.int64)
-    return Layout(problem.n, distinct, slots, robust_floors(problem.scenario), epigraph_segments(problem.scenario))
+    return Layout(problem.n, distinct, slots, robust_floors(problem.scenario), epigraph_segments(problem.scenario),
+                  risk.runs if risk is not None else 0)
 
 
 def _block(rows, cols, vals, lo, hi, lower: list, upper: list, owner=None, link=False) -> RowBlock:

@@ -13,6 +13,7 @@ from models.result import (CatalogInfo, ConstraintRow, CoverageRow, DiagnosisEnt
                            ScenarioInfo, SolverInfo, Totals)
 from models.scenario import Scenario
 from optimizer.audience import people_reached, unique_reach, view_rates
+from optimizer.risk import risk_value
 
 GROUP_COLUMNS = ("tier", "platform", "niche")
 
@@ -70,9 +71,11 @@ def objective_value(catalog: Catalog, scenario: Scenario, plan: pd.DataFrame) ->
 
 def build_result(catalog: Catalog, scenario: Scenario, posts: np.ndarray, *, status: str, bound: float | None,
                  eligible: int, constraints: list[ConstraintRow], solver: SolverInfo) -> Result:
-    """A Result whose numbers all come from the plan and the catalog."""
+    """A Result whose numbers all come from the plan and the catalog (with risk, the objective is the
+    risk objective on the optimization runs, the figure the bound proves)."""
     plan = plan_frame(catalog, scenario, posts)
-    value = objective_value(catalog, scenario, plan)
+    value = (risk_value(catalog, scenario, posts) if scenario.objective.risk is not None
+             else objective_value(catalog, scenario, plan))
     return Result(
         scenario=scenario_info(scenario),
         catalog=catalog_info(catalog, eligible),

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.catalog import Catalog
-from models.result import FloorChance, OutcomeRange, Outcomes, Result
+from models.result import FloorChance, OutcomeRange, Outcomes, Result, RiskOutcome
 from models.scenario import Scenario
 from optimizer.audience import people_reached, view_rates
 from optimizer.verify import FEASIBILITY
@@ -106,6 +106,8 @@ def plan_outcomes(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> Ou
     """
     settings = scenario.simulation
     if settings.runs == 0:
+        if scenario.objective.risk is not None:
+            warnings.warn("[simulation] runs = 0: the risk plan's CVaR is not measured out of sample", stacklevel=2)
         return None
     booked = np.flatnonzero(posts > 0)
     draws = settings.runs * (int(posts[booked].sum()) + booked.size)
@@ -125,16 +127,31 @@ def plan_outcomes(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> Ou
                                               + [scenario.audience.segments[segment] for segment in segments]))
     contributions = np.column_stack([audience[booked] for audience in audiences])
     runs = simulate(posts[booked].astype(np.int64), catalog.engagements_per_post[booked],
-                    _per_creator(catalog, "engagement_sd", settings.engagement_sd)[booked],
-                    _per_creator(catalog, "delivery", settings.delivery)[booked],
+                    per_creator(catalog, "engagement_sd", settings.engagement_sd)[booked],
+                    per_creator(catalog, "delivery", settings.delivery)[booked],
                     contributions, runs=settings.runs, seed=settings.seed, aggregate=aggregate)
     coverage = {segment: runs.reach[:, 1 + k] for k, segment in enumerate(segments)}
+    risk = scenario.objective.risk
+    metric = scenario.objective.metric
+    values = runs.engagements if metric == "engagements" else runs.reach[:, 0]
     return Outcomes(
         runs=settings.runs, seed=settings.seed,
         engagements=outcome_range(runs.engagements), reach=outcome_range(runs.reach[:, 0]),
         coverage={segment: outcome_range(values) for segment, values in coverage.items()},
         floors=_floors(scenario, runs.engagements, runs.reach[:, 0], coverage),
+        risk=None if risk is None else RiskOutcome(metric, risk.cvar, risk.weight, float(values.mean()),
+                                                   cvar(values, risk.cvar)),
     )
+
+
+def cvar(values: np.ndarray, share: float) -> float:
+    """Mean of the worst `share` of the values, the boundary value weighted fractionally: the
+    Rockafellar-Uryasev `max_t t - 1/(share R) sum_r max(0, t - L_r)` at its optimum."""
+    ordered = np.sort(values)
+    worst = share * len(ordered)
+    whole = min(int(np.floor(worst + 1e-9)), len(ordered))
+    total = ordered[:whole].sum() + (worst - whole) * (ordered[whole] if whole < len(ordered) else 0.0)
+    return float(total / worst)
 
 
 def outcome_range(values: np.ndarray) -> OutcomeRange:
@@ -143,7 +160,7 @@ def outcome_range(values: np.ndarray) -> OutcomeRange:
     return OutcomeRange(float(values.mean()), float(p10), float(p50), float(p90))
 
 
-def _per_creator(catalog: Catalog, column: str, default: float) -> np.ndarray:
+def per_creator(catalog: Catalog, column: str, default: float) -> np.ndarray:
     """The catalog column where it has a value, else the scenario's default."""
     if column not in catalog.frame.columns:
         return np.full(catalog.rows, default)

@@ -10,14 +10,15 @@ from rich.console import RenderableType
 from rich.text import Text
 
 from models.result import Result
-from optimizer.compare import CHANCE_PREFIX, OUTCOME_FIGURES
+from optimizer.compare import CHANCE_PREFIX, OUTCOME_FIGURES, RISK_FIGURE
 from reports.terminal import Column, fitted
 from reports.text import literal
 
 
 def outcome_table(result: Result, width: int) -> RenderableType | None:
     """The "Outcome ranges" block of `solve`: mean, P10, P50, P90 of engagements, reach and each
-    floored segment, with the floor on that figure and the share of runs that meet it."""
+    floored segment, with the floor on that figure and the share of runs that meet it; with risk,
+    the CVaR of its metric (the mean of the worst share of the runs)."""
     outcomes = result.outcomes
     if outcomes is None:
         return None
@@ -32,6 +33,9 @@ def outcome_table(result: Result, width: int) -> RenderableType | None:
         columns.append(Column(header, [Text(_whole(getattr(spread, field))) for _, spread, _ in rows], drop=drop))
     columns.append(Column("floor", [Text(_whole(floors[key].target) if key in floors else "") for *_, key in rows]))
     columns.append(Column("chance", [Text(chance(floors[key].chance) if key in floors else "") for *_, key in rows]))
+    if (risk := outcomes.risk) is not None:
+        columns.append(Column(f"CVaR {risk.cvar:.0%}", [Text(_whole(risk.cvar_value) if label == risk.metric else "")
+                                                         for label, _, _ in rows]))
     return fitted(f"Outcome ranges ({outcomes.runs:,} runs, seed {outcomes.seed})", columns, width,
                   box=box.SIMPLE_HEAD)
 
@@ -40,6 +44,8 @@ def outcome_figure(figure: str, values: Sequence[Any]) -> tuple[str, list[str]] 
     """Label and cells of one outcome row of a comparison (None for a row that is not about outcomes)."""
     if figure.startswith(CHANCE_PREFIX):
         return f"chance {figure.removeprefix(CHANCE_PREFIX)}", [chance(value) for value in values]
+    if figure == RISK_FIGURE:
+        return "CVaR (risk metric)", [_whole(value) for value in values]
     if figure in OUTCOME_FIGURES:
         name, _, percentile = figure.rpartition("_")
         return f"{name} {percentile.upper()}", [_whole(value) for value in values]
