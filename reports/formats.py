@@ -23,6 +23,17 @@ def share(value: float | None) -> str:
     return "-" if missing(value) else f"{value:.1%}"
 
 
+def chance(value: float | None) -> str:
+    """A share of runs to 0.1%, never rounded to a certain 100.0% or an impossible 0.0%."""
+    if value is None:
+        return "-"
+    if 0.999 < value < 1:
+        return ">99.9%"
+    if 0 < value < 0.001:
+        return "<0.1%"
+    return f"{value:.1%}"
+
+
 def gap(value: float | None) -> str:
     return "-" if missing(value) else f"{value:.3%}"
 

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from models.result import Result
 from optimizer.compare import CHANCE_PREFIX, OUTCOME_FIGURES, RISK_FIGURE
+from reports.formats import chance, count
 from reports.terminal import Column, fitted
 from reports.text import literal
 
@@ -30,11 +31,11 @@ def outcome_table(result: Result, width: int) -> RenderableType | None:
              for segment, spread in outcomes.coverage.items()]
     columns = [Column("figure", [literal(label) for label, _, _ in rows], justify="left", wrap=True)]
     for header, field, drop in (("mean", "mean", 1), ("P10", "p10", 0), ("P50", "p50", 2), ("P90", "p90", 0)):
-        columns.append(Column(header, [Text(_whole(getattr(spread, field))) for _, spread, _ in rows], drop=drop))
-    columns.append(Column("floor", [Text(_whole(floors[key].target) if key in floors else "") for *_, key in rows]))
+        columns.append(Column(header, [Text(count(getattr(spread, field))) for _, spread, _ in rows], drop=drop))
+    columns.append(Column("floor", [Text(count(floors[key].target) if key in floors else "") for *_, key in rows]))
     columns.append(Column("chance", [Text(chance(floors[key].chance) if key in floors else "") for *_, key in rows]))
     if (risk := outcomes.risk) is not None:
-        columns.append(Column(f"CVaR {risk.cvar:.0%}", [Text(_whole(risk.cvar_value) if label == risk.metric else "")
+        columns.append(Column(f"CVaR {risk.cvar:.0%}", [Text(count(risk.cvar_value) if label == risk.metric else "")
                                                          for label, _, _ in rows]))
     return fitted(f"Outcome ranges ({outcomes.runs:,} runs, seed {outcomes.seed})", columns, width,
                   box=box.SIMPLE_HEAD)
@@ -45,23 +46,8 @@ def outcome_figure(figure: str, values: Sequence[Any]) -> tuple[str, list[str]] 
     if figure.startswith(CHANCE_PREFIX):
         return f"chance {figure.removeprefix(CHANCE_PREFIX)}", [chance(value) for value in values]
     if figure == RISK_FIGURE:
-        return "CVaR (risk metric)", [_whole(value) for value in values]
+        return "CVaR (risk metric)", [count(value) for value in values]
     if figure in OUTCOME_FIGURES:
         name, _, percentile = figure.rpartition("_")
-        return f"{name} {percentile.upper()}", [_whole(value) for value in values]
+        return f"{name} {percentile.upper()}", [count(value) for value in values]
     return None
-
-
-def _whole(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.0f}"
-
-
-def chance(value: float | None) -> str:
-    """A share of runs to 0.1%, never rounded to a certain 100.0% or an impossible 0.0%."""
-    if value is None:
-        return "-"
-    if 0.999 < value < 1:
-        return ">99.9%"
-    if 0 < value < 0.001:
-        return "<0.1%"
-    return f"{value:.1%}"

@@ -20,8 +20,7 @@ from typing import Any
 
 from models.result import ALLOCATION_COLUMNS, Result
 from optimizer.compare import TIER_PREFIX, Comparison
-from reports.formats import count, gap, metric_value, money, number, rate, share
-from reports.outcomes import chance
+from reports.formats import chance, count, gap, metric_value, money, number, rate, share
 from reports.tables import diagnosis_items, figure_rows, plain_cell, relative, shown_names
 from reports.text import printable
 
