@@ -12,13 +12,14 @@ from models.errors import NoPlanError
 from models.result import Result, SolverInfo
 from models.scenario import Scenario
 from optimizer import diagnosis
-from optimizer.audience import needs_slots, view_rates
+from optimizer.audience import epigraph_segments, view_rates
 from optimizer.control import Interrupted, stop_requested
 from optimizer.fast import solve_fast
 from optimizer.kept import KeepColumns, kept_columns, with_kept_columns
 from optimizer.outcome import Outcome
 from optimizer.plain import solve_plain
 from optimizer.problem import Problem, prepare
+from optimizer.reach_solve import in_people
 from optimizer.replan import Previous, check_keep, plan_changes, with_previous
 from optimizer.report import build_result, infeasible_result
 from optimizer.simulate import with_outcomes
@@ -80,7 +81,7 @@ def _run(problem: Problem, method: str) -> tuple[Outcome, str]:
                       stacklevel=3)
         return solve_plain(problem), "plain"
     try:
-        return solve_fast(problem), "fast"
+        return in_people(problem, solve_fast(problem)), "fast"
     except Interrupted:                 # stopped in an LP, before the fast path had a plan
         return Outcome("no_solution", None, None, 0.0, 0.0), "fast"
     except LPFailure as failure:
@@ -89,12 +90,10 @@ def _run(problem: Problem, method: str) -> tuple[Outcome, str]:
 
 
 def _beyond_fast(problem: Problem) -> str | None:
-    """What the fast path cannot handle yet: [audience] post slots, [robustness] dropouts, fees (its
-    reductions price posts only), the risk objective."""
+    """What the fast path cannot handle yet: the tangent cuts of a targeted_reach objective with
+    [audience] (its outer approximation re-solves the whole model), the risk objective."""
     scenario = problem.scenario
-    reasons = (["[audience] post slots"] if needs_slots(scenario) else []) + (
-        ["[robustness] dropouts"] if scenario.robustness.dropouts > 0 else []) + (
-        ["fees (catalog column fee)"] if np.any(problem.fee > 0) else []) + (
+    reasons = (["the tangent cuts of targeted_reach with [audience]"] if epigraph_segments(scenario) else []) + (
         ["the risk objective's scenario rows"] if scenario.objective.risk is not None else [])
     return " or ".join(reasons) or None
 

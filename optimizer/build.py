@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizer.constraints import Layout, budget_range, include_rows, layout_for, links, spend_definition
-from optimizer.floors import cap_dropout_columns, epigraph, post_slots, unique_objective
+from optimizer.floors import cap_dropout_columns, epigraph, owned_columns, post_slots, unique_objective
 from optimizer.milp import Milp
 from optimizer.problem import Problem, affordable_posts
 from optimizer.registry import KINDS
@@ -77,4 +77,5 @@ def build_milp(problem: Problem, presolve: Presolve = TIGHT) -> tuple[Milp, Layo
     blocks += [block for kind in KINDS if (block := kind.build(problem, layout)) is not None]
     if not presolve.includes and (block := include_rows(problem, layout)) is not None:
         blocks.append(block)
-    return Milp.assemble(n, objective_vector(problem, layout), lb, ub, integer, blocks), layout
+    return Milp.assemble(n, objective_vector(problem, layout), lb, ub, integer, blocks,
+                         owned_columns(layout)), layout

@@ -7,8 +7,12 @@
 2. Lagrangian bound: for duals pi of the right signs, every plan satisfies
    `objective <= L(pi) = pi.b + sum_i v_i + sum_extra max(d_j lb_j, d_j ub_j)`, where each
    influencer's block value `v_i = max(0, w_i)` is the best of its choices at reduced costs
-   `d = obj - A^T pi`: not booked, or booked with `w_i = max(l_i rx_i + ry_i, m_i rx_i + ry_i)`
-   (l_i = its fewest posts, at least 1; m_i = its most; v_i = w_i when it must be booked).
+   `d = obj - A^T pi`: not booked, or booked with `w_i = max_k (k rx_i + ry_i + sum_{j <= k} rd_ij)`
+   over k in [l_i, m_i] (l_i = its fewest posts, at least 1; m_i = its most; rd_ij the reduced
+   cost of its post slot j where the model has slots: post j comes only after post j - 1;
+   v_i = w_i when it must be booked). The link rows among i's own columns (y_i <= x_i <= m_i y_i,
+   the slot rows) hold at every such choice and are kept exact; every other row is dualized,
+   and i's other owned columns (dropout columns p_i) count like shared ones, at their best bound.
    A plan that books i is worth at most `U_i = L - v_i + w_i`.
    The bound holds for any such pi, so it never depends on the LP solve being exact.
 3. A MILP on a heuristic core (the LP's support, the best U_i and the best U_i per dollar
@@ -329,17 +333,38 @@ def lagrangian(model: Milp, duals: np.ndarray) -> tuple[float, np.ndarray, np.nd
     side = np.where(pi > 0, model.hi, np.where(pi < 0, model.lo, 0.0))
     reduced = model.obj - model.transpose_dot(pi)
     n = model.n
-    rx, ry = reduced[:n], reduced[n: 2 * n]
-    fewest, most = np.maximum(model.lb[:n], 1.0), model.ub[:n]
-    booked = np.where(most >= fewest, np.maximum(fewest * rx + ry, most * rx + ry), -np.inf)
+    booked = booked_values(model, reduced)
     must = (model.lb[:n] >= 1) | (model.lb[n: 2 * n] >= 1)
     block = np.where(must, booked, np.maximum(booked, 0.0))
-    extra = reduced[2 * n:]
-    lb, ub = model.lb[2 * n:], model.ub[2 * n:]
+    free = np.ones(model.num_cols - 2 * n, dtype=bool)       # shared columns and owned ones free in their bounds
+    free[model.owned.cols[model.owned.slot > 0] - 2 * n] = False
+    extra = reduced[2 * n:][free]
+    lb, ub = model.lb[2 * n:][free], model.ub[2 * n:][free]
     with np.errstate(invalid="ignore"):
         columns = np.where(extra > 0, extra * ub, np.where(extra < 0, extra * lb, 0.0))
     bound = float(pi @ side + block.sum() + columns.sum())
     return bound, block, booked
+
+
+def booked_values(model: Milp, reduced: np.ndarray) -> np.ndarray:
+    """w_i at reduced costs: the best booked choice of each influencer, k posts in [fewest, most]
+    worth `rx_i k + ry_i` plus its first k post slots (-inf where no k is allowed). Without
+    slots the best k is an end of the range. Slot columns keep their [0, 1] bounds (branches
+    bound x and y)."""
+    n = model.n
+    rx, ry = reduced[:n], reduced[n: 2 * n]
+    fewest, most = np.maximum(model.lb[:n], 1.0), model.ub[:n]
+    slots = model.owned.slot > 0
+    if not slots.any():
+        return np.where(most >= fewest, np.maximum(fewest * rx + ry, most * rx + ry), -np.inf)
+    owner, number, cols = model.owned.owner[slots], model.owned.slot[slots], model.owned.cols[slots]
+    posts = np.arange(int(number.max()) + 1)
+    gain = np.zeros((n, len(posts)))
+    gain[owner, number] = reduced[cols]
+    value = rx[:, None] * posts + ry[:, None] + np.cumsum(gain, axis=1)
+    most = np.minimum(most, np.bincount(owner, minlength=n))   # x_i = sum_j d_ij: no more posts than slots
+    allowed = (posts >= fewest[:, None]) & (posts <= most[:, None])
+    return np.where(allowed, value, -np.inf).max(axis=1)
 
 
 def candidate_rankings(problem: Problem, model: Milp) -> list[np.ndarray]:

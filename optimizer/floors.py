@@ -20,7 +20,7 @@ import numpy as np
 from optimizer import constraints
 from optimizer.audience import floor_keys, floor_wanted, from_log, increments, view_rates
 from optimizer.constraints import INF, Layout, _block, _row
-from optimizer.milp import LOWER, Bound, RowBlock, stack
+from optimizer.milp import LOWER, Bound, Owned, RowBlock, stack
 from optimizer.problem import Problem
 
 TANGENT_SHARES = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99)   # of N_k: where the first tangent cuts touch
@@ -144,7 +144,17 @@ def post_slots(problem: Problem, layout: Layout) -> RowBlock | None:
     lo = np.zeros(2 * n + m)
     hi = np.concatenate([np.zeros(2 * n), np.full(m, INF)])
     none = [None] * (2 * n + m)
-    return _block(rows, cols, vals, lo, hi, none, none, owner=np.concatenate([every, every, owner[pairs]]))
+    return _block(rows, cols, vals, lo, hi, none, none, owner=np.concatenate([every, every, owner[pairs]]), link=True)
+
+
+def owned_columns(layout: Layout) -> Owned:
+    """The extra columns of one influencer: its post slots d_ij (slot j) and its dropout column p_i
+    of each robust floor (free within its bounds)."""
+    n, every = layout.n, np.arange(layout.n)
+    p = [layout.t(key) + 1 + every for key in layout.robust]
+    return Owned(np.concatenate([layout.d(), *p]).astype(np.int64),
+                 np.concatenate([layout.slot_owner(), *([every] * len(p))]).astype(np.int64),
+                 np.concatenate([layout.slot_number(), np.zeros(n * len(p), dtype=np.int64)]).astype(np.int64))
 
 
 def segment_weights(problem: Problem) -> dict[str, float]:

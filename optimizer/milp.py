@@ -1,17 +1,21 @@
 """A mixed-integer linear program held as numpy arrays, always in maximize form.
 
 Columns 0..n-1 are posts `x_i`, n..2n-1 are booked `y_i` (one pair per eligible
-influencer), then any extra columns (spend `S`, distinct indicators `z_g`). Rows are
+influencer), then any extra columns (spend `S`, distinct indicators `z_g`, ...). An extra
+column may be `Owned` by one influencer (its post slots d_ij, its dropout column p_i): it
+leaves a restricted model with its influencer. Rows are
 `lo <= a.v <= hi` in coordinate form. Each side of a row that a scenario key sets carries
 that key as a `Bound` (its identity: the verifier, the Result and the diagnosis use the
 same name); a side without one is structural and never relaxed. A row `owner` >= 0
 belongs to one influencer (links and per-influencer shares) and disappears with it from a
-restricted model. See docs/reference.md "The model".
+restricted model; a `link` row lies among one influencer's own columns and holds at each of
+its whole choices (not booked, or booked with k posts and its first k slots), so that the
+fast path's Lagrangian keeps it exact. See docs/reference.md "The model".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import compress
 
 import numpy as np
@@ -53,7 +57,22 @@ class RowBlock:
     lower: list[Bound | None]            # what sets each row's lo (None: structural)
     upper: list[Bound | None]            # what sets each row's hi
     owner: np.ndarray | None = None      # influencer of each row, or None when all are shared
-    link: np.ndarray | None = None       # bool per row: y_i <= x_i <= m_i y_i (None: none are)
+    link: np.ndarray | None = None       # bool per row: a link row of the module docstring (None: none are)
+
+
+@dataclass(frozen=True)
+class Owned:
+    """Extra columns that belong to one influencer each (sorted by column).
+
+    A post-slot column (`slot` j >= 1: post j of its influencer, bought only after post j - 1)
+    is 1 exactly when the influencer gets at least j posts; any other owned column (`slot` 0)
+    is free within its bounds. Another kind of owned column plugs in by its own slot rule
+    here and its price in optimizer/fast.py `lagrangian`.
+    """
+
+    cols: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    owner: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    slot: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 @dataclass(frozen=True)
@@ -72,17 +91,18 @@ class Milp:
     upper: list[Bound | None]  # the scenario bound on each row's hi side
     owner: np.ndarray        # -1 for shared rows
     link: np.ndarray         # bool per row
+    owned: Owned = field(default_factory=Owned)  # extra columns of one influencer (columns added later are shared)
 
     @classmethod
     def assemble(cls, n: int, obj: np.ndarray, lb: np.ndarray, ub: np.ndarray, integer: np.ndarray,
-                 blocks: list[RowBlock]) -> Milp:
+                 blocks: list[RowBlock], owned: Owned | None = None) -> Milp:
         """Stack the row blocks into one model."""
         rows = stack(blocks) or RowBlock(*(np.zeros(0),) * 5, [], [])
         return cls(
             n=n, obj=obj, lb=lb, ub=ub, integer=integer,
             rows=rows.rows.astype(np.int64), cols=rows.cols.astype(np.int64), vals=rows.vals.astype(float),
             lo=rows.lo.astype(float), hi=rows.hi.astype(float), lower=rows.lower, upper=rows.upper,
-            owner=_owner(rows).astype(np.int64), link=_link(rows),
+            owner=_owner(rows).astype(np.int64), link=_link(rows), owned=owned or Owned(),
         )
 
     @property
@@ -115,27 +135,31 @@ class Milp:
         return np.bincount(self.cols, weights=self.vals * duals[self.rows], minlength=self.num_cols)
 
     def restrict(self, keep: np.ndarray) -> tuple[Milp, np.ndarray, np.ndarray]:
-        """The model on the influencers in `keep` (sorted positions), with the old indices of its columns and rows."""
+        """The model on the influencers in `keep` (sorted positions), with the old indices of its
+        columns and rows: their x, y and owned columns, the shared columns, their rows and the shared ones."""
         keep = np.asarray(keep, dtype=np.int64)
-        n_extra = self.num_cols - 2 * self.n
-        old = np.concatenate([keep, keep + self.n, 2 * self.n + np.arange(n_extra)])
-        new_of_old = np.full(self.num_cols, -1, dtype=np.int64)
-        new_of_old[old] = np.arange(len(old))
         kept_influencer = np.zeros(self.n, dtype=bool)
         kept_influencer[keep] = True
+        extra_kept = np.ones(self.num_cols - 2 * self.n, dtype=bool)
+        extra_kept[self.owned.cols - 2 * self.n] = kept_influencer[self.owned.owner]
+        old = np.concatenate([keep, keep + self.n, 2 * self.n + np.flatnonzero(extra_kept)])
+        new_of_old = np.full(self.num_cols, -1, dtype=np.int64)
+        new_of_old[old] = np.arange(len(old))
         row_kept = (self.owner < 0) | kept_influencer[np.maximum(self.owner, 0)]
         kept_rows = np.flatnonzero(row_kept)
         new_row = np.cumsum(row_kept) - 1
         owner_new = np.full(self.n, -1, dtype=np.int64)
         owner_new[keep] = np.arange(len(keep))
         nz = row_kept[self.rows] & (new_of_old[self.cols] >= 0)
+        mine = kept_influencer[self.owned.owner]
+        owned = Owned(new_of_old[self.owned.cols[mine]], owner_new[self.owned.owner[mine]], self.owned.slot[mine])
         model = Milp(
             n=len(keep), obj=self.obj[old], lb=self.lb[old], ub=self.ub[old], integer=self.integer[old],
             rows=new_row[self.rows[nz]], cols=new_of_old[self.cols[nz]], vals=self.vals[nz],
             lo=self.lo[row_kept], hi=self.hi[row_kept],
             lower=list(compress(self.lower, row_kept)), upper=list(compress(self.upper, row_kept)),
             owner=np.where(self.owner[row_kept] >= 0, owner_new[np.maximum(self.owner[row_kept], 0)], -1),
-            link=self.link[row_kept],
+            link=self.link[row_kept], owned=owned,
         )
         return model, old, kept_rows
 

@@ -39,12 +39,17 @@ def solve_unique(problem: Problem, time_limit: float | None = None) -> Outcome:
     if layout.epigraph:
         return _outer_approximation(problem, model, layout, limit)
     solution = solve_linear(model, solver=options.name, time_limit=limit, gap=options.gap)
-    bound = solution.bound
-    if bound is not None and problem.scenario.objective.metric == "reach":
-        population = problem.scenario.audience.population
-        bound = float(from_log(population, bound / population))
-    return Outcome(solution.status, _posts(problem, solution), bound, solution.build_seconds,
-                   solution.solve_seconds)
+    return in_people(problem, Outcome(solution.status, _posts(problem, solution), solution.bound,
+                                      solution.build_seconds, solution.solve_seconds))
+
+
+def in_people(problem: Problem, outcome: Outcome) -> Outcome:
+    """For a unique `reach` objective, the model's bound b on N L as the bound N (1 - e^(-b/N)) on U
+    (either path's outcome); any other outcome as it is."""
+    if outcome.bound is None or not (problem.scenario.unique and problem.scenario.objective.metric == "reach"):
+        return outcome
+    population = problem.scenario.audience.population
+    return dataclasses.replace(outcome, bound=float(from_log(population, outcome.bound / population)))
 
 
 def targeted_value(problem: Problem, posts: np.ndarray) -> float:

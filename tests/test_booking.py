@@ -10,6 +10,8 @@ of segments; each with its bad inputs and a bad plan handed to the verifier.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -178,9 +180,10 @@ def fee_catalog():
 def test_a_fee_counts_in_spend_cpe_and_the_budget():
     # a costs 100 a post + 50 once, b 100, c 200 + 300: budget 600 buys a 3 (350) + b 2 (200) = 2,300
     # (a 2 + b 3 = 250 + 300 gives 2,200; a 3 + b 3 = 650 is over; c's first post costs 500 for 400)
-    with pytest.warns(UserWarning, match=r"does not price fees \(catalog column fee\)"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # the fast path prices fees: no hand-over
         result = solve(fee_catalog(), make_scenario(budget={"max": 600}))
-    assert result.solver.method == "plain"
+    assert result.solver.method == "fast"
     assert booked(result) == {"a": 3, "b": 2} and result.objective.value == pytest.approx(2300)
     assert result.totals.spend == pytest.approx(550) and result.totals.cpe == pytest.approx(550 / 2300)
     assert constraint(result, "budget.max").lhs == pytest.approx(550)

@@ -296,8 +296,9 @@ def solved_catalog(catalog, scenario):
 
 
 def test_the_fast_path_hands_over_with_a_warning():
-    scenario = make_scenario(objective={"maximize": "reach"}, budget={"max": 3_000}, audience={"population": 1e6})
-    with pytest.warns(UserWarning, match=r"\[audience\] post slots.*method plain"):
+    scenario = make_scenario(objective={"maximize": "targeted_reach"}, budget={"max": 3_000},
+                             audience={"population": 1e6, "segments": {"f": 4e5}})
+    with pytest.warns(UserWarning, match=r"tangent cuts of targeted_reach with \[audience\].*method plain"):
         result = solve(two_creators(), scenario)
     assert result.solver.method == "plain"
 
@@ -438,7 +439,7 @@ def test_the_table_view_shows_unique_reach(unique_project):
     assert "unique reach 121,250 · impressions 150,000 · frequency 1.24" in done.stdout
     assert "Audience coverage (unique reach in segment)" in done.stdout
     assert "200,000" in done.stdout                                        # the segment's population
-    assert "(plain)" in done.stdout
+    assert "(fast)" in done.stdout                                         # the fast path prices post slots
 
 
 def test_json_carries_the_audience_fields(unique_project):
