@@ -12,14 +12,14 @@ from models.errors import NoPlanError
 from models.result import Result, SolverInfo
 from models.scenario import Scenario
 from optimizer import diagnosis
-from optimizer.audience import epigraph_segments, view_rates
+from optimizer.audience import needs_slots, view_rates
 from optimizer.control import Interrupted, stop_requested
 from optimizer.fast import solve_fast
 from optimizer.kept import KeepColumns, kept_columns, with_kept_columns
 from optimizer.outcome import Outcome
 from optimizer.plain import solve_plain
 from optimizer.problem import Problem, prepare
-from optimizer.reach_solve import in_people
+from optimizer.reach_solve import solve_unique_fast
 from optimizer.replan import Previous, check_keep, plan_changes, with_previous
 from optimizer.report import build_result, infeasible_result
 from optimizer.simulate import with_outcomes
@@ -81,7 +81,7 @@ def _run(problem: Problem, method: str) -> tuple[Outcome, str]:
                       stacklevel=3)
         return solve_plain(problem), "plain"
     try:
-        return in_people(problem, solve_fast(problem)), "fast"
+        return (solve_unique_fast(problem) if needs_slots(problem.scenario) else solve_fast(problem)), "fast"
     except Interrupted:                 # stopped in an LP, before the fast path had a plan
         return Outcome("no_solution", None, None, 0.0, 0.0), "fast"
     except LPFailure as failure:
@@ -90,12 +90,8 @@ def _run(problem: Problem, method: str) -> tuple[Outcome, str]:
 
 
 def _beyond_fast(problem: Problem) -> str | None:
-    """What the fast path cannot handle yet: the tangent cuts of a targeted_reach objective with
-    [audience] (its outer approximation re-solves the whole model), the risk objective."""
-    scenario = problem.scenario
-    reasons = (["the tangent cuts of targeted_reach with [audience]"] if epigraph_segments(scenario) else []) + (
-        ["the risk objective's scenario rows"] if scenario.objective.risk is not None else [])
-    return " or ".join(reasons) or None
+    """What the fast path cannot handle yet: the risk objective."""
+    return "the risk objective's scenario rows" if problem.scenario.objective.risk is not None else None
 
 
 def trim_idle_posts(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> np.ndarray:

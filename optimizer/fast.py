@@ -81,11 +81,12 @@ Choice = tuple[int, float, float]  # an influencer, its posts and its booked val
 
 
 def solve_fast(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_min: int = CORE_MIN,
-               leaf_core: int = LEAF_CORE, max_nodes: int = MAX_NODES) -> Outcome:
-    """The optimal plan within the scenario's gap, with a proven bound (steps of the module docstring)."""
+               leaf_core: int = LEAF_CORE, max_nodes: int = MAX_NODES, model: Milp | None = None) -> Outcome:
+    """The optimal plan within the scenario's gap, with a proven bound (steps of the module docstring);
+    `model`: the problem's model when the caller built it (with cuts of its own), else built here."""
     options = problem.scenario.solver
     clock = Clock(options.time_limit)
-    model, _ = build_milp(problem)
+    model = build_milp(problem)[0] if model is None else model
     if problem.n < direct_below:        # small enough: the whole MILP at once
         return clock.outcome(clock.solve(model, gap=options.gap), problem.n, np.arange(problem.n), None)
     search = Search(WarmLP(model), candidate_rankings(problem, model), problem.cost, clock)

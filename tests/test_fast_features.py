@@ -2,7 +2,8 @@
 
 The reduction is forced (`direct_below=0`, small `core_min`, and a variant that branches) on
 generated catalogs of a few hundred rows with [audience] view rates, unique reach objectives and
-floors, impressions, Bertsimas-Sim dropouts and per-booking fees. Each fast plan is checked by
+floors, a targeted_reach objective (its outer approximation, each round by the fast path),
+impressions, Bertsimas-Sim dropouts and per-booking fees. Each fast plan is checked by
 the independent verifier, its value (closed form, recomputed here) must be within the gap of the
 plain optimum, and its bound must hold against that optimum.
 """
@@ -21,9 +22,9 @@ from optimizer import solve
 from optimizer.audience import people_reached, unique_reach, view_rates
 from optimizer.backend import solve_linear
 from optimizer.build import build_milp
-from optimizer.fast import lagrangian, solve_fast
+from optimizer.fast import lagrangian
 from optimizer.problem import prepare
-from optimizer.reach_solve import in_people
+from optimizer.reach_solve import solve_unique_fast
 from optimizer.verify import violations
 
 GAP = 1e-4
@@ -54,6 +55,9 @@ CASES = {
     "cheapest-unique-coverage-dropouts-fees": (300, 3, True, {
         "objective": {"minimize": "cost"}, "audience": AUDIENCE, "robustness": {"dropouts": 1},
         "coverage": {"f18_24": {"min_reach": 60_000}, "f25_34": {"min_reach": 70_000}}}),
+    "targeted-unique-reach-floor-fees": (250, 5, True, {
+        "objective": {"maximize": "targeted_reach", "segment_weights": {"f18_24": 3.0}}, "budget": {"max": 3_500},
+        "audience": AUDIENCE, "targets": {"reach": 200_000}}),
     "gross-reach-engagement-floor-dropouts": (300, 4, False, {
         "objective": {"maximize": "reach"}, "budget": {"max": 4_500},
         "targets": {"engagements": 20_000}, "robustness": {"dropouts": 2}}),
@@ -70,7 +74,12 @@ def objective_value(catalog, scenario, posts: np.ndarray) -> float:
         return float(catalog.engagements_per_post @ posts)
     if not scenario.unique:
         return float(catalog.audience @ (posts > 0))
-    return unique_reach(POPULATION, people_reached(catalog.audience, view_rates(catalog, scenario), posts))
+    rates = view_rates(catalog, scenario)
+    if scenario.objective.metric == "targeted_reach":
+        weights = scenario.objective.segment_weights
+        return sum(weights.get(segment, 1.0) * unique_reach(people, people_reached(
+            catalog.segment_audience(segment), rates, posts)) for segment, people in AUDIENCE["segments"].items())
+    return unique_reach(POPULATION, people_reached(catalog.audience, rates, posts))
 
 
 @functools.cache
@@ -92,7 +101,7 @@ BRANCHING = {"no": {}, "forced": {"leaf_core": 0, "max_nodes": 6}}
 def test_fast_matches_plain_with_the_features(name, branching):
     catalog, scenario, plain = plain_case(name)
     problem = prepare(catalog, scenario)
-    outcome = in_people(problem, solve_fast(problem, direct_below=0, core_min=20, **BRANCHING[branching]))
+    outcome = solve_unique_fast(problem, direct_below=0, core_min=20, **BRANCHING[branching])
     assert outcome.status == "optimal"
     posts = np.zeros(catalog.rows, dtype=np.int64)
     posts[problem.positions] = outcome.posts

@@ -295,12 +295,18 @@ def solved_catalog(catalog, scenario):
         return solve(catalog, scenario)
 
 
-def test_the_fast_path_hands_over_with_a_warning():
-    scenario = make_scenario(objective={"maximize": "targeted_reach"}, budget={"max": 3_000},
-                             audience={"population": 1e6, "segments": {"f": 4e5}})
-    with pytest.warns(UserWarning, match=r"tangent cuts of targeted_reach with \[audience\].*method plain"):
+@pytest.mark.parametrize("objective", ["reach", "targeted_reach"])
+def test_the_fast_path_keeps_post_slots(objective):
+    """The fast path prices post slots (tests/test_fast_features.py): no hand-over, the same plan."""
+    scenario = make_scenario(objective={"maximize": objective}, budget={"max": 3_000},
+                             audience={"population": 1e6, "segments": {"f": 4e5}, "view_rate": {"instagram": 0.5}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         result = solve(two_creators(), scenario)
-    assert result.solver.method == "plain"
+    plain = solve(two_creators(), scenario, method="plain")
+    assert result.solver.method == "fast" and result.status == "optimal"
+    assert {row["id"]: row["posts"] for row in result.allocation_records} == {"a": 2, "b": 1}
+    assert result.objective.value == pytest.approx(plain.objective.value, rel=1e-9)
 
 
 def test_without_audience_the_new_fields_are_null():
