@@ -31,7 +31,7 @@ from dataclasses import replace
 import numpy as np
 
 from optimizer.build import build_milp
-from optimizer.constraints import Layout, layout_for
+from optimizer.constraints import Layout
 from optimizer.fast import (CORE_GROWTH, CORE_MIN, DIRECT_BELOW, FIRST_CANDIDATES, HUGE_CORE, MAX_ROUNDS, Clock,
                             Relaxation, Search, _outside, _outside_of, candidate_rankings, core_orders, relax)
 from optimizer.floors import post_slots
@@ -39,14 +39,15 @@ from optimizer.milp import Milp, RowBlock
 from optimizer.outcome import Outcome
 from optimizer.problem import Problem
 from optimizer.backend import Solution
-from optimizer.risk import expected_unit, risk_objective, risk_value, run_draws, sampled_outcomes, scenario_rows
+from optimizer.risk import expected_unit, risk_objective, risk_value, run_draws, scenario_rows
 from optimizer.verify import violations
 from optimizer.warm_lp import LPFailure, WarmLP
 
 log = logging.getLogger(__name__)
 
-FREE = 10
-"""The fixed-and-free plan also frees this many booked influencers and this many others (fixed_and_free)."""
+MAX_DIVES = 12
+"""LP solves of one dive at most (each fixes the influencers the last one booked fractionally); after
+the last, fractional posts are rounded down."""
 
 FLOAT32_SUM = 2.0 ** -24
 """Unit roundoff of the float32 run sums: the priced run values are raised by (runs + 2) of it,
@@ -70,8 +71,8 @@ def solve_fast_risk(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_
         return Outcome("infeasible", None, None, clock.elapsed - clock.solving, clock.solving)
     first_candidates = np.union1d(np.concatenate(core_orders(problem, start, mean.ub[: problem.n], core_min)),
                                   start.support)
-    root, values, block = risk_relax(pricing, first_candidates, clock)     # step 2
-    first, core = fixed_and_free(pricing, root, values, block, clock)     # step 3: a plan near the LP's optimum
+    root, last = risk_relax(pricing, first_candidates, clock)     # step 2
+    first, core = dive(pricing, last, root.candidates, clock), root.candidates     # step 3: a plan near the LP's optimum
     exact = first is None                             # else: the MILP on a heuristic core, its bound exact there
     if exact:
         first, core = heuristic_core(pricing, root, clock, core_min)
@@ -103,43 +104,49 @@ def solve_fast_risk(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_
     return finish(best, on, root.bound if second.bound is None else max(second.bound, threshold), "time_limit")
 
 
-def fixed_and_free(pricing: Pricing, root: Relaxation, values: np.ndarray, block: np.ndarray,
-                   clock: Clock) -> tuple[Solution | None, np.ndarray]:
-    """A plan near the risk LP's optimum: the MILP places the influencers the LP books fractionally, the
-    FREE booked ones that lose least when dropped (least v_i) and the FREE others that lose least when
-    booked (largest U_i); everyone else keeps the LP's whole posts (the rows shifted by what they give).
-    The Solution on the LP's candidates, in the risk objective of the whole plan; None when that MILP
-    has no plan."""
-    problem, candidates = pricing.problem, root.candidates
+def dive(pricing: Pricing, lp: WarmLP, candidates: np.ndarray, clock: Clock) -> Solution | None:
+    """A plan from the risk LP `lp` (solved: the core model on `candidates`) by diving: fix every
+    influencer it books fractionally (posts, booking or post slots) at their nearest whole posts, solve
+    the LP again from its basis, until it books whole posts (or MAX_DIVES: then posts round down). The Solution on the candidates, in the risk
+    objective of the plan; None when a dive ends infeasible or the plan fails the plan check."""
+    problem, model = pricing.problem, lp.model
     k = len(candidates)
-    posts, booked = values[:k], values[k: 2 * k]
     layout = pricing.layout(candidates)
-    slots = values[layout.d()]
-    split = np.bincount(layout.slot_owner(), weights=np.abs(slots - np.round(slots)), minlength=k)
-    whole = (np.abs(posts - np.round(posts)) < 1e-6) & (np.abs(booked - np.round(booked)) < 1e-6) & (split < 1e-6)
-    log.debug("fast risk: %d of the LP's %d candidates fractional", int((~whole).sum()), k)
-    booked_whole = whole & (posts > 0.5)
-    marginal = candidates[booked_whole][np.argsort(block[candidates[booked_whole]], kind="stable")[:FREE]]
-    others = candidates[whole & ~booked_whole]
-    near = others[np.argsort(-root.potential[others], kind="stable")[:FREE]]
-    free = np.union1d(candidates[~whole], np.union1d(marginal, near))
-    whole = ~np.isin(candidates, free)
-    fixed = np.zeros(problem.n, dtype=np.int64)
-    fixed[candidates[whole]] = np.round(posts[whole]).astype(np.int64)
-    options = problem.scenario.solver
-    solution = clock.solve(pricing.core_model(free, fixed), gap=options.gap)
-    if solution.values is None:
-        return None, candidates
-    plan = fixed.copy()
-    plan[free] = np.round(solution.values[: len(free)]).astype(np.int64)
-    posts_by_row = np.zeros(problem.catalog.rows, dtype=np.int64)
-    posts_by_row[problem.positions] = plan
-    if violations(problem.catalog, problem.scenario, posts_by_row):
-        return None, candidates
-    columns = np.zeros(pricing.base.num_cols)
-    columns[: 2 * k] = np.concatenate([plan[candidates], plan[candidates] > 0])
-    value = risk_value(problem.catalog, problem.scenario, posts_by_row)
-    return replace(solution, values=columns, objective=value), candidates
+    owner, number, d = layout.slot_owner(), layout.slot_number(), layout.d()
+    lb, ub = model.lb.copy(), model.ub.copy()
+    fixed = np.zeros(k, dtype=bool)
+    seconds = lp.seconds
+    try:
+        for dives in range(MAX_DIVES):
+            solution = lp.solve(np.arange(k), lb, ub)
+            if solution.objective is None:
+                return None
+            values = solution.values
+            posts = values[:k]
+            split = np.abs(values[k: 2 * k] - np.round(values[k: 2 * k])) + np.abs(posts - np.round(posts))
+            split += np.bincount(owner, weights=np.abs(values[d] - np.round(values[d])), minlength=k)
+            fractional = np.flatnonzero((split > 1e-6) & ~fixed)
+            log.debug("fast risk: dive LP %.8g, %d fractional, %.1f s in its LPs", solution.objective,
+                      fractional.size, lp.seconds)
+            if fractional.size == 0 or dives == MAX_DIVES - 1:
+                break
+            fix = fractional
+            fixed[fix] = True
+            whole = np.clip(np.round(posts[fix]), lb[fix], ub[fix])
+            lb[fix] = ub[fix] = whole
+            lb[k + fix] = ub[k + fix] = whole > 0
+            slots = np.isin(owner, fix)
+            at = np.full(k, 0.0)
+            at[fix] = whole
+            lb[d[slots]] = ub[d[slots]] = number[slots] <= at[owner[slots]]
+    finally:
+        clock.milp_seconds += lp.seconds - seconds
+    plan = np.zeros(problem.catalog.rows, dtype=np.int64)
+    plan[problem.positions[candidates]] = np.floor(values[:k] + 1e-6).astype(np.int64)
+    if violations(problem.catalog, problem.scenario, plan):
+        return None
+    value = risk_value(problem.catalog, problem.scenario, plan)
+    return Solution("time_limit", np.floor(values + 1e-6), value, None, None, 0.0, 0.0)
 
 
 def heuristic_core(pricing: Pricing, root: Relaxation, clock: Clock, core_min: int) -> tuple[Solution, np.ndarray]:
@@ -175,12 +182,11 @@ class Pricing:
         self.most = base.ub[: problem.n].astype(np.int64)        # m_i after the presolve: the slots of i
         self.cap = self.risk.weight / (self.risk.cvar * self.risk.runs)
 
-    def core_model(self, keep: np.ndarray, fixed: np.ndarray | None = None) -> Milp:
+    def core_model(self, keep: np.ndarray) -> Milp:
         """The risk model on the influencers `keep` (sorted positions): the scenario's rows restricted to them,
-        then their post slots (engagements), eta, u_1..u_R and the scenario rows; the last R rows are the runs.
-        With `fixed` posts of influencers outside `keep`, every row is shifted by what they give."""
+        then their post slots (engagements), eta, u_1..u_R and the scenario rows; the last R rows are the runs."""
         problem, n = self.problem, len(keep)
-        restricted, _, kept_rows = self.base.restrict(keep)
+        restricted, _, _ = self.base.restrict(keep)
         sub, layout = subproblem(problem, keep), self.layout(keep)
         added = layout.num_cols - restricted.num_cols
         slots = layout.num_slots
@@ -192,24 +198,7 @@ class Pricing:
         own = RowBlock(restricted.rows, restricted.cols, restricted.vals, restricted.lo, restricted.hi,
                        restricted.lower, restricted.upper, restricted.owner, restricted.link)
         blocks = [own] + [block for block in (post_slots(sub, layout), scenario_rows(sub, layout)) if block is not None]
-        model = Milp.assemble(n, obj, lb, ub, integer, blocks)
-        return model if fixed is None else self._shifted(model, kept_rows, fixed)
-
-    def _shifted(self, model: Milp, kept_rows: np.ndarray, fixed: np.ndarray) -> Milp:
-        """`model` with the fixed influencers' part of every row moved to its sides: their activity in the
-        scenario's rows, their outcome in each run, and their per-influencer share as a least spend."""
-        problem, base, n = self.problem, self.base, self.problem.n
-        given = base.activity(np.concatenate([fixed, fixed > 0, np.zeros(base.num_cols - 2 * n)]))[kept_rows]
-        posts = np.zeros(problem.catalog.rows, dtype=np.int64)
-        posts[problem.positions] = fixed
-        shift = np.concatenate([given, np.zeros(model.num_rows - len(given) - self.risk.runs),
-                                sampled_outcomes(problem.catalog, problem.scenario, posts)])
-        lb = model.lb.copy()
-        share = problem.scenario.diversity.max_share_per_influencer
-        if share is not None:
-            spend = problem.cost * fixed + problem.fee * (fixed > 0)
-            lb[2 * model.n] = max(lb[2 * model.n], spend.max(initial=0.0) / share)
-        return dataclasses.replace(model, lo=model.lo - shift, hi=model.hi - shift, lb=lb)
+        return Milp.assemble(n, obj, lb, ub, integer, blocks)
 
     def layout(self, keep: np.ndarray) -> Layout:
         """The columns of the core model on `keep`: those of the restricted base, then the post slots
@@ -271,10 +260,10 @@ def feasible_runs(mu: np.ndarray, weight: float, cap: float) -> np.ndarray:
     return mu + room * ((weight - total) / room.sum()) if total < weight else mu
 
 
-def risk_relax(pricing: Pricing, start: np.ndarray, clock: Clock) -> tuple[Relaxation, np.ndarray, np.ndarray]:
+def risk_relax(pricing: Pricing, start: np.ndarray, clock: Clock) -> tuple[Relaxation, WarmLP]:
     """Column generation for the risk LP from the candidates `start` (and every influencer that must be
     booked): the LP with the scenario rows on the candidates, priced over everyone (step 2); with the
-    last LP's values (x, y of the candidates first) and the block values v_i of its Lagrangian."""
+    last LP, solved (its model is the core model on the candidates)."""
     problem, base = pricing.problem, pricing.base
     n, runs = problem.n, pricing.risk.runs
     must = (base.lb[:n] >= 1) | (base.lb[n: 2 * n] >= 1)
@@ -309,7 +298,7 @@ def risk_relax(pricing: Pricing, start: np.ndarray, clock: Clock) -> tuple[Relax
         potential = bound - block + booked
     potential[must] = np.inf
     support = candidates[posts + booked_share > 1e-7]
-    return Relaxation(bound, solution.objective, potential, candidates, support, []), solution.values, block
+    return Relaxation(bound, solution.objective, potential, candidates, support, []), lp
 
 
 def subproblem(problem: Problem, keep: np.ndarray) -> Problem:
