@@ -92,11 +92,14 @@ def _run(problem: Problem, method: str) -> tuple[Outcome, str]:
 
 def _beyond_fast(problem: Problem) -> str | None:
     """What the fast path cannot handle yet: [audience] post slots, [robustness] dropouts, fees (its
-    reductions price posts only). The risk objective has its own (optimizer/fast_risk.py)."""
+    reductions price posts only). The risk objective has its own fast path (optimizer/fast_risk.py),
+    which takes fees but not dropouts."""
     scenario = problem.scenario
     reasons = (["[audience] post slots"] if needs_slots(scenario) else []) + (
         ["[robustness] dropouts"] if scenario.robustness.dropouts > 0 else []) + (
-        ["fees (catalog column fee)"] if np.any(problem.fee > 0) else [])
+        ["fees (catalog column fee)"] if np.any(problem.fee > 0) else []) + (
+        ["the risk objective with [robustness] dropouts"] if scenario.objective.risk is not None
+        and scenario.robustness.dropouts > 0 else [])
     return " or ".join(reasons) or None
 
 

@@ -16,10 +16,15 @@ are taken in order, so this is exact). Steps:
 2. Column generation with the scenario rows: the risk LP on the candidates, priced over every
    influencer with its duals (pi, mu); the profitable ones enter. Its Lagrangian bound L and each
    influencer's `U_i = L - v_i + w_i` hold for the sampled problem, whatever LP gave the duals.
-3. The MILP (scenario rows on the core only) on a heuristic core gives a plan worth z; everyone with
-   `U_i <= z (1 + gap)` is proven out. If the core holds the rest, the plan stands; otherwise the
-   MILP on the proven core, with z as a cutoff, finds a better plan or proves none beats z by more
-   than the gap. The bound is the MILP's, never below the best U_i the proof left outside.
+3. A first plan worth z by diving in the risk LP (`dive`; the MILP on a heuristic core when the dive
+   has none). If L <= z (1 + gap) the plan is proven. Otherwise everyone with `U_i <= z (1 + gap)` is
+   proven out, and the MILP on the proven core (scenario rows on it only), with z as a cutoff, finds a
+   better plan or proves none beats z by more than the gap. The bound is the MILP's (never below the
+   best U_i the proof left outside), at most L. There is no branch-and-bound (fast.py's step 4): with
+   a time limit and a proven core above HUGE_CORE the plan is reported with the LP bound.
+
+The draws are kept per catalog (optimizer/risk.py `run_draws`), so the model, the pricing and the
+Result's `risk_value` read the same numbers.
 """
 
 from __future__ import annotations
