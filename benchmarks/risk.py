@@ -100,7 +100,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--large", default="100000", help="rows of the large cases ('' for none)")
     parser.add_argument("--small", default="150", help="rows of the fast-versus-plain cases ('' for none)")
-    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--time-limit", type=float, default=120.0)
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     print(load())

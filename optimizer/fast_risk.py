@@ -21,7 +21,7 @@ are taken in order, so this is exact). Steps:
    proven out, and the MILP on the proven core (scenario rows on it only), with z as a cutoff, finds a
    better plan or proves none beats z by more than the gap. The bound is the MILP's (never below the
    best U_i the proof left outside), at most L. There is no branch-and-bound (fast.py's step 4): with
-   a time limit and a proven core above HUGE_CORE the plan is reported with the LP bound.
+   a proven core above DENSE_CORE the plan is reported as time_limit with the LP bound.
 
 The draws are kept per catalog (optimizer/risk.py `run_draws`), so the model, the pricing and the
 Result's `risk_value` read the same numbers.
@@ -37,7 +37,7 @@ import numpy as np
 
 from optimizer.build import build_milp
 from optimizer.constraints import Layout
-from optimizer.fast import (CORE_GROWTH, CORE_MIN, DIRECT_BELOW, FIRST_CANDIDATES, HUGE_CORE, MAX_ROUNDS, Clock,
+from optimizer.fast import (CORE_GROWTH, CORE_MIN, DIRECT_BELOW, FIRST_CANDIDATES, MAX_ROUNDS, Clock,
                             Relaxation, Search, _outside, _outside_of, candidate_rankings, core_orders, relax)
 from optimizer.floors import post_slots
 from optimizer.milp import Milp, RowBlock
@@ -52,7 +52,11 @@ log = logging.getLogger(__name__)
 
 MAX_DIVES = 12
 """LP solves of one dive at most (each fixes the influencers the last one booked fractionally); after
-the last, fractional posts are rounded down."""
+the last, fractional posts are rounded down (or up, when down fails the plan check)."""
+
+DENSE_CORE = 5000
+"""No MILP with the scenario rows on a proven core larger than this (200 runs x 5,000 creators x 3 slots
+is 3 million nonzeros): the plan is reported as time_limit with the LP bound and its gap."""
 
 FLOAT32_SUM = 2.0 ** -24
 """Unit roundoff of the float32 run sums: the priced run values are raised by (runs + 2) of it,
@@ -97,7 +101,7 @@ def solve_fast_risk(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_
         return clock.outcome(first, problem.n, core, _outside(root.potential, core))
     log.debug("fast risk: proven core %d, of it outside the first core %d", len(proven),
               np.setdiff1d(proven, core).size)
-    if clock.out_of_time or (options.time_limit is not None and len(proven) > HUGE_CORE):
+    if clock.out_of_time or len(proven) > DENSE_CORE:
         return finish(first, core, root.bound, "time_limit")
     second = clock.solve(pricing.core_model(proven), gap=options.gap, cutoff=first.objective)
     if second.status == "cut_off":                    # nothing in the proven core beats the first plan beyond the gap
@@ -112,8 +116,9 @@ def solve_fast_risk(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_
 def dive(pricing: Pricing, lp: WarmLP, candidates: np.ndarray, clock: Clock) -> Solution | None:
     """A plan from the risk LP `lp` (solved: the core model on `candidates`) by diving: fix every
     influencer it books fractionally (posts, booking or post slots) at their nearest whole posts, solve
-    the LP again from its basis, until it books whole posts (or MAX_DIVES: then posts round down). The Solution on the candidates, in the risk
-    objective of the plan; None when a dive ends infeasible or the plan fails the plan check."""
+    the LP again from its basis, until it books whole posts (or MAX_DIVES: then posts round down, or
+    else up). The Solution on the candidates, in the risk objective of the plan; None when a dive ends
+    infeasible or the plan fails the plan check."""
     problem, model = pricing.problem, lp.model
     k = len(candidates)
     layout = pricing.layout(candidates)
@@ -133,7 +138,7 @@ def dive(pricing: Pricing, lp: WarmLP, candidates: np.ndarray, clock: Clock) -> 
             fractional = np.flatnonzero((split > 1e-6) & ~fixed)
             log.debug("fast risk: dive LP %.8g, %d fractional, %.1f s in its LPs", solution.objective,
                       fractional.size, lp.seconds)
-            if fractional.size == 0 or dives == MAX_DIVES - 1:
+            if fractional.size == 0 or dives == MAX_DIVES - 1 or clock.out_of_time:
                 break
             fix = fractional
             fixed[fix] = True
@@ -146,12 +151,13 @@ def dive(pricing: Pricing, lp: WarmLP, candidates: np.ndarray, clock: Clock) -> 
             lb[d[slots]] = ub[d[slots]] = number[slots] <= at[owner[slots]]
     finally:
         clock.milp_seconds += lp.seconds - seconds
-    plan = np.zeros(problem.catalog.rows, dtype=np.int64)
-    plan[problem.positions[candidates]] = np.floor(values[:k] + 1e-6).astype(np.int64)
-    if violations(problem.catalog, problem.scenario, plan):
-        return None
-    value = risk_value(problem.catalog, problem.scenario, plan)
-    return Solution("time_limit", np.floor(values + 1e-6), value, None, None, 0.0, 0.0)
+    for rounded in (np.floor(values + 1e-6), np.ceil(values - 1e-6)):     # fractional posts left: down, else up
+        plan = np.zeros(problem.catalog.rows, dtype=np.int64)
+        plan[problem.positions[candidates]] = rounded[:k].astype(np.int64)
+        if not violations(problem.catalog, problem.scenario, plan):
+            value = risk_value(problem.catalog, problem.scenario, plan)
+            return Solution("time_limit", rounded, value, None, None, 0.0, 0.0)
+    return None
 
 
 def heuristic_core(pricing: Pricing, root: Relaxation, clock: Clock, core_min: int) -> tuple[Solution, np.ndarray]:
