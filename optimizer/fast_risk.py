@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 MAX_DIVES = 12
 """LP solves of one dive at most (each fixes the influencers the last one booked fractionally); after
-the last, fractional posts are rounded down (or up, when down fails the plan check)."""
+the last, a MILP places its fractional influencers with everyone else fixed."""
 
 DENSE_CORE = 5000
 """No MILP with the scenario rows on a proven core larger than this (200 runs x 5,000 creators x 3 slots
@@ -116,13 +116,14 @@ def solve_fast_risk(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_
 def dive(pricing: Pricing, lp: WarmLP, candidates: np.ndarray, clock: Clock) -> Solution | None:
     """A plan from the risk LP `lp` (solved: the core model on `candidates`) by diving: fix every
     influencer it books fractionally (posts, booking or post slots) at their nearest whole posts, solve
-    the LP again from its basis, until it books whole posts (or MAX_DIVES: then posts round down, or
-    else up). The Solution on the candidates, in the risk objective of the plan; None when a dive ends
-    infeasible or the plan fails the plan check."""
+    the LP again from its basis, until it books whole posts (or MAX_DIVES: then the MILP places the last
+    LP's fractional influencers, everyone else fixed). The Solution on the candidates, in the risk
+    objective of the plan; None when a dive ends infeasible, that MILP has no plan, or the plan fails
+    the plan check."""
     problem, model = pricing.problem, lp.model
     k = len(candidates)
     layout = pricing.layout(candidates)
-    owner, number, d = layout.slot_owner(), layout.slot_number(), layout.d()
+    owner, d = layout.slot_owner(), layout.d()
     lb, ub = model.lb.copy(), model.ub.copy()
     fixed = np.zeros(k, dtype=bool)
     seconds = lp.seconds
@@ -140,24 +141,35 @@ def dive(pricing: Pricing, lp: WarmLP, candidates: np.ndarray, clock: Clock) -> 
                       fractional.size, lp.seconds)
             if fractional.size == 0 or dives == MAX_DIVES - 1 or clock.out_of_time:
                 break
-            fix = fractional
-            fixed[fix] = True
-            whole = np.clip(np.round(posts[fix]), lb[fix], ub[fix])
-            lb[fix] = ub[fix] = whole
-            lb[k + fix] = ub[k + fix] = whole > 0
-            slots = np.isin(owner, fix)
-            at = np.full(k, 0.0)
-            at[fix] = whole
-            lb[d[slots]] = ub[d[slots]] = number[slots] <= at[owner[slots]]
+            fixed[fractional] = True
+            _fix(lb, ub, layout, fractional, np.round(posts[fractional]))
     finally:
         clock.milp_seconds += lp.seconds - seconds
-    for rounded in (np.floor(values + 1e-6), np.ceil(values - 1e-6)):     # fractional posts left: down, else up
-        plan = np.zeros(problem.catalog.rows, dtype=np.int64)
-        plan[problem.positions[candidates]] = rounded[:k].astype(np.int64)
-        if not violations(problem.catalog, problem.scenario, plan):
-            value = risk_value(problem.catalog, problem.scenario, plan)
-            return Solution("time_limit", rounded, value, None, None, 0.0, 0.0)
-    return None
+    if fractional.size:             # the last LP's fractional influencers placed by the MILP, everyone else fixed
+        others = np.setdiff1d(np.arange(k), fractional)
+        _fix(lb, ub, layout, others, np.round(posts[others]))
+        solution = clock.solve(dataclasses.replace(model, lb=lb, ub=ub), gap=problem.scenario.solver.gap)
+        if solution.values is None:
+            return None
+        values = solution.values
+    plan = np.zeros(problem.catalog.rows, dtype=np.int64)
+    plan[problem.positions[candidates]] = np.round(values[:k]).astype(np.int64)
+    if violations(problem.catalog, problem.scenario, plan):
+        return None
+    return Solution("time_limit", np.round(values), risk_value(problem.catalog, problem.scenario, plan),
+                    None, None, 0.0, 0.0)
+
+
+def _fix(lb: np.ndarray, ub: np.ndarray, layout: Layout, influencers: np.ndarray, posts: np.ndarray) -> None:
+    """Bounds that fix the influencers (positions in the core model) at whole posts: x, y and their post slots."""
+    whole = np.clip(posts, lb[influencers], ub[influencers])
+    lb[influencers] = ub[influencers] = whole
+    lb[layout.n + influencers] = ub[layout.n + influencers] = whole > 0
+    owner, number = layout.slot_owner(), layout.slot_number()
+    at = np.full(layout.n, -1.0)
+    at[influencers] = whole
+    slots = at[owner] >= 0
+    lb[layout.d()[slots]] = ub[layout.d()[slots]] = number[slots] <= at[owner[slots]]
 
 
 def heuristic_core(pricing: Pricing, root: Relaxation, clock: Clock, core_min: int) -> tuple[Solution, np.ndarray]:

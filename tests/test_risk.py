@@ -15,6 +15,7 @@ from rich.console import Console
 from instances import influencer, make_catalog, make_scenario, random_frame
 from models import ScenarioError
 from optimizer import compare, solve
+from optimizer import fast_risk
 from optimizer.fast_risk import Pricing, solve_fast_risk
 from optimizer.problem import prepare
 from optimizer.risk import risk_value, sampled_outcomes
@@ -196,7 +197,19 @@ def fast_case(seed: int, metric: str, weight: float, n: int = 80, fee: float = 0
 @pytest.mark.parametrize("metric", ["engagements", "reach"])
 @pytest.mark.parametrize("seed, weight, fee", [(1, 0.5, 0.0), (2, 1.0, 0.0), (3, 0.0, 0.0), (8, 0.5, 40.0)])
 def test_the_fast_path_agrees_with_the_plain_path_and_its_bound_holds(metric, seed, weight, fee):
-    catalog, scenario = fast_case(seed, metric, weight, fee=fee)
+    check_fast_risk(*fast_case(seed, metric, weight, fee=fee))
+
+
+@pytest.mark.parametrize("metric", ["engagements", "reach"])
+def test_a_dive_cut_short_still_gives_a_plan_within_the_gap(metric, monkeypatch):
+    """After one LP of the dive, the MILP places its fractional influencers with everyone else fixed."""
+    monkeypatch.setattr(fast_risk, "MAX_DIVES", 1)
+    check_fast_risk(*fast_case(9, metric, 0.7, n=100))
+
+
+def check_fast_risk(catalog, scenario):
+    """The fast path with its screening forced against the plain path: feasible, optimal within the gap,
+    and its bound proven (no plan, the plain optimum included, beats it)."""
     plain = quiet_solve(catalog, scenario, method="plain")
     assert plain.status == "optimal"
     problem = prepare(catalog, scenario)
@@ -305,7 +318,19 @@ def fast_case(seed: int, metric: str, weight: float, n: int = 80, fee: float = 0
 @pytest.mark.parametrize("metric", ["engagements", "reach"])
 @pytest.mark.parametrize("seed, weight, fee", [(1, 0.5, 0.0), (2, 1.0, 0.0), (3, 0.0, 0.0), (8, 0.5, 40.0)])
 def test_the_fast_path_agrees_with_the_plain_path_and_its_bound_holds(metric, seed, weight, fee):
-    catalog, scenario = fast_case(seed, metric, weight, fee=fee)
+    check_fast_risk(*fast_case(seed, metric, weight, fee=fee))
+
+
+@pytest.mark.parametrize("metric", ["engagements", "reach"])
+def test_a_dive_cut_short_still_gives_a_plan_within_the_gap(metric, monkeypatch):
+    """After one LP of the dive, the MILP places its fractional influencers with everyone else fixed."""
+    monkeypatch.setattr(fast_risk, "MAX_DIVES", 1)
+    check_fast_risk(*fast_case(9, metric, 0.7, n=100))
+
+
+def check_fast_risk(catalog, scenario):
+    """The fast path with its screening forced against the plain path: feasible, optimal within the gap,
+    and its bound proven (no plan, the plain optimum included, beats it)."""
     plain = quiet_solve(catalog, scenario, method="plain")
     assert plain.status == "optimal"
     problem = prepare(catalog, scenario)
