@@ -48,8 +48,10 @@ PRECISION = 1.02
 """A break-even bracket is done when high <= PRECISION * low (or within a cent of 0)."""
 SHARE_STEP = 0.05
 LEVEL_STEP = 0.10
-MAX_EXPANSIONS = 12
-"""A price is doubled (or halved) at most this often while looking for the other end of a bracket."""
+MAX_FACTOR = 1000
+"""A booked creator still booked at this many times its price has no break-even price (it is needed)."""
+PROBE_GAP = 0.01
+"""The gap of the probes that choose where to re-solve (never reported): about five times faster."""
 CENT = 0.01
 COMPUTED, NOT_COMPUTED, NOT_LOOSENED, NO_BREAK_EVEN = "computed", "not_computed", "not_loosened", "no_break_even"
 
@@ -80,7 +82,8 @@ class BreakEven:
     break_even_high: float | None    # not booked at this price
     status: str                      # computed | not_computed | no_break_even
     note: str = ""
-    solves: int = 0                  # re-solves spent on the bracket
+    solves: int = 0                  # full re-solves spent on the bracket
+    probes: int = 0                  # coarse-gap probes that chose where to re-solve
 
 
 @dataclass(frozen=True)
@@ -142,18 +145,21 @@ def explain(catalog: Catalog, scenario: Scenario, *, prices: int = 5, method: st
     with _Runner(catalog, method, executor, workers, until) as runner:
         jobs = [(quiet.override({item.key: item.relaxed_bound}), None) for item in loosenings
                 if item.status == COMPUTED]
+        probe = quiet.override({"solver.gap": PROBE_GAP}) if quiet.solver.gap < PROBE_GAP else None
         rounds = 0
         while True:
-            jobs += [(quiet, (search.id, price)) for search in searches for price in search.next_prices()]
+            asked = [(search, price, bool(cheap and probe)) for search in searches
+                     for price, cheap in search.next_prices()]
+            jobs += [(probe if cheap else quiet, (search.id, price)) for search, price, cheap in asked]
             if not jobs or runner.out_of_time:
                 break
             results = runner.run(jobs)
-            relaxed = [result for (_, change), result in zip(jobs, results) if change is None]
             if rounds == 0:
-                loosenings = _resolved(loosenings, relaxed, value)
-            repriced = [(change, result) for (_, change), result in zip(jobs, results) if change is not None]
+                loosenings = _resolved(loosenings, results[:len(results) - len(asked)], value)
+            answers = results[len(results) - len(asked):]
             for search in searches:
-                search.learn([(price, result) for (ident, price), result in repriced if ident == search.id])
+                search.learn([(price, cheap, result) for (each, price, cheap), result in zip(asked, answers)
+                              if each is search])
             rounds += 1
             if progress is not None:
                 progress(f"round {rounds}: {sum(search.done for search in searches)} of {len(searches)} prices done")
@@ -235,10 +241,13 @@ class _Search:
     """The bracket of one creator's break-even price, from re-solves at prices chosen round by round.
 
     `seen` maps each price re-solved (and the creator's own, from the explained plan) to whether the
-    plan books the creator. The bracket is a pair of neighbouring prices booked at the lower, not at
-    the higher one: for a booked creator the first such pair above its price, for an unbooked one the
-    last below it. Without one yet, the search looks further up (booked) or down (unbooked, and at
-    price 0 once).
+    plan books the creator. A bracket is a pair of neighbouring prices booked at the lower, not at the
+    higher one: for a booked creator the first such pair above its price, for an unbooked one the last
+    below it. Without one yet, the search looks further up (booked) or down (unbooked, and at price 0).
+
+    The search first probes with a coarse gap (`hints`: cheap, never reported), then re-solves the
+    ends it found at the scenario's own gap; only those full re-solves (`seen`) make the answer, and
+    where they disagree with the probes the search goes on with full re-solves alone.
     """
 
     id: str
@@ -246,64 +255,87 @@ class _Search:
     booked: bool
     price: float
     seen: dict[float, bool]
+    probing: bool = True
+    hints: dict[float, bool] = field(default_factory=dict)
     solves: int = 0
+    probes: int = 0
     failed: str = ""
-    expansions: int = 0
 
-    def bracket(self) -> tuple[float, float] | None:
-        prices = sorted(self.seen)
-        pairs = [(low, high) for low, high in zip(prices, prices[1:]) if self.seen[low] and not self.seen[high]]
+    def bracket(self, view: dict[float, bool] | None = None) -> tuple[float, float] | None:
+        view = self.seen if view is None else view
+        prices = sorted(view)
+        pairs = [(low, high) for low, high in zip(prices, prices[1:]) if view[low] and not view[high]]
         if not pairs:
             return None
         return pairs[0] if self.booked else pairs[-1]
 
-    @property
-    def exhausted(self) -> bool:
-        """No bracket can come: never booked down to price 0, or booked up to MAX_EXPANSIONS doublings."""
-        if self.bracket() is not None:
+    def exhausted(self, view: dict[float, bool] | None = None) -> bool:
+        """No bracket can come: not booked even at price 0, or booked up to MAX_FACTOR times its price."""
+        view = self.seen if view is None else view
+        if self.bracket(view) is not None:
             return False
-        return (self.seen.get(0.0) is False) if not self.booked else self.expansions >= MAX_EXPANSIONS
+        if not self.booked:
+            return view.get(0.0) is False
+        return max(view) >= MAX_FACTOR * max(self.price, CENT)
+
+    def finished(self, view: dict[float, bool] | None = None) -> bool:
+        view = self.seen if view is None else view
+        if self.exhausted(view):
+            return True
+        bracket = self.bracket(view)
+        return bracket is not None and (bracket[1] <= PRECISION * bracket[0] or bracket[1] - bracket[0] <= CENT)
 
     @property
     def done(self) -> bool:
-        if self.failed or self.exhausted:
-            return True
-        bracket = self.bracket()
-        return bracket is not None and (bracket[1] <= PRECISION * bracket[0] or bracket[1] - bracket[0] <= CENT)
+        return bool(self.failed) or self.finished()
 
-    def next_prices(self) -> list[float]:
-        """The prices to re-solve in the next round (none when done)."""
+    def next_prices(self) -> list[tuple[float, bool]]:
+        """The prices to re-solve in the next round, each with whether it is a probe (none when done)."""
         if self.done:
             return []
-        bracket = self.bracket()
+        if self.probing:
+            view = {**self.hints, **self.seen}
+            if not self.finished(view):
+                return [(price, True) for price in self._probe(view)]
+            self.probing = False
+            ends = self.bracket(view) or ((0.0,) if not self.booked else (max(view),))
+            if fresh := [price for price in ends if price not in self.seen]:
+                return [(price, False) for price in fresh]
+        return [(price, False) for price in self._probe(self.seen)]
+
+    def _probe(self, view: dict[float, bool]) -> list[float]:
+        """The next price to look at: the middle of the bracket, or further out."""
+        bracket = self.bracket(view)
         if bracket is not None:
             low, high = bracket
             return [math.sqrt(low * high) if low > 0 else high / 4]
-        factor = 1.5 if self.expansions == 0 else 2.0
         if self.booked:
-            return [max(max(self.seen) * factor, CENT)]
-        lowest = min(price for price in self.seen if price > 0) if any(self.seen) else self.price
-        return [lowest / factor] + ([0.0] if 0.0 not in self.seen else [])
+            top = max(view)
+            return [max(top * (1.5 if top <= self.price else 2.0), CENT)]
+        lowest = min((price for price in view if price > 0), default=self.price)
+        return [lowest / (1.5 if lowest >= self.price else 2.0)] + ([0.0] if 0.0 not in view else [])
 
-    def learn(self, outcomes: list[tuple[float, Result | None]]) -> None:
-        """Record this round's re-solves."""
-        if self.bracket() is None:
-            self.expansions += 1
-        for price, result in outcomes:
-            self.solves += 1
+    def learn(self, outcomes: list[tuple[float, bool, Result | None]]) -> None:
+        """Record this round's re-solves (price, probe or not, result)."""
+        for price, probe, result in outcomes:
+            if probe:
+                self.probes += 1
+            else:
+                self.solves += 1
             if result is None or result.status == "time_limit":
                 self.failed = "a re-solve did not prove its plan before the time limit"
                 return
-            self.seen[price] = _books(result, self.id)
+            (self.hints if probe else self.seen)[price] = _books(result, self.id)
 
     def answer(self) -> BreakEven:
         def entry(low: float | None, high: float | None, status: str, note: str = "") -> BreakEven:
-            return BreakEven(self.id, self.name, self.booked, self.price, low, high, status, note, self.solves)
+            return BreakEven(self.id, self.name, self.booked, self.price, low, high, status, note, self.solves,
+                             self.probes)
         if self.failed:
             return entry(None, None, NOT_COMPUTED, self.failed)
         if not self.done:
             return entry(None, None, NOT_COMPUTED, "the time limit passed before the bracket was within 2%")
-        if self.exhausted:
+        if self.exhausted():
             if self.booked:
                 return entry(None, None, NO_BREAK_EVEN, f"booked at every price tried, up to {max(self.seen):,.2f}")
             return entry(None, None, NO_BREAK_EVEN, "not booked even at price 0")
