@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from models.catalog import Catalog
-from models.catalog_rules import eligible_rows
+from models.catalog_rules import booking_prices, eligible_rows
 from models.errors import NoPlanError
 from models.result import ConstraintRow, Result
 from models.scenario import Scenario
@@ -53,6 +53,8 @@ MAX_FACTOR = 1000
 PROBE_GAP = 0.01
 """The gap of the probes that choose where to re-solve (never reported): about five times faster."""
 CENT = 0.01
+CEILING_MARGIN = 1e-6
+"""A price this much (and a cent) above what one post may cost is certainly not booked."""
 COMPUTED, NOT_COMPUTED, NOT_LOOSENED, NO_BREAK_EVEN = "computed", "not_computed", "not_loosened", "no_break_even"
 
 
@@ -354,22 +356,40 @@ def _searches(catalog: Catalog, scenario: Scenario, base: Result, count: int) ->
     if count == 0:
         return []
     frame = catalog.frame
+    ids = frame["id"].to_numpy(object)
     included = set(scenario.selection.include)
     booked = sorted((row for row in base.allocation_records if row["id"] not in included),
                     key=lambda row: (-row["spend"], row["id"]))[:count]
-    price_of = dict(zip(frame["id"], frame["cost_per_post"].astype(float)))
-    searches = [_Search(row["id"], row["name"], True, price_of[row["id"]], {price_of[row["id"]]: True})
-                for row in booked]
-    taken = {row["id"] for row in base.allocation_records}
-    eligible = np.flatnonzero(eligible_rows(catalog, scenario) & ~frame["id"].isin(taken).to_numpy())
+    row_of = {ident: row for row, ident in enumerate(ids)}
+    chosen = [(row_of[record["id"]], True) for record in booked]
+    taken = {record["id"] for record in base.allocation_records}
+    eligible = np.flatnonzero(eligible_rows(catalog, scenario) & ~np.isin(ids, list(taken)))
     cost = frame["cost_per_post"].to_numpy(float)[eligible]
     per_dollar = np.divide(catalog.engagements_per_post[eligible], cost, out=np.full(len(eligible), np.inf),
                            where=cost > 0)
-    order = eligible[np.lexsort((frame["id"].to_numpy(object)[eligible], -per_dollar))][:count]
-    searches += [_Search(str(frame["id"].iat[row]), str(frame["name"].iat[row]), False,
-                         float(frame["cost_per_post"].iat[row]), {float(frame["cost_per_post"].iat[row]): False})
-                 for row in order]
+    chosen += [(row, False) for row in eligible[np.lexsort((ids[eligible], -per_dollar))][:count]]
+    ceilings = _ceilings(catalog, scenario)
+    searches = []
+    for row, is_booked in chosen:
+        price = float(frame["cost_per_post"].iat[row])
+        search = _Search(str(ids[row]), str(frame["name"].iat[row]), is_booked, price, {price: is_booked})
+        if ceilings[row] > price or (not is_booked and ceilings[row] > 0):
+            search.hints[float(ceilings[row])] = False      # certain: one post there is more than allowed
+        searches.append(search)
     return searches
+
+
+def _ceilings(catalog: Catalog, scenario: Scenario) -> np.ndarray:
+    """Per catalog row, a cost_per_post at which not one post fits the budget (budget.max times
+    max_share_per_influencer, after fee and [prices] multipliers); infinite without budget.max."""
+    budget = scenario.budget.max
+    if budget is None:
+        return np.full(catalog.rows, np.inf)
+    cost, fee = booking_prices(catalog, scenario)
+    listed = catalog.frame["cost_per_post"].to_numpy(float)
+    multiplier = np.divide(cost, listed, out=np.ones(catalog.rows), where=listed > 0)
+    room = (scenario.diversity.max_share_per_influencer or 1.0) * budget - fee
+    return np.maximum(room, 0.0) / multiplier * (1 + CEILING_MARGIN) + CENT
 
 
 def priced(catalog: Catalog, ident: str, price: float) -> Catalog:
