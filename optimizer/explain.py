@@ -138,7 +138,12 @@ def explain(catalog: Catalog, scenario: Scenario, *, prices: int = 5, method: st
     started = time.perf_counter()
     until = None if time_limit is None else time.time() + time_limit
     quiet = scenario.override({"simulation.runs": 0}) if scenario.simulation.runs else scenario
-    base = solve(catalog, _limited(quiet, until), method=method)
+    try:
+        base = solve(catalog, _limited(quiet, until), method=method)
+    except NoPlanError:
+        check_stop()                    # stopped (Ctrl-C): the command ends, it is no missing plan
+        raise
+    check_stop()                        # a plan cut short by a stop request is not explained
     if base.status == "infeasible":
         return _explanation(scenario, base, (), (), started)
     value = base.objective.value
