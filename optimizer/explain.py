@@ -4,7 +4,7 @@
 an executor as sweeps do) two kinds of what-ifs, every figure from a real re-solve:
 
 - each binding constraint of the plan with its scenario key moved one step looser
-  (`LOOSENING`: budget and other ceilings +10%, floors -10%, spend shares 0.05 up or down
+  (`loosened_value`: budget and other ceilings +10%, floors -10%, spend shares 0.05 up or down
   within [0, 1], counts 1), sorted by what the step buys;
 - break-even prices per post (`cost_per_post`) for the N booked creators with the largest spend
   (the price at which each leaves the plan) and the N unbooked eligible ones with the most
@@ -26,9 +26,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +41,7 @@ from models.scenario import Scenario
 from optimizer.api import METHODS, solve
 from optimizer.control import check_stop
 from optimizer.executors import _CATALOGS, _executor, _outcome, _solve
-from optimizer.sweep import _typed, check_numeric_key, numeric_keys
+from optimizer.sweep import _typed, numeric_keys
 
 PRECISION = 1.02
 """A break-even bracket is done when high <= PRECISION * low (or within a cent of 0)."""
@@ -205,9 +204,11 @@ def loosened_value(key: str, sense: str, value: float) -> float:
 
 
 def _loosening(scenario: Scenario, row: ConstraintRow) -> Loosened:
+    """The binding constraint with its key one step looser (not re-solved yet)."""
     key = constraint_key(row.name)
-    check_numeric_key(scenario, key)
-    bound = numeric_keys(scenario)[key]
+    bound = numeric_keys(scenario).get(key)
+    if bound is None:                   # replan.keep and the like: a list, no number to move
+        return Loosened(row.name, key, row.rhs, None, None, None, NOT_LOOSENED, "no numeric scenario key to loosen")
     relaxed = _typed(scenario, key, loosened_value(key, row.sense, bound))
     if relaxed == bound:
         return Loosened(row.name, key, bound, None, None, None, NOT_LOOSENED,
