@@ -197,10 +197,15 @@ def loosened_value(key: str, sense: str, value: float) -> float:
     last = key.rsplit(".", 1)[-1]
     down = sense == ">="
     if last.endswith("share") or last == "max_share_per_influencer":
-        return min(1.0, max(0.0, value + (-SHARE_STEP if down else SHARE_STEP)))
+        return _tidy(min(1.0, max(0.0, value + (-SHARE_STEP if down else SHARE_STEP))))
     if last.endswith(("_count", "_influencers", "max_changes")) or key.startswith("diversity.min_distinct."):
         return max(0, value - 1) if down else value + 1
-    return value * (1 - LEVEL_STEP if down else 1 + LEVEL_STEP)
+    return _tidy(value * (1 - LEVEL_STEP if down else 1 + LEVEL_STEP))
+
+
+def _tidy(value: float) -> float:
+    """12 significant digits: 55,000 rather than 55,000.000000000004 for 50,000 + 10%."""
+    return float(f"{value:.12g}")
 
 
 def _loosening(scenario: Scenario, row: ConstraintRow) -> Loosened:
