@@ -15,6 +15,7 @@ from optimizer import diagnosis
 from optimizer.audience import needs_slots, view_rates
 from optimizer.control import Interrupted, stop_requested
 from optimizer.fast import solve_fast
+from optimizer.fast_risk import solve_fast_risk
 from optimizer.kept import KeepColumns, kept_columns, with_kept_columns
 from optimizer.outcome import Outcome
 from optimizer.plain import solve_plain
@@ -80,8 +81,10 @@ def _run(problem: Problem, method: str) -> tuple[Outcome, str]:
         warnings.warn(f"the fast path does not price {reason} yet; solving the whole model instead (method plain)",
                       stacklevel=3)
         return solve_plain(problem), "plain"
+    fast = solve_fast_risk if problem.scenario.objective.risk is not None else (
+        solve_unique_fast if needs_slots(problem.scenario) else solve_fast)
     try:
-        return (solve_unique_fast(problem) if needs_slots(problem.scenario) else solve_fast(problem)), "fast"
+        return fast(problem), "fast"
     except Interrupted:                 # stopped in an LP, before the fast path had a plan
         return Outcome("no_solution", None, None, 0.0, 0.0), "fast"
     except LPFailure as failure:
@@ -90,8 +93,12 @@ def _run(problem: Problem, method: str) -> tuple[Outcome, str]:
 
 
 def _beyond_fast(problem: Problem) -> str | None:
-    """What the fast path cannot handle yet: the risk objective."""
-    return "the risk objective's scenario rows" if problem.scenario.objective.risk is not None else None
+    """What the fast path cannot handle yet: the risk objective with [robustness] dropouts (the risk
+    objective has its own fast path, optimizer/fast_risk.py, which takes fees but not dropouts)."""
+    scenario = problem.scenario
+    if scenario.objective.risk is not None and scenario.robustness.dropouts > 0:
+        return "the risk objective with [robustness] dropouts"
+    return None
 
 
 def trim_idle_posts(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> np.ndarray:
