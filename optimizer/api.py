@@ -93,12 +93,14 @@ def _run(problem: Problem, method: str) -> tuple[Outcome, str]:
 
 
 def _beyond_fast(problem: Problem) -> str | None:
-    """What the fast path cannot handle yet: the risk objective with [robustness] dropouts (the risk
-    objective has its own fast path, optimizer/fast_risk.py, which takes fees but not dropouts)."""
+    """What the fast path cannot handle yet: the risk objective (its own fast path, optimizer/fast_risk.py)
+    with fees or with [robustness] dropouts."""
     scenario = problem.scenario
-    if scenario.objective.risk is not None and scenario.robustness.dropouts > 0:
-        return "the risk objective with [robustness] dropouts"
-    return None
+    if scenario.objective.risk is None:
+        return None
+    reasons = (["fees (catalog column fee)"] if np.any(problem.fee > 0) else []) + (
+        ["the risk objective with [robustness] dropouts"] if scenario.robustness.dropouts > 0 else [])
+    return " or ".join(reasons) or None
 
 
 def trim_idle_posts(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> np.ndarray:
