@@ -20,6 +20,7 @@ from optimizer.outcome import Outcome
 from optimizer.plain import solve_plain
 from optimizer.problem import Problem, prepare
 from optimizer.replan import Previous, check_keep, plan_changes, with_previous
+from optimizer.reuse import Reuse
 from optimizer.report import build_result, infeasible_result
 from optimizer.simulate import with_outcomes
 from optimizer.verify import check_plan, violations
@@ -29,7 +30,7 @@ METHODS = ("fast", "plain")
 
 
 def solve(catalog: Catalog, scenario: Scenario, *, method: str = "fast", diagnose: bool = True,
-          previous: Previous | None = None, keep_columns: KeepColumns = None) -> Result:
+          previous: Previous | None = None, keep_columns: KeepColumns = None, reuse: Reuse | None = None) -> Result:
     """The optimal plan for the scenario, verified independently of the solver.
 
     Returns a Result with status optimal, time_limit (best plan found, with its proven gap)
@@ -40,14 +41,17 @@ def solve(catalog: Catalog, scenario: Scenario, *, method: str = "fast", diagnos
     under [replan]; the Result then lists the changes. `keep_columns` carries catalog columns to
     the allocation rows: True for every column influmix does not use, or a list of names
     (optimizer/kept.py); a name that is no catalog column raises CatalogError before the solve.
+    `reuse` carries work from the last solve on the same catalog to this one (optimizer/reuse.py).
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}")
     kept = kept_columns(catalog, keep_columns)
     scenario = with_previous(catalog, scenario, previous)
-    problem = prepare(catalog, scenario)
+    problem = prepare(catalog, scenario) if reuse is None else reuse.prepare(catalog, scenario)
     check_keep(catalog, scenario, problem.positions)
-    outcome, method = _run(problem, method)
+    outcome, method = (reuse.carried(catalog, problem) if reuse is not None else None) or _run(problem, method, reuse)
+    if reuse is not None:
+        reuse.remember(problem, outcome, method)
     info = SolverInfo(scenario.solver.name, method, outcome.build_seconds, outcome.solve_seconds)
     if outcome.status == "infeasible":
         return infeasible_result(catalog, scenario, eligible=problem.n, solver=info,
@@ -70,7 +74,7 @@ def solve(catalog: Catalog, scenario: Scenario, *, method: str = "fast", diagnos
     return with_kept_columns(with_outcomes(result, catalog, scenario, posts), catalog, kept)
 
 
-def _run(problem: Problem, method: str) -> tuple[Outcome, str]:
+def _run(problem: Problem, method: str, reuse: Reuse | None = None) -> tuple[Outcome, str]:
     """The fast path, or the plain one when asked, for CBC, or when an LP of the fast path
     fails; with the method that gave the outcome."""
     if method == "plain" or problem.scenario.solver.name == "cbc":
@@ -80,7 +84,7 @@ def _run(problem: Problem, method: str) -> tuple[Outcome, str]:
                       stacklevel=3)
         return solve_plain(problem), "plain"
     try:
-        return solve_fast(problem), "fast"
+        return solve_fast(problem, reuse=reuse), "fast"
     except Interrupted:                 # stopped in an LP, before the fast path had a plan
         return Outcome("no_solution", None, None, 0.0, 0.0), "fast"
     except LPFailure as failure:

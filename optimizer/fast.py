@@ -43,6 +43,7 @@ from optimizer.milp import Milp
 from optimizer.outcome import Outcome
 from optimizer.problem import Problem
 from optimizer.replan import previously_booked
+from optimizer.reuse import Reuse
 from optimizer.warm_lp import WarmLP
 
 DIRECT_BELOW = 1500       # below this many influencers the whole MILP is solved at once
@@ -77,14 +78,17 @@ Choice = tuple[int, float, float]  # an influencer, its posts and its booked val
 
 
 def solve_fast(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_min: int = CORE_MIN,
-               leaf_core: int = LEAF_CORE, max_nodes: int = MAX_NODES) -> Outcome:
-    """The optimal plan within the scenario's gap, with a proven bound (steps of the module docstring)."""
+               leaf_core: int = LEAF_CORE, max_nodes: int = MAX_NODES, reuse: Reuse | None = None) -> Outcome:
+    """The optimal plan within the scenario's gap, with a proven bound (steps of the module docstring);
+    `reuse` lends the last solve's warm LP and rankings (optimizer/reuse.py)."""
     options = problem.scenario.solver
     clock = Clock(options.time_limit)
     model, _ = build_milp(problem)
     if problem.n < direct_below:        # small enough: the whole MILP at once
         return clock.outcome(clock.solve(model, gap=options.gap), problem.n, np.arange(problem.n), None)
-    search = Search(WarmLP(model), candidate_rankings(problem, model), problem.cost, clock)
+    lp, rankings = (WarmLP(model), candidate_rankings(problem, model)) if reuse is None else (
+        reuse.search(problem, model, candidate_rankings))
+    search = Search(lp, rankings, problem.cost, clock)
     clock.warm = search.lp
     root = relax(model, search)         # steps 1 and 2: column-generated LP, Lagrangian bound per influencer
     if root is None:
