@@ -56,17 +56,20 @@ class WorkerFailure(InfluError):
 
 
 def solve_all(catalogs: Sequence[Catalog], jobs: Sequence[Job], *, method: str = "fast", diagnose: bool = True,
-              executor: Executor | None = None, workers: int = 2) -> Iterator[tuple[int, Result | None]]:
-    """(position in `jobs`, Result or None where no plan was found in time), in completion order."""
+              executor: Executor | None = None, workers: int = 2,
+              reuse: bool = True) -> Iterator[tuple[int, Result | None]]:
+    """(position in `jobs`, Result or None where no plan was found in time), in completion order.
+    `reuse=False` solves each job from scratch (to measure what reuse saves)."""
     if executor is None and (workers <= 1 or len(jobs) < 2):
         reuses = [Reuse() for _ in catalogs]
         for position, (catalog, scenario) in enumerate(jobs):
             check_stop()
-            yield position, _solve(catalogs[catalog], scenario, method, diagnose, reuses[catalog])
+            yield position, _solve(catalogs[catalog], scenario, method, diagnose,
+                                   reuses[catalog] if reuse else Reuse())
         return
     catalogs = [catalog.without_extras() for catalog in catalogs]   # kept columns are added in the caller
     with _executor(catalogs, executor, min(workers, len(jobs))) as (pool, refs):
-        futures = {pool.submit(_solve_job, refs[catalog], scenario, method, diagnose): position
+        futures = {pool.submit(_solve_job, refs[catalog], scenario, method, diagnose, reuse): position
                    for position, (catalog, scenario) in enumerate(jobs)}
         pending = set(futures)
         try:
@@ -153,9 +156,10 @@ def _start_worker(catalogs: dict[str, Catalog]) -> None:
     _CATALOGS.update(catalogs)
 
 
-def _solve_job(catalog: Catalog | str, scenario: Scenario, method: str, diagnose: bool) -> Result | None:
+def _solve_job(catalog: Catalog | str, scenario: Scenario, method: str, diagnose: bool,
+               reuse: bool = True) -> Result | None:
     catalog = _CATALOGS[catalog] if isinstance(catalog, str) else catalog
-    return _solve(catalog, scenario, method, diagnose, _reuse_for(catalog))
+    return _solve(catalog, scenario, method, diagnose, _reuse_for(catalog) if reuse else Reuse())
 
 
 def _reuse_for(catalog: Catalog) -> Reuse:

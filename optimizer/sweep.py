@@ -121,7 +121,8 @@ class Frontier:
 
 def sweep(catalog: Catalog, scenario: Scenario, budgets: Iterable[float] | None = None, *, key: str = BUDGET,
           values: Iterable[float] | None = None, method: str = "fast", workers: int = 2,
-          executor: Executor | None = None, progress: Callable[[float, str], None] | None = None) -> Frontier:
+          executor: Executor | None = None, progress: Callable[[float, str], None] | None = None,
+          reuse: bool = True) -> Frontier:
     """Solve `scenario` at each value of `key` (budget.max: `budgets`) and return the frontier.
 
     The key must be a numeric key of the scenario (ScenarioError naming it otherwise, with the
@@ -130,6 +131,7 @@ def sweep(catalog: Catalog, scenario: Scenario, budgets: Iterable[float] | None 
     concurrent.futures.Executor, e.g. `dask.distributed.Client(...).get_executor()`), or
     in `workers` local processes (see optimizer.executors: a script needs no main guard).
     `progress(value, status)` is called as each value finishes, in the order they finish.
+    `reuse=False` solves each value from scratch (optimizer/reuse.py; to measure what it saves).
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}")
@@ -145,7 +147,7 @@ def sweep(catalog: Catalog, scenario: Scenario, budgets: Iterable[float] | None 
     order = list(range(len(levels)))[::-1 if tighter(key) < 0 else 1]   # each step tightens: see optimizer/reuse.py
     outcomes: dict[int, Result | None] = {}
     for job, result in solve_all([catalog], [(0, scenarios[position]) for position in order], method=method,
-                                 diagnose=False, executor=executor, workers=workers):
+                                 diagnose=False, executor=executor, workers=workers, reuse=reuse):
         outcomes[order[job]] = result
         if progress is not None:
             progress(levels[order[job]], result.status if result is not None else NO_PLAN)
