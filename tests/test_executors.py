@@ -3,6 +3,7 @@ script without a main guard, a lost worker, and Ctrl-C/SIGTERM to a running swee
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -163,19 +164,35 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+def _workers_started(child: subprocess.Popen, wait: float = 60.0) -> list[int]:
+    """The sweep's worker processes, once it has them and has run them for a few seconds."""
+    deadline = time.monotonic() + wait
+    while child.poll() is None and time.monotonic() < deadline:
+        workers = children_of(child.pid)
+        if len(workers) >= 2:
+            time.sleep(3)
+            return children_of(child.pid)
+        time.sleep(0.5)
+    return []
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM])   # to the sweep alone: it must stop its workers itself
 def test_a_sweep_stops_within_seconds_and_leaves_no_process(signum):
-    """The flagship sweep takes minutes; 6 s in, one signal to the sweep's own process only."""
+    """The flagship sweep takes minutes; once its workers run, one signal to the sweep's own process only."""
     child = subprocess.Popen([sys.executable, "-c", "import cli; cli.app()", "sweep", str(SAMPLE),
                               "--budgets", "10000,20000,30000,40000,50000,60000", "--method", "plain"],
                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(6)
-    assert child.poll() is None
-    workers = children_of(child.pid)
-    assert workers, "the sweep started no worker processes"
-    sent = time.monotonic()
-    child.send_signal(signum)
-    out, err = child.communicate(timeout=60)
+    try:
+        workers = _workers_started(child)
+        assert workers, "the sweep started no worker processes"
+        sent = time.monotonic()
+        child.send_signal(signum)
+        out, err = child.communicate(timeout=60)
+    finally:                            # a failed assertion must not leave the sweep running
+        for pid in [child.pid, *children_of(child.pid)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        child.communicate()
     assert time.monotonic() - sent < 8, err
     assert child.returncode == 128 + signum, err
     assert "Traceback" not in err and f"interrupted by {signal.Signals(signum).name}" in err

@@ -42,17 +42,22 @@ def run_and_signal(args: list[str], after: float, signum: int, *, env: dict | No
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              env={**os.environ, **(env or {})})
     seen = ""
-    if wait_for is not None:                   # the line arrives within `after` seconds or the test fails
-        deadline = time.monotonic() + after
-        while wait_for not in seen and time.monotonic() < deadline and child.poll() is None:
-            seen += child.stderr.readline()
-        assert wait_for in seen, seen
-    else:
-        time.sleep(after)
-    assert child.poll() is None, "finished before the signal: make the case bigger"
-    sent = time.monotonic()
-    child.send_signal(signum)
-    out, err = child.communicate(timeout=60)
+    try:
+        if wait_for is not None:               # the line arrives within `after` seconds or the test fails
+            deadline = time.monotonic() + after
+            while wait_for not in seen and time.monotonic() < deadline and child.poll() is None:
+                seen += child.stderr.readline()
+            assert wait_for in seen, seen
+        else:
+            time.sleep(after)
+        assert child.poll() is None, "finished before the signal: make the case bigger"
+        sent = time.monotonic()
+        child.send_signal(signum)
+        out, err = child.communicate(timeout=60)
+    finally:                                   # a failed assertion must not leave the solve running
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
     return child.returncode, out, seen + err, time.monotonic() - sent
 
 
