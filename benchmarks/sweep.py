@@ -1,7 +1,7 @@
 """What sweeps save by reusing work (optimizer/reuse.py), on one generated catalog.
 
     python benchmarks/sweep.py                       # 100,000 rows, as the issue measures it
-    python benchmarks/sweep.py --rows 20000 --workers 1
+    python benchmarks/sweep.py --rows 20000 --workers 1 --sweeps budget,floor
 
 Prints, in one batch on the same catalog (benchmarks/scale.py's base scenario): one solve; a
 10-budget sweep (half to twice the base budget); a 20-value sweep of the TikTok cap (0.2 to
@@ -33,13 +33,14 @@ from optimizer import solve, sweep  # noqa: E402
 from scale import SEGMENTS, scenario_for  # noqa: E402
 
 
-def sweeps(budget: float) -> list[tuple[str, str, list[float]]]:
-    """(label, key, values) of each sweep measured."""
-    return [
-        ("10 budgets", "budget.max", list(np.linspace(budget / 2, 2 * budget, 10).round(-2))),
-        ("20 TikTok caps", "limits.platform.tiktok.max_share", list(np.linspace(0.2, 0.6, 20).round(3))),
-        ("20 coverage floors", "coverage.f18_24_na.min_reach", list(np.linspace(0, 20 * budget, 20).round(-3))),
-    ]
+def sweeps(budget: float) -> dict[str, tuple[str, str, list[float]]]:
+    """By name: (label, key, values) of each sweep measured."""
+    return {
+        "budget": ("10 budgets", "budget.max", list(np.linspace(budget / 2, 2 * budget, 10).round(-2))),
+        "cap": ("20 TikTok caps", "limits.platform.tiktok.max_share", list(np.linspace(0.2, 0.6, 20).round(3))),
+        "floor": ("20 coverage floors", "coverage.f18_24_na.min_reach",
+                  list(np.linspace(0, 20 * budget, 20).round(-3))),
+    }
 
 
 def load() -> str:
@@ -58,6 +59,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--sweeps", default="budget,cap,floor", help="which sweeps: budget, cap, floor")
     parser.add_argument("--catalogs", type=Path, help="folder keeping the generated catalog between runs")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
@@ -73,7 +75,8 @@ def main() -> None:
           f"gap {result.objective.gap:.1e})", flush=True)
     print(f"{'sweep':>20} {'workers':>7} {'before s':>9} {'x one':>6} {'after s':>8} {'x one':>6} "
           f"{'speed-up':>8} {'objective diff':>14} statuses", flush=True)
-    for label, key, values in sweeps(scenario.budget.max):
+    chosen = sweeps(scenario.budget.max)
+    for label, key, values in [chosen[name] for name in args.sweeps.split(",")]:
         before, before_s = timed(lambda: sweep(catalog, scenario, key=key, values=values, workers=args.workers,
                                                reuse=False))
         after, after_s = timed(lambda: sweep(catalog, scenario, key=key, values=values, workers=args.workers))
