@@ -23,9 +23,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scale import SEGMENTS, scenario_variant
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))          # this tree's code, whatever the working folder
+
+from machine import machine_line  # noqa: E402
+from scale import SEGMENTS, scenario_variant  # noqa: E402
+
 ISSUE_FLOORS = {"f18_24_na": 280_000, "f25_34_na": 225_000, "m18_24_eu": 290_000, "f25_34_eu": 215_000,
                 "f35_44_eu": 100_000}
 
@@ -98,7 +101,7 @@ def run_one(name: str, method: str, time_limit: float | None, folder: Path) -> d
             "load": loaded - started,
             "build": result.solver.build_seconds, "solve": result.solver.solve_seconds, "total": finished - started,
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "objective": result.objective.value, "gap": result.objective.gap}
+            "objective": result.objective.value, "bound": result.objective.bound, "gap": result.objective.gap}
 
 
 def main() -> None:
@@ -117,8 +120,9 @@ def main() -> None:
     unknown = set(names) - set(CASES)
     if unknown:
         parser.error(f"unknown cases: {', '.join(sorted(unknown))}")
+    print(machine_line(), flush=True)
     print(f"{'case':>32} {'method':>6} {'eligible':>8} {'status':>10} {'load s':>7} {'build s':>8} {'solve s':>8} {'total s':>8} "
-          f"{'peak MB':>8} {'objective':>14} {'gap':>9}", flush=True)
+          f"{'peak MB':>8} {'objective':>14} {'bound':>14} {'gap':>9}", flush=True)
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.catalogs or Path(scratch)
         for name in names:
@@ -130,10 +134,10 @@ def main() -> None:
                     print(f"{name:>32} {method:>6} {'error':>10} {last}", flush=True)
                     continue
                 f = json.loads(child.stdout.strip().splitlines()[-1])
-                objective = "-" if f["objective"] is None else format(f["objective"], ".1f")
+                objective, bound = (("-" if f[k] is None else format(f[k], ".1f")) for k in ("objective", "bound"))
                 gap = "-" if f["gap"] is None else format(f["gap"], ".2e")
                 print(f"{name:>32} {method:>6} {f['eligible']:>8} {f['status']:>10} {f['load']:>7.2f} {f['build']:>8.2f} "
-                      f"{f['solve']:>8.2f} {f['total']:>8.2f} {f['peak_mb']:>8.0f} {objective:>14} {gap:>9}",
+                      f"{f['solve']:>8.2f} {f['total']:>8.2f} {f['peak_mb']:>8.0f} {objective:>14} {bound:>14} {gap:>9}",
                       flush=True)
 
 

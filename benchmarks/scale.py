@@ -23,6 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # this tree's code, whatever the working folder
+
+from machine import machine_line  # noqa: E402
+
 SEGMENTS = 30
 
 
@@ -114,6 +118,7 @@ def main() -> None:
     unknown = set(names) - set(variants(1.0))
     if unknown:
         parser.error(f"unknown variants: {', '.join(sorted(unknown))}")
+    print(machine_line(), flush=True)
     print(f"{'rows':>7} {'seed':>5} {'variant':>18} {'method':>6} {'status':>10} {'load s':>7} {'build s':>8} "
           f"{'solve s':>8} {'total s':>8} {'peak MB':>8} {'objective':>14} {'bound':>14} {'gap':>9}")
     with tempfile.TemporaryDirectory() as scratch:

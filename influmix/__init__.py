@@ -25,10 +25,10 @@ from influmix.models.errors import (  # noqa: E402
 )
 from influmix.models.result import Result  # noqa: E402
 from influmix.models.scenario import Scenario  # noqa: E402
-from influmix.optimizer import Comparison, Frontier, compare, solve, sweep  # noqa: E402
+from influmix.optimizer import Comparison, Explanation, Frontier, compare, explain, solve, sweep  # noqa: E402
 
 __all__ = [
-    "Catalog", "CatalogError", "CatalogWarning", "Comparison", "Frontier", "InfluError", "NoPlanError",
-    "Problem", "Result", "Scenario", "ScenarioError", "VerificationError", "compare", "errors", "solve",
-    "sweep",
+    "Catalog", "CatalogError", "CatalogWarning", "Comparison", "Explanation", "Frontier", "InfluError",
+    "NoPlanError", "Problem", "Result", "Scenario", "ScenarioError", "VerificationError", "compare", "errors",
+    "explain", "solve", "sweep",
 ]

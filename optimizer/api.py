@@ -15,6 +15,7 @@ from optimizer import diagnosis
 from optimizer.audience import needs_slots, view_rates
 from optimizer.control import Interrupted, stop_requested
 from optimizer.fast import solve_fast
+from optimizer.fast_risk import solve_fast_risk
 from optimizer.kept import KeepColumns, kept_columns, with_kept_columns
 from optimizer.outcome import Outcome
 from optimizer.plain import solve_plain
@@ -83,8 +84,9 @@ def _run(problem: Problem, method: str, reuse: Reuse | None = None) -> tuple[Out
         warnings.warn(f"the fast path does not price {reason} yet; solving the whole model instead (method plain)",
                       stacklevel=3)
         return solve_plain(problem), "plain"
+    risk = problem.scenario.objective.risk is not None
     try:
-        return solve_fast(problem, reuse=reuse), "fast"
+        return (solve_fast_risk(problem) if risk else solve_fast(problem, reuse=reuse)), "fast"
     except Interrupted:                 # stopped in an LP, before the fast path had a plan
         return Outcome("no_solution", None, None, 0.0, 0.0), "fast"
     except LPFailure as failure:
@@ -94,12 +96,14 @@ def _run(problem: Problem, method: str, reuse: Reuse | None = None) -> tuple[Out
 
 def _beyond_fast(problem: Problem) -> str | None:
     """What the fast path cannot handle yet: [audience] post slots, [robustness] dropouts, fees (its
-    reductions price posts only), the risk objective."""
+    reductions price posts only). The risk objective has its own fast path (optimizer/fast_risk.py),
+    which takes fees but not dropouts."""
     scenario = problem.scenario
     reasons = (["[audience] post slots"] if needs_slots(scenario) else []) + (
         ["[robustness] dropouts"] if scenario.robustness.dropouts > 0 else []) + (
         ["fees (catalog column fee)"] if np.any(problem.fee > 0) else []) + (
-        ["the risk objective's scenario rows"] if scenario.objective.risk is not None else [])
+        ["the risk objective with [robustness] dropouts"] if scenario.objective.risk is not None
+        and scenario.robustness.dropouts > 0 else [])
     return " or ".join(reasons) or None
 
 

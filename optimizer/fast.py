@@ -44,6 +44,7 @@ from optimizer.outcome import Outcome
 from optimizer.problem import Problem
 from optimizer.replan import previously_booked
 from optimizer.reuse import Reuse
+from optimizer.strengthen import books_one_of
 from optimizer.warm_lp import WarmLP
 
 DIRECT_BELOW = 1500       # below this many influencers the whole MILP is solved at once
@@ -118,8 +119,9 @@ def solve_fast(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_min: 
     if options.time_limit is not None and len(proven) > HUGE_CORE:
         # HiGHS's presolve overruns time limits on models this size: report what is proven
         return clock.outcome(first, problem.n, core, tree_bound, "time_limit")
-    # step 5: every plan worth more than the threshold books only influencers of the proven core
-    second = clock.solve(model.restrict(proven)[0], gap=options.gap, cutoff=first.objective)
+    # step 5: every plan worth more than the threshold books only influencers of the proven core,
+    # and (when the first MILP proved its core) at least one outside the first core
+    second = clock.solve(second_model(model, proven, core, first, threshold), gap=options.gap, cutoff=threshold)
     if second.status == "cut_off":      # nothing in the proven core beats the first plan beyond the gap
         return clock.outcome(first, problem.n, core, threshold, "optimal")
     better = second.values is not None and second.objective > first.objective
@@ -129,6 +131,16 @@ def solve_fast(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_min: 
     # the second solve stopped early: keep the better plan, bounded as well as known
     bound = tree_bound if second.bound is None else max(second.bound, threshold)
     return clock.outcome(best, problem.n, on, bound, "time_limit")
+
+
+def second_model(model: Milp, proven: np.ndarray, core: np.ndarray, first: Solution, threshold: float) -> Milp:
+    """The MILP of step 5 on the proven core. When the first MILP proved that no plan on its core
+    is worth more than the threshold, a better plan books someone of the proven core outside the
+    first core: the row saying so keeps HiGHS from proving the first core's plans again."""
+    restricted = model.restrict(proven)[0]
+    if first.status != "optimal" or first.bound is None or first.bound > threshold:
+        return restricted
+    return books_one_of(restricted, np.flatnonzero(~np.isin(proven, core)))
 
 
 def core_orders(problem: Problem, root: Relaxation, max_posts: np.ndarray,

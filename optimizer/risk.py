@@ -18,6 +18,10 @@ catalog row: the model and `risk_value` (from the catalog and the posts alone) s
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from models.catalog import Catalog
@@ -28,25 +32,63 @@ from optimizer.problem import Problem
 from optimizer.simulate import cvar, per_creator
 
 OPTIMIZATION_STREAM = 1
+BLOCK_CELLS = 4_000_000
+"""Most runs x catalog rows drawn at once (32 MB of float64)."""
 
 
-def _rng(scenario: Scenario, stream: int) -> np.random.Generator:
-    return np.random.default_rng([scenario.simulation.seed, OPTIMIZATION_STREAM, stream])
+@dataclass
+class RunDraws:
+    """The optimization runs of a catalog, drawn once and kept (float32, runs x catalog rows):
+    `delivered` D_ri, and `earned(j)` = D_ri F_rij of post slot j, drawn when first asked for."""
+
+    scenario: Scenario
+    chance: np.ndarray
+    sd: np.ndarray
+    delivered: np.ndarray
+    slots: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def earned(self, slot: int) -> np.ndarray:
+        """D_ri F_rij of post slot `slot` (1 = first post), runs x catalog rows."""
+        if slot not in self.slots:
+            sd = self.sd
+            self.slots[slot] = _drawn(self.scenario, slot, sd.size, lambda rng, runs: np.exp(
+                rng.standard_normal((runs, sd.size)) * sd - sd ** 2 / 2), self.delivered)
+        return self.slots[slot]
 
 
-def delivered(catalog: Catalog, scenario: Scenario, rows: np.ndarray) -> np.ndarray:
-    """D_ri of the optimization runs (runs x len(rows), 0/1) for the given catalog rows."""
+_DRAWN: weakref.WeakKeyDictionary[Catalog, tuple[tuple, RunDraws]] = weakref.WeakKeyDictionary()
+
+
+def run_draws(catalog: Catalog, scenario: Scenario) -> RunDraws:
+    """The catalog's optimization runs under the scenario's seed, runs and defaults, kept for the
+    catalog (the latest settings only) so that every model and check of a solve reuses them."""
+    settings = scenario.simulation
+    key = (settings.seed, scenario.objective.risk.runs, settings.delivery, settings.engagement_sd)
+    kept = _DRAWN.get(catalog)
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    chance = per_creator(catalog, "delivery", settings.delivery)
+    sd = per_creator(catalog, "engagement_sd", settings.engagement_sd)
+    delivered = _drawn(scenario, 0, catalog.rows, lambda rng, runs: rng.random((runs, catalog.rows)) < chance)
+    draws = RunDraws(scenario, chance, sd, delivered)
+    _DRAWN[catalog] = (key, draws)
+    return draws
+
+
+def _drawn(scenario: Scenario, stream: int, cols: int, draw: Callable[[np.random.Generator, int], np.ndarray],
+           times: np.ndarray | None = None) -> np.ndarray:
+    """runs x cols of `draw(rng, runs)` from `default_rng([seed, 1, stream])` (times `times`) as float32,
+    drawn in blocks of runs: the same numbers as one draw (the stream is consumed run by run)."""
     runs = scenario.objective.risk.runs
-    chance = per_creator(catalog, "delivery", scenario.simulation.delivery)
-    return (_rng(scenario, 0).random((runs, catalog.rows)) < chance)[:, rows].astype(np.float64)
-
-
-def factors(catalog: Catalog, scenario: Scenario, rows: np.ndarray, slot: int) -> np.ndarray:
-    """F_rij of post slot `slot` (1 = first post) in the optimization runs, runs x len(rows)."""
-    runs = scenario.objective.risk.runs
-    sd = per_creator(catalog, "engagement_sd", scenario.simulation.engagement_sd)[rows]
-    draws = _rng(scenario, slot).standard_normal((runs, catalog.rows))[:, rows]
-    return np.exp(draws * sd - sd ** 2 / 2)
+    rng = np.random.default_rng([scenario.simulation.seed, OPTIMIZATION_STREAM, stream])
+    out = np.empty((runs, cols), dtype=np.float32)
+    block = max(1, BLOCK_CELLS // max(cols, 1))
+    for start in range(0, runs, block):
+        stop = min(start + block, runs)
+        out[start:stop] = draw(rng, stop - start)
+    if times is not None:
+        out *= times
+    return out
 
 
 def expected_unit(catalog: Catalog, scenario: Scenario, rows: np.ndarray) -> np.ndarray:
@@ -59,14 +101,13 @@ def expected_unit(catalog: Catalog, scenario: Scenario, rows: np.ndarray) -> np.
 def sampled_outcomes(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> np.ndarray:
     """L_r of a plan (posts per catalog row) in each optimization run."""
     booked = np.flatnonzero(posts > 0)
-    delivery = delivered(catalog, scenario, booked)
+    draws = run_draws(catalog, scenario)
     if scenario.objective.metric == "reach":
-        return delivery @ catalog.audience[booked]
-    earned = np.zeros_like(delivery)
+        return draws.delivered[:, booked].astype(np.float64) @ catalog.audience[booked]
+    earned = np.zeros((scenario.objective.risk.runs, booked.size))
     for slot in range(1, int(posts.max(initial=0)) + 1):
-        active = posts[booked] >= slot
-        earned += factors(catalog, scenario, booked, slot) * active
-    return (delivery * earned) @ catalog.engagements_per_post[booked]
+        earned += draws.earned(slot)[:, booked] * (posts[booked] >= slot)
+    return earned @ catalog.engagements_per_post[booked]
 
 
 def risk_value(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> float:
@@ -93,17 +134,15 @@ def scenario_rows(problem: Problem, layout: Layout) -> RowBlock | None:
     scenario = problem.scenario
     if scenario.objective.risk is None:
         return None
-    catalog, positions = problem.catalog, problem.positions
-    delivery = delivered(catalog, scenario, positions)
+    draws, positions = run_draws(problem.catalog, scenario), problem.positions
     if scenario.objective.metric == "reach":
-        cols, coefficients = layout.y(), delivery * problem.audience
+        cols, coefficients = layout.y(), draws.delivered[:, positions] * problem.audience
     else:
         owner, number, cols = layout.slot_owner(), layout.slot_number(), layout.d()
-        coefficients = np.zeros((delivery.shape[0], cols.size))
+        coefficients = np.zeros((scenario.objective.risk.runs, cols.size))
         for slot in range(1, int(number.max(initial=0)) + 1):
             at = np.flatnonzero(number == slot)
-            earned = delivery * factors(catalog, scenario, positions, slot) * problem.engagements
-            coefficients[:, at] = earned[:, owner[at]]
+            coefficients[:, at] = draws.earned(slot)[:, positions[owner[at]]] * problem.engagements[owner[at]]
     run, column = np.nonzero(coefficients)
     runs = coefficients.shape[0]
     every = np.arange(runs)

@@ -21,8 +21,10 @@ from rich.text import Text
 from models.describe import CatalogSummary
 from models.result import ALLOCATION_COLUMNS, Result
 from optimizer.compare import TIER_PREFIX, Comparison
+from optimizer.explain import Explanation
 from optimizer.sweep import Frontier
 from reports.audience import FORMATS, LABELS, audience_coverage_table, audience_line, uses_audience
+from reports.explain import explanation_view
 from reports.formats import count, gap, metric_value, money, number, rate, share
 from reports.outcomes import outcome_figure, outcome_table
 from reports.terminal import Column, fitted
@@ -34,7 +36,7 @@ TAIL = 3
 
 
 def view(obj: Any, width: int, top: int | None = TOP) -> list[RenderableType]:
-    """The table view of a Result, Comparison, Frontier or CatalogSummary; `top` None shows every row."""
+    """The table view of a Result, Comparison, Frontier, CatalogSummary or Explanation; `top` None shows every row."""
     if isinstance(obj, Result):
         return result_view(obj, width, top)
     if isinstance(obj, Comparison):
@@ -43,6 +45,8 @@ def view(obj: Any, width: int, top: int | None = TOP) -> list[RenderableType]:
         return [frontier_table(obj, width)]
     if isinstance(obj, CatalogSummary):
         return summary_view(obj, width)
+    if isinstance(obj, Explanation):
+        return explanation_view(obj, width)
     raise TypeError(f"no table view for {type(obj).__name__}")
 
 

@@ -12,11 +12,15 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from instances import influencer, make_catalog, make_scenario
+from instances import influencer, make_catalog, make_scenario, random_frame
 from models import ScenarioError
 from optimizer import compare, solve
+from optimizer import fast_risk
+from optimizer.fast_risk import Pricing, solve_fast_risk
+from optimizer.problem import prepare
 from optimizer.risk import risk_value, sampled_outcomes
 from optimizer.simulate import cvar, plan_outcomes
+from optimizer.verify import violations
 from reports.tables import comparison_view, result_view
 
 RISK = {"cvar": 0.1, "weight": 1.0, "runs": 200}
@@ -116,9 +120,10 @@ def test_optimization_runs_are_apart_from_the_simulation_runs():
 
 def test_the_result_reports_and_shows_the_out_of_sample_cvar():
     catalog = make_catalog(pd.DataFrame(FLAKY))
-    with pytest.warns(UserWarning, match="fast path does not price the risk objective"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)       # the fast path takes risk: no warning
         cautious = solve(catalog, flaky_scenario(RISK))
-    assert cautious.solver.method == "plain"
+    assert cautious.solver.method == "fast"
     risk = cautious.outcomes.risk
     assert (risk.metric, risk.cvar, risk.weight) == ("engagements", 0.1, 1.0)
     assert risk.mean == pytest.approx(cautious.outcomes.engagements.mean)
@@ -135,7 +140,6 @@ def test_the_result_reports_and_shows_the_out_of_sample_cvar():
     assert "cvar" not in compare([plain, plain], ["a", "b"]).figures.index
 
 
-@pytest.mark.filterwarnings("ignore:the fast path does not price")
 def test_risk_without_simulation_warns_that_no_cvar_is_measured():
     with pytest.warns(UserWarning, match="not measured out of sample"):
         result = solve(make_catalog(pd.DataFrame(FLAKY)), flaky_scenario(RISK, runs=0))
@@ -168,3 +172,217 @@ def render(parts) -> str:
 def test_located_errors(objective, extra, message):
     with pytest.raises(ScenarioError, match=message):
         make_scenario({"budget": {"max": 100}, "objective": objective, **extra})
+
+
+# --- the fast path (optimizer/fast_risk.py): screening forced with direct_below=0 on small catalogs ---
+
+FAST_GAP = 1e-4
+
+
+def fast_case(seed: int, metric: str, weight: float, n: int = 80, fee: float = 0.0):
+    """A random catalog with flaky and swinging creators (and a fee per booking), a budget, a coverage
+    floor and a per-creator share."""
+    rng = np.random.default_rng([seed, 31])
+    frame = random_frame(rng, n).assign(fee=fee)
+    frame["delivery"] = np.round(rng.uniform(0.5, 1.0, n), 2)
+    frame["engagement_sd"] = np.round(rng.uniform(0.1, 0.9, n), 2)
+    spend = float(np.median(frame["cost_per_post"])) * 12
+    spec = {"budget": {"max": round(spend)}, "coverage": {"s1": {"min_reach": 0.3 * float(frame["followers"].median())}},
+            "diversity": {"max_share_per_influencer": 0.4},
+            "objective": {"maximize": metric, "risk": {"cvar": 0.2, "weight": weight, "runs": 30}},
+            "solver": {"gap": FAST_GAP, "time_limit": 60}}
+    return make_catalog(frame), make_scenario(spec)
+
+
+@pytest.mark.parametrize("metric", ["engagements", "reach"])
+@pytest.mark.parametrize("seed, weight, fee", [(1, 0.5, 0.0), (2, 1.0, 0.0), (3, 0.0, 0.0), (8, 0.5, 40.0)])
+def test_the_fast_path_agrees_with_the_plain_path_and_its_bound_holds(metric, seed, weight, fee):
+    check_fast_risk(*fast_case(seed, metric, weight, fee=fee))
+
+
+@pytest.mark.parametrize("metric", ["engagements", "reach"])
+def test_a_dive_cut_short_still_gives_a_plan_within_the_gap(metric, monkeypatch):
+    """After one LP of the dive, the MILP places its fractional influencers with everyone else fixed."""
+    monkeypatch.setattr(fast_risk, "MAX_DIVES", 1)
+    check_fast_risk(*fast_case(9, metric, 0.7, n=100))
+
+
+def check_fast_risk(catalog, scenario):
+    """The fast path with its screening forced against the plain path: feasible, optimal within the gap,
+    and its bound proven (no plan, the plain optimum included, beats it)."""
+    plain = quiet_solve(catalog, scenario, method="plain")
+    assert plain.status == "optimal"
+    problem = prepare(catalog, scenario)
+    outcome = solve_fast_risk(problem, direct_below=0, core_min=10)
+    assert outcome.status == "optimal"
+    posts = np.zeros(catalog.rows, dtype=np.int64)
+    posts[problem.positions] = outcome.posts
+    assert violations(catalog, scenario, posts) == []
+    value, optimum = risk_value(catalog, scenario, posts), plain.objective.value
+    assert abs(value - optimum) <= 1.01 * FAST_GAP * optimum + 1e-6, (value, optimum)
+    assert outcome.bound >= optimum * (1 - 1e-9), (outcome.bound, optimum)       # proven on the sampled problem
+    assert outcome.bound <= value * (1 + 1.01 * FAST_GAP) + 1e-6
+
+
+@pytest.mark.parametrize("metric", ["engagements", "reach"])
+def test_every_lagrangian_of_the_risk_pricing_bounds_the_optimum(metric):
+    """L(pi, mu) >= the plain optimum for any run duals mu (made feasible) and any pi of the right signs:
+    the pricing, the draws it reads and the slot order are those of the model."""
+    catalog, scenario = fast_case(4, metric, 0.6, n=40)
+    optimum = quiet_solve(catalog, scenario, method="plain").objective.value
+    pricing = Pricing(prepare(catalog, scenario))
+    rng = np.random.default_rng(5)
+    gaps = []
+    for _ in range(20):
+        mu = rng.exponential(size=30) * (rng.random(30) < 0.5)
+        duals = rng.normal(size=pricing.base.num_rows) * rng.uniform(0, 3) * (rng.random(pricing.base.num_rows) < 0.3)
+        bound, block, booked = pricing.lagrangian(duals, mu)
+        assert bound >= optimum * (1 - 1e-9)
+        assert np.all(block >= booked - 1e-9)
+        gaps.append(bound / optimum - 1)
+    assert min(gaps) < 5.0      # not vacuous: some of the bounds are within a few times the optimum
+
+
+def test_the_priced_runs_are_the_sampled_outcomes():
+    """sum_r mu_r (run value) with mu = one run gives that run's outcome of a one-creator plan, slot by slot."""
+    catalog, scenario = fast_case(6, "engagements", 0.5, n=30)
+    pricing = Pricing(prepare(catalog, scenario))
+    problem = pricing.problem
+    for run in (0, 17):
+        mu = np.zeros(30)
+        mu[run] = 1.0
+        values = pricing.run_values(mu)
+        for i in range(0, problem.n, 7):
+            posts = np.zeros(catalog.rows, dtype=np.int64)
+            posts[problem.positions[i]] = pricing.most[i]
+            expected = sampled_outcomes(catalog, scenario, posts)[run]
+            assert values[i, : pricing.most[i]].sum() == pytest.approx(expected, rel=2e-5)
+
+
+def test_risk_with_dropouts_takes_the_plain_path():
+    catalog, scenario = fast_case(7, "reach", 0.5, n=30)
+    robust = scenario.override({"robustness.dropouts": 1})
+    with pytest.warns(UserWarning, match="fast path does not price .*risk objective with"):
+        result = solve(catalog, robust)
+    assert result.solver.method == "plain" and result.status == "optimal"
+
+
+def render(parts) -> str:
+    console = Console(width=120, record=True, file=io.StringIO())
+    for part in parts:
+        console.print(part)
+    return console.export_text()
+
+
+@pytest.mark.parametrize("objective, extra, message", [
+    ({"risk": {"cvar": 0.0, "weight": 0.5}}, {}, "objective.risk.cvar: must be greater than 0"),
+    ({"risk": {"cvar": 1.0, "weight": 0.5}}, {}, "objective.risk.cvar: must be less than 1"),
+    ({"risk": {"cvar": 0.1, "weight": -0.1}}, {}, "objective.risk.weight"),
+    ({"risk": {"cvar": 0.1, "weight": 1.5}}, {}, "objective.risk.weight: must be at most 1"),
+    ({"risk": {"cvar": 0.1, "weight": 0.5, "runs": 0}}, {}, "objective.risk.runs"),
+    ({"risk": {"cvar": 0.1, "weight": 0.5, "runs": 20.0}}, {}, "objective.risk.runs: must be a whole number"),
+    ({"risk": {"cvar": 0.1, "weight": 0.5, "runs": True}}, {}, "objective.risk.runs"),
+    ({"risk": {"cvar": 0.1, "weight": 0.5, "runs": 5}}, {}, "objective.risk.cvar: the worst share holds less than one"),
+    ({"risk": {"cvar": 0.1, "weight": 0.5, "samples": 5}}, {}, "objective.risk.samples"),
+    ({"risk": {"cvar": 0.1}}, {}, "objective.risk.weight"),
+    ({"minimize": "cost", "risk": {"cvar": 0.1, "weight": 0.5}}, {}, 'objective.risk: is not supported with minimize'),
+    ({"maximize": "targeted_reach", "risk": {"cvar": 0.1, "weight": 0.5}}, {}, "objective.risk: is not supported"),
+    ({"maximize": "reach", "risk": {"cvar": 0.1, "weight": 0.5}}, {"audience": {"population": 1e6}},
+     r"objective.risk: risk with unique reach \(\[audience\]\) is not supported"),
+])
+def test_located_errors(objective, extra, message):
+    with pytest.raises(ScenarioError, match=message):
+        make_scenario({"budget": {"max": 100}, "objective": objective, **extra})
+
+
+# --- the fast path (optimizer/fast_risk.py): screening forced with direct_below=0 on small catalogs ---
+
+FAST_GAP = 1e-4
+
+
+def fast_case(seed: int, metric: str, weight: float, n: int = 80, fee: float = 0.0):
+    """A random catalog with flaky and swinging creators (and a fee per booking), a budget, a coverage
+    floor and a per-creator share."""
+    rng = np.random.default_rng([seed, 31])
+    frame = random_frame(rng, n).assign(fee=fee)
+    frame["delivery"] = np.round(rng.uniform(0.5, 1.0, n), 2)
+    frame["engagement_sd"] = np.round(rng.uniform(0.1, 0.9, n), 2)
+    spend = float(np.median(frame["cost_per_post"])) * 12
+    spec = {"budget": {"max": round(spend)}, "coverage": {"s1": {"min_reach": 0.3 * float(frame["followers"].median())}},
+            "diversity": {"max_share_per_influencer": 0.4},
+            "objective": {"maximize": metric, "risk": {"cvar": 0.2, "weight": weight, "runs": 30}},
+            "solver": {"gap": FAST_GAP, "time_limit": 60}}
+    return make_catalog(frame), make_scenario(spec)
+
+
+@pytest.mark.parametrize("metric", ["engagements", "reach"])
+@pytest.mark.parametrize("seed, weight, fee", [(1, 0.5, 0.0), (2, 1.0, 0.0), (3, 0.0, 0.0), (8, 0.5, 40.0)])
+def test_the_fast_path_agrees_with_the_plain_path_and_its_bound_holds(metric, seed, weight, fee):
+    check_fast_risk(*fast_case(seed, metric, weight, fee=fee))
+
+
+@pytest.mark.parametrize("metric", ["engagements", "reach"])
+def test_a_dive_cut_short_still_gives_a_plan_within_the_gap(metric, monkeypatch):
+    """After one LP of the dive, the MILP places its fractional influencers with everyone else fixed."""
+    monkeypatch.setattr(fast_risk, "MAX_DIVES", 1)
+    check_fast_risk(*fast_case(9, metric, 0.7, n=100))
+
+
+def check_fast_risk(catalog, scenario):
+    """The fast path with its screening forced against the plain path: feasible, optimal within the gap,
+    and its bound proven (no plan, the plain optimum included, beats it)."""
+    plain = quiet_solve(catalog, scenario, method="plain")
+    assert plain.status == "optimal"
+    problem = prepare(catalog, scenario)
+    outcome = solve_fast_risk(problem, direct_below=0, core_min=10)
+    assert outcome.status == "optimal"
+    posts = np.zeros(catalog.rows, dtype=np.int64)
+    posts[problem.positions] = outcome.posts
+    assert violations(catalog, scenario, posts) == []
+    value, optimum = risk_value(catalog, scenario, posts), plain.objective.value
+    assert abs(value - optimum) <= 1.01 * FAST_GAP * optimum + 1e-6, (value, optimum)
+    assert outcome.bound >= optimum * (1 - 1e-9), (outcome.bound, optimum)       # proven on the sampled problem
+    assert outcome.bound <= value * (1 + 1.01 * FAST_GAP) + 1e-6
+
+
+@pytest.mark.parametrize("metric", ["engagements", "reach"])
+def test_every_lagrangian_of_the_risk_pricing_bounds_the_optimum(metric):
+    """L(pi, mu) >= the plain optimum for any run duals mu (made feasible) and any pi of the right signs:
+    the pricing, the draws it reads and the slot order are those of the model."""
+    catalog, scenario = fast_case(4, metric, 0.6, n=40)
+    optimum = quiet_solve(catalog, scenario, method="plain").objective.value
+    pricing = Pricing(prepare(catalog, scenario))
+    rng = np.random.default_rng(5)
+    gaps = []
+    for _ in range(20):
+        mu = rng.exponential(size=30) * (rng.random(30) < 0.5)
+        duals = rng.normal(size=pricing.base.num_rows) * rng.uniform(0, 3) * (rng.random(pricing.base.num_rows) < 0.3)
+        bound, block, booked = pricing.lagrangian(duals, mu)
+        assert bound >= optimum * (1 - 1e-9)
+        assert np.all(block >= booked - 1e-9)
+        gaps.append(bound / optimum - 1)
+    assert min(gaps) < 5.0      # not vacuous: some of the bounds are within a few times the optimum
+
+
+def test_the_priced_runs_are_the_sampled_outcomes():
+    """sum_r mu_r (run value) with mu = one run gives that run's outcome of a one-creator plan, slot by slot."""
+    catalog, scenario = fast_case(6, "engagements", 0.5, n=30)
+    pricing = Pricing(prepare(catalog, scenario))
+    problem = pricing.problem
+    for run in (0, 17):
+        mu = np.zeros(30)
+        mu[run] = 1.0
+        values = pricing.run_values(mu)
+        for i in range(0, problem.n, 7):
+            posts = np.zeros(catalog.rows, dtype=np.int64)
+            posts[problem.positions[i]] = pricing.most[i]
+            expected = sampled_outcomes(catalog, scenario, posts)[run]
+            assert values[i, : pricing.most[i]].sum() == pytest.approx(expected, rel=2e-5)
+
+
+def test_fees_with_risk_still_take_the_plain_path():
+    catalog, scenario = fast_case(7, "reach", 0.5, n=30)
+    frame = catalog.frame.assign(fee=25.0)
+    with pytest.warns(UserWarning, match="fast path does not price fees"):
+        result = solve(make_catalog(frame), scenario)
+    assert result.solver.method == "plain" and result.status == "optimal"

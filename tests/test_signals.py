@@ -105,3 +105,13 @@ def _cmdline(pid: str) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
     except OSError:
         return ""
+
+
+def test_explain_stops_on_ctrl_c_without_a_traceback_or_output(tmp_path):
+    """SIGINT while explain re-solves: exit 130, no traceback, nothing written, workers reaped."""
+    output = tmp_path / "explain.json"
+    code, out, err, took = run_and_signal(["explain", "scenarios/spring-launch.toml", "--prices", "3", "--format",
+                                           "json", "--output", str(output)], 15, signal.SIGINT)
+    assert took < STOP_WITHIN and "Traceback" not in err
+    assert code == 128 + signal.SIGINT, err
+    assert not output.exists()
