@@ -170,9 +170,10 @@ def _reuse_for(catalog: Catalog) -> Reuse:
     return _REUSE.reuse
 
 
-def _solve(catalog: Catalog, scenario: Scenario, method: str, diagnose: bool, reuse: Reuse) -> Result | None:
-    """One scenario, from what `reuse` holds of the last one; None when no plan was found within
-    the time limit."""
+def _solve(catalog: Catalog, scenario: Scenario, method: str, diagnose: bool,
+           reuse: Reuse | None = None) -> Result | None:
+    """One scenario, from what `reuse` holds of the last one (none: from scratch); None when no
+    plan was found within the time limit."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the caller reports the scenario's warnings once
         try:
