@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 import warnings
 
 import numpy as np
@@ -22,6 +23,7 @@ from optimizer.plain import solve_plain
 from optimizer.problem import Problem, prepare
 from optimizer.reach_solve import solve_unique_fast
 from optimizer.replan import Previous, check_keep, plan_changes, with_previous
+from optimizer.reuse import Reuse
 from optimizer.report import build_result, infeasible_result
 from optimizer.simulate import with_outcomes
 from optimizer.verify import check_plan, violations
@@ -31,7 +33,7 @@ METHODS = ("fast", "plain")
 
 
 def solve(catalog: Catalog, scenario: Scenario, *, method: str = "fast", diagnose: bool = True,
-          previous: Previous | None = None, keep_columns: KeepColumns = None) -> Result:
+          previous: Previous | None = None, keep_columns: KeepColumns = None, reuse: Reuse | None = None) -> Result:
     """The optimal plan for the scenario, verified independently of the solver.
 
     Returns a Result with status optimal, time_limit (best plan found, with its proven gap)
@@ -42,14 +44,17 @@ def solve(catalog: Catalog, scenario: Scenario, *, method: str = "fast", diagnos
     under [replan]; the Result then lists the changes. `keep_columns` carries catalog columns to
     the allocation rows: True for every column influmix does not use, or a list of names
     (optimizer/kept.py); a name that is no catalog column raises CatalogError before the solve.
+    `reuse` carries work from the last solve on the same catalog to this one (optimizer/reuse.py).
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}")
     kept = kept_columns(catalog, keep_columns)
     scenario = with_previous(catalog, scenario, previous)
-    problem = prepare(catalog, scenario)
+    problem = prepare(catalog, scenario) if reuse is None else reuse.prepare(catalog, scenario)
     check_keep(catalog, scenario, problem.positions)
-    outcome, method = _run(problem, method)
+    outcome, method = (reuse.carried(catalog, problem) if reuse is not None else None) or _run(problem, method, reuse)
+    if reuse is not None:
+        reuse.remember(problem, outcome, method)
     info = SolverInfo(scenario.solver.name, method, outcome.build_seconds, outcome.solve_seconds)
     if outcome.status == "infeasible":
         return infeasible_result(catalog, scenario, eligible=problem.n, solver=info,
@@ -72,7 +77,7 @@ def solve(catalog: Catalog, scenario: Scenario, *, method: str = "fast", diagnos
     return with_kept_columns(with_outcomes(result, catalog, scenario, posts), catalog, kept)
 
 
-def _run(problem: Problem, method: str) -> tuple[Outcome, str]:
+def _run(problem: Problem, method: str, reuse: Reuse | None = None) -> tuple[Outcome, str]:
     """The fast path, or the plain one when asked, for CBC, or when an LP of the fast path
     fails; with the method that gave the outcome."""
     if method == "plain" or problem.scenario.solver.name == "cbc":
@@ -81,8 +86,9 @@ def _run(problem: Problem, method: str) -> tuple[Outcome, str]:
         warnings.warn(f"the fast path does not price {reason} yet; solving the whole model instead (method plain)",
                       stacklevel=3)
         return solve_plain(problem), "plain"
-    fast = solve_fast_risk if problem.scenario.objective.risk is not None else (
-        solve_unique_fast if needs_slots(problem.scenario) else solve_fast)
+    scenario = problem.scenario
+    fast = solve_fast_risk if scenario.objective.risk is not None else (
+        solve_unique_fast if needs_slots(scenario) else partial(solve_fast, reuse=reuse))
     try:
         return fast(problem), "fast"
     except Interrupted:                 # stopped in an LP, before the fast path had a plan

@@ -11,6 +11,11 @@
   retries a task whose worker was lost.
 - Any other executor: each task carries its catalog.
 
+Each worker (each thread of a worker: Dask runs tasks in threads) keeps what its last solve on a
+catalog built (`optimizer.reuse`: the prepared problem, rankings, the LP and its basis) for its
+next solve on the same catalog, so the jobs are submitted in order (a sweep's values sorted) and
+neighbouring points land on a worker in turn.
+
 A stop request (Ctrl-C, SIGTERM: `optimizer.control`) cancels what has not started, stops and
 reaps the local workers, and raises Interrupted. A task that fails for another reason than a
 user error (a worker killed, a lost connection) raises WorkerFailure naming the scenario.
@@ -36,6 +41,7 @@ from models.result import Result
 from models.scenario import Scenario
 from optimizer.api import solve
 from optimizer.control import Interrupted, check_stop, last_signal, stop_on_signals_forever, stop_requested
+from optimizer.reuse import Reuse
 
 REAP_SECONDS = 3.0
 """Local workers get this long to end their solves after a stop request, then are killed."""
@@ -50,16 +56,20 @@ class WorkerFailure(InfluError):
 
 
 def solve_all(catalogs: Sequence[Catalog], jobs: Sequence[Job], *, method: str = "fast", diagnose: bool = True,
-              executor: Executor | None = None, workers: int = 2) -> Iterator[tuple[int, Result | None]]:
-    """(position in `jobs`, Result or None where no plan was found in time), in completion order."""
+              executor: Executor | None = None, workers: int = 2,
+              reuse: bool = True) -> Iterator[tuple[int, Result | None]]:
+    """(position in `jobs`, Result or None where no plan was found in time), in completion order.
+    `reuse=False` solves each job from scratch (to measure what reuse saves)."""
     if executor is None and (workers <= 1 or len(jobs) < 2):
+        reuses = [Reuse() for _ in catalogs]
         for position, (catalog, scenario) in enumerate(jobs):
             check_stop()
-            yield position, _solve(catalogs[catalog], scenario, method, diagnose)
+            yield position, _solve(catalogs[catalog], scenario, method, diagnose,
+                                   reuses[catalog] if reuse else Reuse())
         return
     catalogs = [catalog.without_extras() for catalog in catalogs]   # kept columns are added in the caller
     with _executor(catalogs, executor, min(workers, len(jobs))) as (pool, refs):
-        futures = {pool.submit(_solve_job, refs[catalog], scenario, method, diagnose): position
+        futures = {pool.submit(_solve_job, refs[catalog], scenario, method, diagnose, reuse): position
                    for position, (catalog, scenario) in enumerate(jobs)}
         pending = set(futures)
         try:
@@ -138,6 +148,7 @@ def _outcome(future: Future, scenario: Scenario) -> Result | None:
 # --- in the worker ------------------------------------------------------------------------------
 
 _CATALOGS: dict[str, Catalog] = {}
+_REUSE = threading.local()
 
 
 def _start_worker(catalogs: dict[str, Catalog]) -> None:
@@ -145,16 +156,28 @@ def _start_worker(catalogs: dict[str, Catalog]) -> None:
     _CATALOGS.update(catalogs)
 
 
-def _solve_job(catalog: Catalog | str, scenario: Scenario, method: str, diagnose: bool) -> Result | None:
-    return _solve(_CATALOGS[catalog] if isinstance(catalog, str) else catalog, scenario, method, diagnose)
+def _solve_job(catalog: Catalog | str, scenario: Scenario, method: str, diagnose: bool,
+               reuse: bool = True) -> Result | None:
+    catalog = _CATALOGS[catalog] if isinstance(catalog, str) else catalog
+    return _solve(catalog, scenario, method, diagnose, _reuse_for(catalog) if reuse else Reuse())
 
 
-def _solve(catalog: Catalog, scenario: Scenario, method: str, diagnose: bool) -> Result | None:
-    """One scenario; None when no plan was found within the time limit."""
+def _reuse_for(catalog: Catalog) -> Reuse:
+    """This thread's Reuse for `catalog`: the last one when its solves were on the same catalog
+    object (one kept per thread, so a long-lived worker holds at most one)."""
+    if getattr(_REUSE, "catalog", None) is not catalog:
+        _REUSE.catalog, _REUSE.reuse = catalog, Reuse()
+    return _REUSE.reuse
+
+
+def _solve(catalog: Catalog, scenario: Scenario, method: str, diagnose: bool,
+           reuse: Reuse | None = None) -> Result | None:
+    """One scenario, from what `reuse` holds of the last one (none: from scratch); None when no
+    plan was found within the time limit."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the caller reports the scenario's warnings once
         try:
-            return solve(catalog, scenario, method=method, diagnose=diagnose)
+            return solve(catalog, scenario, method=method, diagnose=diagnose, reuse=reuse)
         except NoPlanError:
             return None
 

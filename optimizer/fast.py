@@ -47,6 +47,7 @@ from optimizer.milp import Milp
 from optimizer.outcome import Outcome
 from optimizer.problem import Problem
 from optimizer.replan import previously_booked
+from optimizer.reuse import Reuse
 from optimizer.strengthen import books_one_of
 from optimizer.warm_lp import WarmLP
 
@@ -82,15 +83,19 @@ Choice = tuple[int, float, float]  # an influencer, its posts and its booked val
 
 
 def solve_fast(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_min: int = CORE_MIN,
-               leaf_core: int = LEAF_CORE, max_nodes: int = MAX_NODES, model: Milp | None = None) -> Outcome:
+               leaf_core: int = LEAF_CORE, max_nodes: int = MAX_NODES, model: Milp | None = None,
+               reuse: Reuse | None = None) -> Outcome:
     """The optimal plan within the scenario's gap, with a proven bound (steps of the module docstring);
-    `model`: the problem's model when the caller built it (with cuts of its own), else built here."""
+    `model`: the problem's model when the caller built it (with cuts of its own), else built here;
+    `reuse` lends the last solve's warm LP and rankings (optimizer/reuse.py)."""
     options = problem.scenario.solver
     clock = Clock(options.time_limit)
     model = build_milp(problem)[0] if model is None else model
     if problem.n < direct_below:        # small enough: the whole MILP at once
         return clock.outcome(clock.solve(model, gap=options.gap), problem.n, np.arange(problem.n), None)
-    search = Search(WarmLP(model), candidate_rankings(problem, model), problem.cost, clock)
+    lp, rankings = (WarmLP(model), candidate_rankings(problem, model)) if reuse is None else (
+        reuse.search(problem, model, candidate_rankings))
+    search = Search(lp, rankings, problem.cost, clock)
     clock.warm = search.lp
     root = relax(model, search)         # steps 1 and 2: column-generated LP, Lagrangian bound per influencer
     if root is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -47,9 +47,13 @@ class Problem:
         return total
 
 
-def prepare(catalog: Catalog, scenario: Scenario) -> Problem:
-    """Check the scenario against the catalog and select the eligible influencers."""
+def prepare(catalog: Catalog, scenario: Scenario, like: Problem | None = None) -> Problem:
+    """Check the scenario against the catalog and select the eligible influencers; `like` (a
+    Problem prepared before on the same catalog) lends its arrays when the scenario selects and
+    prices influencers as its scenario did."""
     check_against_catalog(catalog, scenario)
+    if like is not None and like.catalog is catalog and _selects_alike(like.scenario, scenario):
+        return replace(like, scenario=scenario)
     frame = catalog.frame
     categories = catalog_categories(catalog, scenario)
     positions = np.flatnonzero(eligible_rows(catalog, scenario, categories))
@@ -66,6 +70,13 @@ def prepare(catalog: Catalog, scenario: Scenario) -> Problem:
         categories={column: values[positions] for column, values in categories.items()},
         fee=fee[positions],
     )
+
+
+def _selects_alike(one: Scenario, other: Scenario) -> bool:
+    """Whether the Problem's arrays are the same for both: every key that `prepare` reads."""
+    return (one.filters == other.filters and one.selection == other.selection and one.prices == other.prices
+            and one.tier_scheme == other.tier_scheme
+            and one.diversity.max_posts_per_influencer == other.diversity.max_posts_per_influencer)
 
 
 def posts_cap(max_posts: np.ndarray, scenario: Scenario) -> np.ndarray:

@@ -6,6 +6,9 @@ numeric scenario key. It returns a Frontier: what each value buys, and the margi
 the key (per extra 1,000 of budget, or per unit of another key). The solves run through an
 executor (`optimizer.executors`: local processes by default, or any Executor such as a Dask
 client's); a value at which no plan exists is a point with status "infeasible", not an error.
+The values go to the workers in the order in which each step tightens the scenario (a cap from
+high to low, anything else from low to high), and each worker carries to its next value what
+its last solve built (optimizer/reuse.py).
 """
 
 from __future__ import annotations
@@ -25,11 +28,15 @@ from models.result import Result
 from models.scenario import Scenario
 from optimizer.api import METHODS
 from optimizer.executors import solve_all
+from optimizer.reuse import flatten, tighter
 
 BUDGET = "budget.max"
 PER = 1_000
 """The marginal value of a budget point is the objective gained per this much extra budget
 (per one unit of any other key)."""
+SIMULATION_RUNS = "simulation.runs"
+"""Set to 0 at each point: a frontier reports no outcome ranges, so its plans are not simulated
+(except for a risk objective, whose plans are measured out of sample)."""
 NO_PLAN = "no_plan"
 """Status of a budget at which the time limit passed before any plan was found."""
 
@@ -114,7 +121,8 @@ class Frontier:
 
 def sweep(catalog: Catalog, scenario: Scenario, budgets: Iterable[float] | None = None, *, key: str = BUDGET,
           values: Iterable[float] | None = None, method: str = "fast", workers: int = 2,
-          executor: Executor | None = None, progress: Callable[[float, str], None] | None = None) -> Frontier:
+          executor: Executor | None = None, progress: Callable[[float, str], None] | None = None,
+          reuse: bool = True) -> Frontier:
     """Solve `scenario` at each value of `key` (budget.max: `budgets`) and return the frontier.
 
     The key must be a numeric key of the scenario (ScenarioError naming it otherwise, with the
@@ -123,6 +131,7 @@ def sweep(catalog: Catalog, scenario: Scenario, budgets: Iterable[float] | None 
     concurrent.futures.Executor, e.g. `dask.distributed.Client(...).get_executor()`), or
     in `workers` local processes (see optimizer.executors: a script needs no main guard).
     `progress(value, status)` is called as each value finishes, in the order they finish.
+    `reuse=False` solves each value from scratch (optimizer/reuse.py; to measure what it saves).
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}")
@@ -132,14 +141,16 @@ def sweep(catalog: Catalog, scenario: Scenario, budgets: Iterable[float] | None 
     if not levels:
         raise ValueError("give at least one value")
     check_numeric_key(scenario, key)
-    scenarios = [scenario.override({key: _typed(scenario, key, value)}) for value in levels]
+    quiet = {} if scenario.objective.risk is not None or key.startswith("simulation.") else {SIMULATION_RUNS: 0}
+    scenarios = [scenario.override({key: _typed(scenario, key, value), **quiet}) for value in levels]
     check_against_catalog(catalog, scenarios[0])  # every catalog-dependent check (and warning) once, not per value
+    order = list(range(len(levels)))[::-1 if tighter(key) < 0 else 1]   # each step tightens: see optimizer/reuse.py
     outcomes: dict[int, Result | None] = {}
-    for position, result in solve_all([catalog], [(0, each) for each in scenarios], method=method,
-                                      diagnose=False, executor=executor, workers=workers):
-        outcomes[position] = result
+    for job, result in solve_all([catalog], [(0, scenarios[position]) for position in order], method=method,
+                                 diagnose=False, executor=executor, workers=workers, reuse=reuse):
+        outcomes[order[job]] = result
         if progress is not None:
-            progress(levels[position], result.status if result is not None else NO_PLAN)
+            progress(levels[order[job]], result.status if result is not None else NO_PLAN)
     results = [outcomes[position] for position in range(len(levels))]
     points = _points(levels, [each.budget.max for each in scenarios], results, PER if key == BUDGET else 1)
     return Frontier(scenario.name, scenario.objective.sense, scenario.objective.metric,
@@ -165,22 +176,13 @@ def check_numeric_key(scenario: Scenario, key: str) -> None:
     numeric = numeric_keys(scenario)
     if key in numeric:
         return
-    flat = _flatten(scenario.model_dump())
+    flat = flatten(scenario.model_dump())
     close = difflib.get_close_matches(key, list(numeric), n=1, cutoff=0.5)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     if key in flat:
         raise ScenarioError(scenario.path, f"key {key}: not a number ({type(flat[key]).__name__}); "
                                            f"sweep a numeric key{hint}")
     raise ScenarioError(scenario.path, f"key {key}: not a numeric key of the scenario{hint}")
-
-
-def _flatten(node: Any, prefix: str = "") -> dict[str, Any]:
-    if not isinstance(node, dict):
-        return {prefix: node}
-    flat: dict[str, Any] = {prefix: node} if prefix else {}
-    for name, child in node.items():
-        flat.update(_flatten(child, f"{prefix}.{name}" if prefix else str(name)))
-    return flat
 
 
 def _typed(scenario: Scenario, key: str, value: float) -> float | int:

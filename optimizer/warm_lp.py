@@ -55,6 +55,26 @@ class WarmLP:
         self.rows = np.zeros(0, dtype=np.int64)    # whole-model row of each restricted row
         self.seconds = 0.0                         # spent in HiGHS and in handing it models
 
+    def fits(self, model: Milp) -> bool:
+        """Whether `model` has this one's shape (influencers, columns, rows and their owners), so
+        that the candidates and the basis carry to it (`retarget`)."""
+        return (model.n, model.num_cols, model.num_rows) == (self.model.n, self.model.num_cols,
+                                                             self.model.num_rows) and np.array_equal(
+            model.owner, self.model.owner)
+
+    def retarget(self, model: Milp) -> None:
+        """Solve the LPs of `model` from now on: a model that `fits` this one, with other bounds,
+        sides or coefficients (the next point of a sweep). The candidates seen so far and the last
+        basis carry over; the seconds count anew."""
+        if not self.fits(model):
+            raise ValueError("retarget needs a model of the same shape")
+        self.model = model
+        self.seconds = 0.0
+        if len(self.candidates):
+            started = time.perf_counter()
+            self._load(self.candidates)
+            self.seconds += time.perf_counter() - started
+
     def solve(self, candidates: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> LPSolution:
         """The LP on `candidates` (sorted positions) and those seen before, under column bounds
         `lb`, `ub` of the whole model."""
