@@ -16,8 +16,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/influmix solve scenarios/spring-launch.toml
 
+# Two pytest runs: everything else on both cores, then the tests that time themselves or send
+# signals (marked `timing`) alone, so that the other worker's load cannot slow them.
 test: $(STAMP) browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 -m "not timing"
+	$(BIN)/python -m pytest -m timing
 
 # The HTML report's tests run it in headless Chromium: Debian's chromium-headless-shell, installed
 # here when missing (as root only); without it those tests skip and say why.

@@ -19,6 +19,8 @@ from models import Catalog, Scenario, ScenarioError
 from optimizer import sweep
 from optimizer.executors import WorkerFailure, solve_all
 
+pytestmark = pytest.mark.timing      # runs alone: see the Makefile's test target
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "scenarios/spring-launch.toml"
 ROWS = [influencer(f"c{k}", 10_000 + 3_000 * k, 0.02 + 0.004 * (k % 5), 100 + 40 * (k % 7),

@@ -25,6 +25,8 @@ from models.synthetic import write_catalog
 from optimizer import solve
 from optimizer.verify import violations
 
+pytestmark = pytest.mark.timing      # runs alone: see the Makefile's test target
+
 HEADER = "id,platform,followers,engagement_rate,cost_per_post,niche,aud_f18_24"
 ROWS = ["c1,instagram,10000,0.05,300,beauty,0.5",
         "c2,instagram,40000,0.03,500,food,0.2",

@@ -18,6 +18,8 @@ import pytest
 
 from models.synthetic import generate_catalog, write_catalog
 
+pytestmark = pytest.mark.timing      # runs alone: see the Makefile's test target
+
 ROOT = Path(__file__).resolve().parent.parent
 STOP_WITHIN = 8.0   # seconds from the signal to the exit; 1-1.5 s on a quiet machine, more under a full suite
 

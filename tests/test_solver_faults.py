@@ -20,6 +20,8 @@ from optimizer.backend import SolverFailure, solve_linear
 from optimizer.build import build_milp
 from optimizer.problem import prepare
 
+pytestmark = pytest.mark.timing      # runs alone: see the Makefile's test target
+
 ROOT = Path(__file__).resolve().parent.parent
 HEAD_TO_HEAD = ROOT / "scenarios/catalogs/head-to-head.csv"
 REPRODUCER = f'''catalog = "{HEAD_TO_HEAD}"

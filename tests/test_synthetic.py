@@ -220,6 +220,7 @@ def test_overwrite_is_whole_and_unknown_suffix_writes_nothing(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["catalog.csv"]
 
 
+@pytest.mark.timing
 def test_100k_rows_generate_quickly():
     generate_catalog(100, seed=0)
     start = time.perf_counter()
