@@ -26,8 +26,9 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,7 +128,7 @@ def explain(catalog: Catalog, scenario: Scenario, *, prices: int = 5, method: st
     `prices`: how many booked and how many unbooked creators get a break-even price (0: none).
     `time_limit`: seconds for the whole explanation (None: each solve keeps the scenario's own limit).
     The re-solves run on `executor` (any concurrent.futures.Executor) or in `workers` local processes.
-    `progress(text)` is called as each round of re-solves finishes. Raises NoPlanError when the plan
+    `progress(text)` is called as each break-even search finishes. Raises NoPlanError when the plan
     itself is not found in time; an infeasible scenario gives an Explanation with status infeasible.
     """
     if method not in METHODS:
@@ -148,32 +149,21 @@ def explain(catalog: Catalog, scenario: Scenario, *, prices: int = 5, method: st
     value = base.objective.value
     loosenings = [_loosening(scenario, row) for row in base.constraints if row.binding]
     searches = _searches(catalog, scenario, base, prices)
+    probe = quiet.override({"solver.gap": PROBE_GAP}) if quiet.solver.gap < PROBE_GAP else None
     with _Runner(catalog, method, executor, workers, until) as runner:
-        jobs = [(quiet.override({item.key: item.relaxed_bound}), None) for item in loosenings
-                if item.status == COMPUTED]
-        probe = quiet.override({"solver.gap": PROBE_GAP}) if quiet.solver.gap < PROBE_GAP else None
-        rounds = 0
-        while True:
-            asked = [(search, price, bool(cheap and probe)) for search in searches
-                     for price, cheap in search.next_prices()]
-            jobs += [(probe if cheap else quiet, (search.id, price)) for search, price, cheap in asked]
-            if not jobs or runner.out_of_time:
-                break
-            results = runner.run(jobs)
-            if rounds == 0:
-                loosenings = _resolved(loosenings, results[:len(results) - len(asked)], value)
-            answers = results[len(results) - len(asked):]
-            for search in searches:
-                search.learn([(price, cheap, result) for (each, price, cheap), result in zip(asked, answers)
-                              if each is search])
-            rounds += 1
-            if progress is not None:
-                progress(f"round {rounds}: {sum(search.done for search in searches)} of {len(searches)} prices done")
-            jobs = []
-        loosenings = [item if item.status != COMPUTED or item.relaxed_objective is not None or item.note
-                      else dataclasses.replace(item, status=NOT_COMPUTED, note="the time limit passed before its "
-                                                                               "re-solve")
-                      for item in loosenings]
+        pricing = _Pricing(searches, quiet, probe, runner, progress)
+        jobs = [(quiet.override({item.key: item.relaxed_bound}), None, index)
+                for index, item in enumerate(loosenings) if item.status == COMPUTED]
+        answers: dict[int, Result | None] = {}
+
+        def react(tag: Any, result: Result | None) -> list[Job]:
+            if isinstance(tag, int):
+                answers[tag] = result
+                return []
+            return pricing.learn(tag, result)
+
+        runner.run(jobs + pricing.start(), react)
+    loosenings = [_resolved(item, answers.get(index), value) for index, item in enumerate(loosenings)]
     ranked = sorted(loosenings, key=lambda item: _rank(item, scenario.objective.sense))
     return _explanation(scenario, base, tuple(ranked), tuple(search.answer() for search in searches), started)
 
@@ -221,23 +211,16 @@ def _loosening(scenario: Scenario, row: ConstraintRow) -> Loosened:
     return Loosened(row.name, key, bound, relaxed, None, None, COMPUTED)
 
 
-def _resolved(loosenings: list[Loosened], results: Sequence[Result | None], value: float) -> list[Loosened]:
-    """Each loosening with its re-solve's optimum; a re-solve without a proven optimum is not computed."""
-    solved = iter(results)
-    answered = []
-    for item in loosenings:
-        if item.status != COMPUTED:
-            answered.append(item)
-            continue
-        result = next(solved)
-        if result is None or result.status != "optimal":
-            reason = ("no plan was found before the time limit" if result is None
-                      else f"the re-solve stopped at the time limit ({result.status}) before proving its plan")
-            answered.append(dataclasses.replace(item, status=NOT_COMPUTED, note=reason))
-        else:
-            relaxed = result.objective.value
-            answered.append(dataclasses.replace(item, relaxed_objective=relaxed, change=relaxed - value))
-    return answered
+def _resolved(item: Loosened, result: Result | None, value: float) -> Loosened:
+    """The loosening with its re-solve's optimum; a re-solve without a proven optimum is not computed."""
+    if item.status != COMPUTED:
+        return item
+    if result is None or result.status != "optimal":
+        reason = ("the time limit passed before its re-solve" if result is None
+                  else f"the re-solve stopped at the time limit ({result.status}) before proving its plan")
+        return dataclasses.replace(item, status=NOT_COMPUTED, note=reason)
+    relaxed = result.objective.value
+    return dataclasses.replace(item, relaxed_objective=relaxed, change=relaxed - value)
 
 
 def _rank(item: Loosened, sense: str) -> tuple[int, float]:
@@ -356,6 +339,45 @@ class _Search:
         return entry(low, high, COMPUTED)
 
 
+class _Pricing:
+    """The break-even searches on a runner: each asks for its next prices as soon as the re-solves
+    it asked for last are in, so that no search waits for another's."""
+
+    def __init__(self, searches: list[_Search], scenario: Scenario, probe: Scenario | None, runner: _Runner,
+                 progress: Callable[[str], None] | None):
+        self.searches, self.scenario, self.probe, self.runner, self.progress = searches, scenario, probe, runner, progress
+        self.arrived: list[list[tuple[float, bool, Result | None]]] = [[] for _ in searches]
+        self.waiting = [0] * len(searches)
+
+    def start(self) -> list[Job]:
+        """Every search's first re-solves."""
+        return [job for index in range(len(self.searches)) for job in self._ask(index)]
+
+    def learn(self, tag: tuple[int, float, bool], result: Result | None) -> list[Job]:
+        """Record one re-solve of a search; its next re-solves once all it asked for are in."""
+        index, price, probe = tag
+        if result is None and self.runner.out_of_time:     # not run in time: the search stays unfinished
+            return []
+        self.arrived[index].append((price, probe, result))
+        self.waiting[index] -= 1
+        if self.waiting[index]:
+            return []
+        search = self.searches[index]
+        search.learn(self.arrived[index])
+        if search.done and self.progress is not None:
+            self.progress(f"{sum(each.done for each in self.searches)} of {len(self.searches)} prices done")
+        return self._ask(index)
+
+    def _ask(self, index: int) -> list[Job]:
+        if self.runner.out_of_time:
+            return []
+        search = self.searches[index]
+        asked = [(price, bool(cheap and self.probe)) for price, cheap in search.next_prices()]
+        self.arrived[index], self.waiting[index] = [], len(asked)
+        return [(self.probe if probe else self.scenario, (search.id, price), (index, price, probe))
+                for price, probe in asked]
+
+
 def _books(result: Result, ident: str) -> bool:
     """Whether the plan books `ident` (an infeasible scenario books nobody)."""
     return result.status != "infeasible" and any(row["id"] == ident for row in result.allocation_records)
@@ -414,6 +436,8 @@ def priced(catalog: Catalog, ident: str, price: float) -> Catalog:
 
 Change = tuple[str, float] | None
 """A creator's id and the price per post to re-solve at, or None: the catalog as it is."""
+Job = tuple[Scenario, Change, Any]
+"""A re-solve: the scenario, the price change, and a tag saying whose answer it is."""
 
 
 def _limited(scenario: Scenario, until: float | None) -> Scenario:
@@ -450,29 +474,36 @@ class _Runner:
             return self._opened.__exit__(*exc)
         return None
 
-    def run(self, jobs: Sequence[tuple[Scenario, Change]]) -> list[Result | None]:
-        """Each job's Result (None: no plan in time, or not started before the time limit), in job order."""
+    def run(self, jobs: Sequence[Job], react: Callable[[Any, Result | None], list[Job]]) -> None:
+        """Run `jobs` and every job `react(tag, result)` returns as each one finishes (its Result, or
+        None: no plan in time, or not started before the time limit), until none is left."""
         if self._pool is None:
-            answers = []
-            for scenario, change in jobs:
+            queue = deque(jobs)
+            while queue:
                 check_stop()
-                answers.append(_resolve(self.catalog, scenario, change, self.method, self.until))
-            return answers
+                scenario, change, tag = queue.popleft()
+                queue.extend(react(tag, _resolve(self.catalog, scenario, change, self.method, self.until)))
+            return
         pool, refs = self._pool
-        futures = {pool.submit(_resolve_job, refs[0], scenario, change, self.method, self.until): position
-                   for position, (scenario, change) in enumerate(jobs)}
-        answers: list[Result | None] = [None] * len(jobs)
-        pending = set(futures)
+        running: dict[Future, Job] = {}
+
+        def submit(job: Job) -> None:
+            scenario, change, _ = job
+            running[pool.submit(_resolve_job, refs[0], scenario, change, self.method, self.until)] = job
+
+        for job in jobs:
+            submit(job)
         try:
-            while pending:
-                done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            while running:
+                done, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
                 for future in done:
-                    answers[futures[future]] = _outcome(future, jobs[futures[future]][0])
+                    job = running.pop(future)
+                    for new in react(job[2], _outcome(future, job[0])):
+                        submit(new)
                 check_stop()
         finally:
-            for future in pending:
+            for future in running:
                 future.cancel()
-        return answers
 
 
 def _resolve_job(catalog: Catalog | str, scenario: Scenario, change: Change, method: str,
