@@ -1,0 +1,65 @@
+"""A MILP solved from the neighbourhood of its LP optimum (after RENS: relaxation enforced
+neighbourhood search).
+
+The LP relaxation is solved first. The MILP restricted to its neighbourhood (every integer column
+the LP leaves at 0 fixed there, every other one held within one of its LP value's floor and
+ceiling) keeps only what the LP books and solves in seconds. Where its plan is within the gap of
+the LP's bound, that plan is optimal within the gap for the whole MILP and no search runs;
+otherwise the whole MILP runs, started from that plan where asked.
+Unique reach with dropouts at 100,000 creators (a core MILP of 3,405 creators, 18,795 integer
+columns, 6 fractional in the LP): HiGHS took 30 s (14 s of presolve, 9 s of heuristics before a
+first plan), the neighbourhood 2.4 s after a 2.2 s LP, at 1.7e-5 of the LP bound. Holding the
+LP's whole columns fixed instead leaves no plan at all there. The start helps HiGHS on whole
+small models (the flagship at a 10,000 budget 60 s -> 37 s, targeted reach on 1,000 rows 43 s ->
+28 s) and hurts it on the fast path's cores with a cap on influencers (20 s -> 28-44 s at
+100,000 rows), so the fast path asks for it only where it hands HiGHS the whole model.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+
+from optimizer.backend import Solution
+from optimizer.milp import Milp
+
+log = logging.getLogger(__name__)
+
+WHOLE = 1e-6
+"""An LP value this close to an integer counts as that integer."""
+
+
+def solve_rounded(model: Milp, solve: Callable[..., Solution], gap: float, start: bool = True) -> Solution:
+    """The MILP `model` within `gap`, from its LP's neighbourhood (module docstring); `solve(model,
+    **options)` runs each solve (optimizer.backend.solve_linear's options). `start`: whether the
+    whole MILP, where it runs, starts from the neighbourhood's plan."""
+    relaxed = solve(model, mip=False)
+    if relaxed.status == "infeasible":                 # no LP plan: no plan at all
+        return relaxed
+    if relaxed.status != "optimal" or relaxed.values is None:
+        return solve(model, gap=gap)
+    rounded = solve(neighbourhood(model, relaxed.values), gap=gap)
+    whole = model.integer
+    log.debug("rounding: %d of %d integer columns fractional; LP %.6g in %.2f s, neighbourhood %s %s in %.2f s",
+              int((np.abs(relaxed.values[whole] - np.round(relaxed.values[whole])) > WHOLE).sum()), int(whole.sum()),
+              relaxed.objective, relaxed.solve_seconds, rounded.status, rounded.objective, rounded.solve_seconds)
+    if rounded.values is None:
+        return solve(model, gap=gap)
+    if relaxed.objective - rounded.objective <= gap * abs(rounded.objective):
+        return replace(rounded, status="optimal", bound=relaxed.objective)
+    return solve(model, gap=gap, start=rounded.values if start else None)
+
+
+def neighbourhood(model: Milp, values: np.ndarray) -> Milp:
+    """The model with each integer column at 0 in `values` fixed there (within its bounds) and every
+    other one within one of the floor and the ceiling of its value."""
+    lb, ub = model.lb.copy(), model.ub.copy()
+    zero = model.integer & (values <= WHOLE)
+    ub[zero] = np.maximum(lb[zero], 0.0)
+    used = model.integer & ~zero
+    lb[used] = np.maximum(lb[used], np.floor(values[used] + WHOLE) - 1)
+    ub[used] = np.minimum(ub[used], np.ceil(values[used] - WHOLE) + 1)
+    return replace(model, lb=lb, ub=np.maximum(ub, lb))

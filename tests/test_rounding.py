@@ -1,0 +1,92 @@
+"""The MILP solved from its LP's neighbourhood (optimizer/rounding.py), and HiGHS's MIP start."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from instances import make_catalog, make_scenario
+from models.synthetic import generate_catalog
+from optimizer.backend import Solution, solve_linear
+from optimizer.build import build_milp
+from optimizer.problem import prepare
+from optimizer.rounding import neighbourhood, solve_rounded
+
+SCENARIOS = [
+    {"budget": {"max": 20_000}},
+    {"budget": {"max": 7_000}, "diversity": {"max_share_per_influencer": 0.2, "min_influencers": 6},
+     "limits": {"platform": {"tiktok": {"max_share": 0.4}}}},
+    {"objective": {"maximize": "reach"}, "budget": {"max": 9_000}},
+]
+
+
+def model_for(spec: dict, rows: int = 80, seed: int = 5):
+    return build_milp(prepare(make_catalog(generate_catalog(rows, seed)), make_scenario(spec)))[0]
+
+
+def test_the_neighbourhood_keeps_what_the_lp_books_within_one_and_fixes_the_rest_at_zero():
+    model = model_for(SCENARIOS[0])
+    values = np.zeros(model.num_cols)
+    values[0], values[1], values[model.n] = 2.4, 1.0, 0.4     # posts of 0 and 1, booked of 0
+    near = neighbourhood(model, values)
+    assert (near.lb[0], near.ub[0]) == (1.0, min(model.ub[0], 4.0))
+    assert (near.lb[1], near.ub[1]) == (0.0, min(model.ub[1], 2.0))
+    assert (near.lb[model.n], near.ub[model.n]) == (0.0, 1.0)
+    assert near.ub[2] == 0 and near.ub[model.n + 2] == 0              # left out by the LP: fixed at 0
+    assert not near.integer[2 * model.n] or near.ub[2 * model.n] == model.ub[2 * model.n]
+    assert near.ub[2 * model.n] == model.ub[2 * model.n]             # the spend column is continuous: untouched
+
+
+@pytest.mark.parametrize("spec", SCENARIOS)
+def test_solve_rounded_proves_the_same_optimum_as_the_whole_milp(spec):
+    model = model_for(spec)
+    whole = solve_linear(model, gap=1e-6)
+    solves: list[dict] = []
+
+    def solve(milp, **options) -> Solution:
+        solves.append(options)
+        return solve_linear(milp, **options)
+
+    rounded = solve_rounded(model, solve, 1e-4)
+    assert rounded.status == "optimal"
+    assert rounded.objective >= whole.objective - 1e-4 * abs(whole.objective) - 1e-6
+    assert rounded.bound >= whole.objective - 1e-6                    # a proven bound
+    assert rounded.bound - rounded.objective <= 1e-4 * abs(rounded.objective) + 1e-6
+    assert solves[0] == {"mip": False}
+    if len(solves) == 3:                                               # the whole MILP ran: from the plan found
+        assert solves[2]["start"] is not None
+
+
+def test_an_infeasible_lp_ends_the_solve():
+    model = model_for({"budget": {"max": 5_000}, "coverage": {"f18_24": {"min_reach": 10**9}}})
+    calls = []
+    result = solve_rounded(model, lambda milp, **options: calls.append(options) or solve_linear(milp, **options), 1e-4)
+    assert result.status == "infeasible" and calls == [{"mip": False}]
+
+
+def test_highs_keeps_a_better_plan_than_its_start():
+    model = model_for(SCENARIOS[1])
+    best = solve_linear(model, gap=1e-6)
+    poor = np.zeros(model.num_cols)                                    # books nobody: not even feasible here
+    started = solve_linear(model, gap=1e-6, start=poor)
+    assert started.status == "optimal"
+    assert started.objective == pytest.approx(best.objective, rel=1e-6)
+    restarted = solve_linear(model, gap=1e-6, start=best.values)
+    assert restarted.objective == pytest.approx(best.objective, rel=1e-6)
+
+
+def test_a_started_solve_returns_the_plan_it_reports():
+    # HiGHS 1.16 reported 615,122 here but handed back its start's values (worth 614,908)
+    frame = pd.DataFrame({
+        "id": ["i0", "i1", "i2", "i3", "i4"], "platform": ["tiktok"] * 4 + ["instagram"],
+        "followers": [200924, 314281, 827938, 2876, 2668615], "engagement_rate": [0.0459, 0.1101, 0.0972, 0.0743, 0.1070],
+        "cost_per_post": [1166.0, 2729.0, 12570.0, 179.0, 33931.0], "niche": ["beauty", "beauty", "tech", "tech", "tech"],
+        "max_posts": [1, 1, 2, 1, 3], "authenticity": [0.75, 0.65, 0.75, 0.90, 0.81], "country": ["GB", "GB", "GB", "US", "GB"],
+        "aud_s1": [0.59, 0.423, 0.169, 0.253, 0.153], "aud_s2": [0.393, 0.22, 0.669, 0.319, 0.777]})
+    problem = prepare(make_catalog(frame), make_scenario({"solver": {"gap": 1e-6}, "budget": {"max": 74324.71}}))
+    model = build_milp(problem)[0]
+    start = solve_linear(neighbourhood(model, solve_linear(model, mip=False).values), gap=1e-6)
+    started = solve_linear(model, gap=1e-6, start=start.values)
+    assert started.objective > start.objective
+    assert float(model.obj @ started.values) == pytest.approx(started.objective, rel=1e-9)
