@@ -39,7 +39,7 @@ from optimizer.executors import dask_executor, solve_all
 from optimizer.kept import kept_columns, with_kept_columns
 from reports import emit, render
 from reports.formats import gap as share_gap
-from reports.output import check_writable, deliver
+from reports.output import check_not_input, check_writable, deliver
 from reports.plots import PLOT_FORMATS
 from reports.tables import TOP
 from reports.terminal import err_console, message, print_error, show_warning, to_stdout
@@ -197,6 +197,11 @@ def load_scenario(path: Path, overrides: dict[str, object] | None = None, column
     return scenario.override(changes) if changes else scenario
 
 
+def check_output(output: Path | None, scenarios: list[Scenario], *others: Path | None) -> None:
+    """Refuse an output file that is one of the inputs: a scenario, its base files, its catalog, or `others`."""
+    check_not_input(output, [*(path for scenario in scenarios for path in (*scenario.files, scenario.catalog)), *others])
+
+
 class Catalogs:
     """Catalogs by path, each loaded once."""
 
@@ -288,6 +293,7 @@ def solve_command(
     scenario = load_scenario(scenario_file, {
         "catalog": catalog, "budget.max": budget, "solver.name": solver.value if solver else None,
         "solver.time_limit": time_limit, "solver.gap": gap}, columns)
+    check_output(output, [scenario], previous)
     loaded = Catalogs().of(scenario)
     kept = kept_columns(loaded, keep_option(keep))    # checked before the solve
     result = with_kept_columns(solve(loaded, scenario, method=method.value, previous=previous), loaded, kept)
@@ -345,6 +351,7 @@ def compare_command(
         raise typer.BadParameter("give at least two scenario files", param_hint="SCENARIO")
     check_writable(output)
     scenarios = [load_scenario(path, {"solver.time_limit": time_limit, "solver.gap": gap}) for path in scenario_files]
+    check_output(output, scenarios)
     with executor_for(scheduler) as executor:
         results = solve_each(scenarios, method, executor, workers)
     comparison = compare(results, tiers=[tier for scenario in scenarios for tier in scenario.tier_scheme])
@@ -399,6 +406,7 @@ def report_command(
     """
     check_writable(output)
     scenarios = [load_scenario(path, {"catalog": catalog}) for path in scenario_files]
+    check_output(output, scenarios)
     results = solve_each(scenarios, method, keep=keep_option(keep))
     if len(results) == 1:
         report_status(results[0])
@@ -469,6 +477,8 @@ def sweep_command(
         raise typer.BadParameter(f"use a file ending in {', '.join('.' + kind for kind in PLOT_FORMATS)}",
                                  param_hint="--plot")
     scenario = load_scenario(scenario_file, {"catalog": catalog, "solver.time_limit": time_limit, "solver.gap": gap})
+    for path in (output, plot):
+        check_output(path, [scenario])
     source = Catalogs().of(scenario)
     with progress_bar(len(levels)) as advance, executor_for(scheduler) as executor:
         frontier = sweep(source, scenario, key=key, values=levels, method=method.value, workers=workers,
@@ -522,6 +532,7 @@ def explain_command(
         raise typer.BadParameter("must be 0 or more", param_hint="--prices")
     check_writable(output)
     scenario = load_scenario(scenario_file, {"catalog": catalog, "solver.gap": gap})
+    check_output(output, [scenario])
     source = Catalogs().of(scenario)
     with executor_for(scheduler) as executor:
         explanation = explain(source, scenario, prices=prices, method=method.value, time_limit=time_limit,

@@ -436,6 +436,12 @@ class Scenario(_Table):
         return self._path
 
     @property
+    def files(self) -> list[Path]:
+        """The scenario file and the base files (extends) whose keys it holds."""
+        named = [self._path, *self._provenance.values()]
+        return list(dict.fromkeys(source for source in named if isinstance(source, Path)))
+
+    @property
     def sha256(self) -> str:
         """Hex SHA-256 of the validated scenario as canonical JSON (sorted keys).
 

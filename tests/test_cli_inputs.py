@@ -1,0 +1,37 @@
+"""Bad input through the command line, found by hunting: each case is exit 1 with one line that
+names the file, and leaves every input file as it was."""
+
+from __future__ import annotations
+
+import pytest
+
+from test_cli import project, run  # noqa: F401  (the fixture)
+
+OUTPUTS = [  # (command line, the input file it names as --output)
+    (["solve", "good.toml"], "good.toml"),
+    (["solve", "good.toml", "-f", "csv"], "catalog.csv"),
+    (["solve", "lean.toml", "-f", "json"], "good.toml"),           # a base file of extends
+    (["compare", "good.toml", "lean.toml"], "lean.toml"),
+    (["report", "good.toml"], "catalog.csv"),
+    (["sweep", "good.toml", "--budgets", "600,800"], "good.toml"),
+    (["explain", "good.toml", "--prices", "0"], "good.toml"),
+]
+
+
+@pytest.mark.parametrize("args, target", OUTPUTS, ids=[" ".join(a) + " -o " + t for a, t in OUTPUTS])
+def test_output_never_replaces_an_input(project, args, target):
+    before = {path.name: path.read_bytes() for path in project.iterdir()}
+    result = run(*args, "-o", target)
+    assert result.exit_code == 1, result.output
+    assert f"{target}: is an input of this command" in result.stderr
+    assert "Traceback" not in result.output
+    assert {path.name: path.read_bytes() for path in project.iterdir()} == before
+
+
+def test_output_never_replaces_the_previous_plan(project):
+    assert run("solve", "good.toml", "-f", "json", "-o", "plan.json").exit_code == 0
+    (project / "link.json").symlink_to(project / "plan.json")
+    before = (project / "plan.json").read_bytes()
+    result = run("solve", "good.toml", "--previous", "plan.json", "-f", "json", "-o", "link.json")
+    assert result.exit_code == 1 and "link.json: is an input of this command" in result.stderr
+    assert (project / "plan.json").read_bytes() == before
