@@ -162,6 +162,14 @@ def test_ignored_column_names_lose_control_characters(tmp_path):
                         "scenario or --map, e.g. Category=niche)"]
 
 
+def test_data_in_an_unnamed_column_is_not_ignored_silently(tmp_path):
+    _, messages = load(write(tmp_path, f"{HEADER},,niche,\na,ig,1000,0.02,10,beauty,food,\nb,ig,900,0.02,10,,x,\n"))
+    assert messages == [f"{tmp_path / 'catalog.csv'}: data in unnamed column 6 ignored (counted from 1; the header "
+                        "cell is empty: name the column to use it)"]
+    _, messages = load(write(tmp_path, f"{HEADER},,\na,ig,1000,0.02,10,,\n"))  # a spreadsheet's empty trailing columns
+    assert messages == []
+
+
 def test_missing_required_columns_name_the_candidates(tmp_path):
     path = write(tmp_path, "Username,platform,#Followers,engagement_rate,Price\na,ig,1000,0.02,10\n")
     assert problems(path)[0] == ("missing required columns: id, followers, cost_per_post; the file has Username "
