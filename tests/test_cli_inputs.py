@@ -3,6 +3,8 @@ names the file, and leaves every input file as it was."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from test_cli import project, run  # noqa: F401  (the fixture)
@@ -35,3 +37,10 @@ def test_output_never_replaces_the_previous_plan(project):
     result = run("solve", "good.toml", "--previous", "plan.json", "-f", "json", "-o", "link.json")
     assert result.exit_code == 1 and "link.json: is an input of this command" in result.stderr
     assert (project / "plan.json").read_bytes() == before
+
+
+@pytest.mark.parametrize("key", ["diversity.max_posts_per_influencer", "replan.max_changes"])
+def test_sweep_takes_whole_numbers_for_a_count_key_left_unset(project, key):
+    result = run("sweep", "good.toml", "--key", key, "--values", "1,2", "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert [point["value"] for point in json.loads(result.stdout)["points"]] == [1, 2]
