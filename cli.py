@@ -473,6 +473,8 @@ def sweep_command(
                            "--budgets" if values is None else "--values", minimum=0 if key == "budget.max" else None)
     for path in (output, plot):
         check_writable(path)
+    if plot is not None and output is not None and os.path.realpath(plot) == os.path.realpath(output):
+        raise typer.BadParameter("--plot and --output name the same file", param_hint="--plot")
     if plot is not None and plot.suffix.lower().lstrip(".") not in PLOT_FORMATS:
         raise typer.BadParameter(f"use a file ending in {', '.join('.' + kind for kind in PLOT_FORMATS)}",
                                  param_hint="--plot")
@@ -530,6 +532,8 @@ def explain_command(
     """
     if prices < 0:
         raise typer.BadParameter("must be 0 or more", param_hint="--prices")
+    if time_limit is not None and time_limit <= 0:
+        raise typer.BadParameter("must be above 0", param_hint="--time-limit")
     check_writable(output)
     scenario = load_scenario(scenario_file, {"catalog": catalog, "solver.gap": gap})
     check_output(output, [scenario])

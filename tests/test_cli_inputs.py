@@ -44,3 +44,14 @@ def test_sweep_takes_whole_numbers_for_a_count_key_left_unset(project, key):
     result = run("sweep", "good.toml", "--key", key, "--values", "1,2", "-f", "json")
     assert result.exit_code == 0, result.output
     assert [point["value"] for point in json.loads(result.stdout)["points"]] == [1, 2]
+
+
+def test_sweep_plot_and_output_cannot_be_one_file(project):
+    result = run("sweep", "good.toml", "--budgets", "600,800", "--plot", "frontier.png", "-o", "./frontier.png")
+    assert result.exit_code == 2 and "--plot and --output name the same file" in result.output
+    assert not (project / "frontier.png").exists()
+
+
+def test_explain_refuses_a_time_limit_of_zero(project):
+    result = run("explain", "good.toml", "--prices", "0", "--time-limit", "0")
+    assert result.exit_code == 2 and "--time-limit" in result.output and "must be above 0" in result.output
