@@ -193,7 +193,10 @@ def load_scenario(path: Path, overrides: dict[str, object] | None = None, column
     scenario = Scenario.load(path)
     changes = {key: value for key, value in (overrides or {}).items() if value is not None}
     if columns:
-        changes["columns"] = {**scenario.columns, **column_map(columns)}
+        mapped = column_map(columns)      # replaces the scenario's entry for the same file column, in any case
+        replaced = {name.strip().lower() for name in mapped}
+        kept = {name: target for name, target in scenario.columns.items() if name.strip().lower() not in replaced}
+        changes["columns"] = {**kept, **mapped}
     return scenario.override(changes) if changes else scenario
 
 

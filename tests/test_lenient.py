@@ -193,6 +193,7 @@ def test_likely_meanings(name, meaning):
     ({"Username": "id", "cost_per_post": "cost_per_post:percent"},
      ":percent applies to rates and shares (engagement_rate, authenticity, delivery, view_rate, aud_<segment>), not to "
      "cost_per_post"),
+    ({"Username": "id", " username": "name"}, "column mapping ' username' = 'name': maps a file column mapped before"),
 ])
 def test_bad_mappings_are_errors(tmp_path, mapping, expected):
     path = write(tmp_path, "Username,name,platform,followers,engagement_rate,cost_per_post\na,A,ig,1,0.1,1\n")
@@ -220,6 +221,10 @@ def test_scenario_columns_table_and_command_line_map(tmp_path, monkeypatch):
     run = runner.invoke(cli.app, ["solve", "plan.toml", "--map", "Price=cost_per_post", "-f", "json"])
     assert run.exit_code == 0, run.output
     assert sorted(row["id"] for row in json.loads(run.stdout)["allocation"]) == ["bo"]
+    replaced = runner.invoke(cli.app, ["solve", "plan.toml", "--map", "Price=cost_per_post", "--map",
+                                       "category=name", "-f", "json"])   # replaces the table's Category = "niche"
+    assert replaced.exit_code == 0, replaced.output
+    assert [row["name"] for row in json.loads(replaced.stdout)["allocation"]] == ["food"]
     described = runner.invoke(cli.app, ["catalog", "describe", "catalog.csv", *sum(
         (["--map", f"{k}={v}"] for k, v in EXPORT_MAP.items()), [])])
     assert described.exit_code == 0 and "2 influencers" in described.stdout
