@@ -520,6 +520,8 @@ def _layered(data: dict, file: Path | None, chain: tuple[Path, ...]) -> tuple[di
     base_file = folder / base_name
     if not os.path.exists(base_file):
         raise ScenarioError(file, f"key extends: base file {base_name!r} not found ({base_file})")
+    if os.path.isdir(base_file):
+        raise ScenarioError(file, f"key extends: {base_name!r} is a folder ({base_file}), not a scenario file")
     base_data = _read(base_file)
     if base_file.resolve() in chain:
         names = [os.path.relpath(link, chain[0].parent) for link in chain + (base_file.resolve(),)]
