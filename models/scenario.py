@@ -26,7 +26,7 @@ from models.catalog import COLUMNS as CATALOG_COLUMNS
 from models.catalog import FRACTIONS as CATALOG_FRACTIONS
 from models.columns import UNION, parse_mapping, segments_of
 from models.errors import ScenarioError
-from models.files import read_input
+from models.files import read_input, wide_encoding
 from models.tiers import DEFAULT_TIERS, ordered
 
 COMMAND_LINE = "command line"
@@ -492,6 +492,8 @@ class Scenario(_Table):
 def _read(file: Path) -> dict:
     """The TOML table in `file` (a UTF-8 BOM is fine); any failure is a ScenarioError naming it."""
     raw = read_input(file, MAX_SCENARIO_BYTES, ScenarioError)
+    if wide := wide_encoding(raw):
+        raise ScenarioError(file, f"is {wide} text, not UTF-8; save the file as UTF-8")
     if b"\0" in raw:
         raise ScenarioError(file, "not a TOML text file (binary content)")
     try:

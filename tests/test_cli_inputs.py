@@ -55,3 +55,13 @@ def test_sweep_plot_and_output_cannot_be_one_file(project):
 def test_explain_refuses_a_time_limit_of_zero(project):
     result = run("explain", "good.toml", "--prices", "0", "--time-limit", "0")
     assert result.exit_code == 2 and "--time-limit" in result.output and "must be above 0" in result.output
+
+
+@pytest.mark.parametrize("name, encoding", [("catalog.csv", "utf-16"), ("good.toml", "utf-16"),
+                                            ("catalog.csv", "utf-32")])
+def test_a_utf16_file_is_named_as_such(project, name, encoding):
+    path = project / name
+    path.write_bytes(path.read_text().encode(encoding))
+    result = run("solve", "good.toml")
+    assert result.exit_code == 1
+    assert f"{path}: is {encoding.upper()} text, not UTF-8; save the file as UTF-8" in result.stderr
