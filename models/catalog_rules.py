@@ -159,6 +159,10 @@ def _audience_problems(catalog: Catalog, scenario: Scenario) -> list[tuple[str, 
     problems += [(f"audience.segments.{s}", f"segment '{s}' is not in the catalog (no column aud_{s}); "
                                             f"catalog segments: {', '.join(catalog.segments) or 'none'}")
                  for s in missing]
+    platforms = [str(p) for p in catalog.frame["platform"].unique()]   # lower-cased on load, as view_rate's keys
+    for platform in [p for p in audience.view_rate if p != "default" and p not in platforms]:  # a typo, or a
+        _warn(scenario, f"audience.view_rate.{platform}",                                       # shared table
+              f"'{platform}' appears nowhere in column platform: not used{_hint(platform, platforms)}")
     eligible = eligible_rows(catalog, scenario)
     ids = catalog.frame["id"].to_numpy(object)
     measures = [("audience.population", "audience A_i", catalog.audience, audience.population)]
