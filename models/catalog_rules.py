@@ -70,6 +70,9 @@ def check_against_catalog(catalog: Catalog, scenario: Scenario) -> None:
               f"{share:g} of the spend, can place only {most * share:.0%} of it: no plan can spend anything")
     if scenario.audience is not None:
         problems += _audience_problems(catalog, scenario)
+    if not problems and not eligible_rows(catalog, scenario).any():
+        key = "filters" if scenario.filters.model_fields_set else "selection.exclude"
+        _warn(scenario, key, f"no row of the catalog is eligible (all {catalog.rows:,} filtered out or excluded)")
     if problems:
         first_file = scenario.key_file(problems[0][0])
         raise ScenarioError(first_file, [_locate(scenario, key, first_file) + message for key, message in problems])

@@ -200,6 +200,9 @@ class Filters(_Table):
     @model_validator(mode="after")
     def _bounds(self) -> Filters:
         _check_order(self, "min_followers", "max_followers")
+        for key in ("platforms", "niches", "countries"):
+            if getattr(self, key) == []:
+                raise _fault(key, f"an empty list allows no {key} at all; leave the key out to allow every one")
         return self
 
 

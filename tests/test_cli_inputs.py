@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from test_cli import project, run  # noqa: F401  (the fixture)
+from test_cli import project, run, scenario_text  # noqa: F401  (the fixture)
 
 OUTPUTS = [  # (command line, the input file it names as --output)
     (["solve", "good.toml"], "good.toml"),
@@ -65,3 +65,17 @@ def test_a_utf16_file_is_named_as_such(project, name, encoding):
     result = run("solve", "good.toml")
     assert result.exit_code == 1
     assert f"{path}: is {encoding.upper()} text, not UTF-8; save the file as UTF-8" in result.stderr
+
+
+def test_an_empty_allow_list_is_an_error(project):
+    (project / "none.toml").write_text(scenario_text(800, "[filters]\nniches = []\n"))
+    result = run("solve", "none.toml")
+    assert result.exit_code == 1
+    assert "none.toml: key filters.niches: an empty list allows no niches at all" in result.stderr
+
+
+def test_a_plan_with_no_eligible_row_says_so(project):
+    (project / "nobody.toml").write_text(scenario_text(800, "[filters]\nmin_followers = 1e9\n"))
+    result = run("solve", "nobody.toml", "-f", "json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["totals"]["influencers"] == 0
+    assert "nobody.toml: key filters: no row of the catalog is eligible (all 5 filtered out or excluded)" in result.stderr
