@@ -64,6 +64,15 @@ def check_against_catalog(catalog: Catalog, scenario: Scenario) -> None:
     unknown = [i for i in scenario.selection.exclude if i not in ids]
     if unknown:
         _warn(scenario, "selection.exclude", f"ids not in the catalog: {', '.join(unknown)}")
+    if objective.maximize == "targeted_reach":
+        weighted = list(scenario.audience.segments) if scenario.audience is not None else catalog.segments
+        if weighted and not any(objective.segment_weights.get(s, 1.0) > 0 for s in weighted):
+            problems.append(("objective.segment_weights", "every segment weighs 0: every plan's targeted reach is 0"))
+    for column, groups in scenario.limits.items():
+        floors = sum(limit.min_share or 0.0 for limit in groups.values())
+        if floors > 1 + 1e-9:     # one column's groups are disjoint: their spends sum to at most the total
+            _warn(scenario, f"limits.{column}", f"the min_share floors sum to {floors:g}, above 1: "
+                                                "no plan can spend anything")
     if placeable_share(scenario) < 1:
         most, share = scenario.diversity.max_influencers, scenario.diversity.max_share_per_influencer
         _warn(scenario, "diversity.max_influencers", f"{most} influencer{'' if most == 1 else 's'}, each at most "
