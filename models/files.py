@@ -36,8 +36,8 @@ def kind(mode: int) -> str:
 def output_target(path: str | Path) -> Path:
     """The regular file that writing to `path` replaces (a symlink's target), checked before any work.
 
-    Raises InfluError naming `path` when it is a folder, a device, a FIFO or a socket, or when
-    its folder does not exist.
+    Raises InfluError naming `path` when it is a folder, a device, a FIFO or a socket, a file
+    its user may not write, or when its folder does not exist.
     """
     path = Path(path)
     target = Path(os.path.realpath(path))
@@ -54,6 +54,8 @@ def output_target(path: str | Path) -> Path:
                                "(use -o - for standard output)")
     if not target.parent.is_dir():
         raise InfluError(path, f"cannot write: folder {path.parent} does not exist")
+    if mode is not None and not os.access(target, os.W_OK):   # a rename would replace it all the same
+        raise InfluError(path, "cannot write: the file is read-only")
     return target
 
 
