@@ -14,6 +14,7 @@ import dataclasses
 import difflib
 import hashlib
 import re
+import unicodedata
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -150,6 +151,11 @@ class Catalog:
         given = self.frame["tier"].to_numpy(dtype=object)
         derived = derive_tiers(self.frame["followers"].to_numpy(), scheme)
         return np.where(given != "", given, derived).astype(object)
+
+
+def catalog_id(text: str) -> str:
+    """An id written elsewhere (a scenario, a plan file) as the catalog reads its cells: stripped, Unicode NFC."""
+    return unicodedata.normalize("NFC", text).strip()
 
 
 # -- problems ----------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from pydantic_core import PydanticCustomError
 
 from models.catalog import COLUMNS as CATALOG_COLUMNS
 from models.catalog import FRACTIONS as CATALOG_FRACTIONS
+from models.catalog import catalog_id
 from models.columns import UNION, parse_mapping, segments_of
 from models.errors import ScenarioError
 from models.files import read_input, wide_encoding
@@ -48,6 +49,11 @@ class _Table(BaseModel):
     """A TOML table: unknown keys are errors, values are frozen, no lax string-to-number coercion."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+def _ids(ids: list[str]) -> list[str]:
+    """Catalog ids as the catalog reads them, each once."""
+    return list(dict.fromkeys(map(catalog_id, ids)))
 
 
 def _fault(field: str | None, message: str) -> PydanticCustomError:
@@ -215,7 +221,7 @@ class Selection(_Table):
     @field_validator("include", "exclude")
     @classmethod
     def _unique(cls, ids: list[str]) -> list[str]:
-        return list(dict.fromkeys(ids))
+        return _ids(ids)
 
     @model_validator(mode="after")
     def _disjoint(self) -> Selection:
@@ -284,7 +290,12 @@ class Replan(_Table):
     @field_validator("keep")
     @classmethod
     def _unique(cls, ids: list[str]) -> list[str]:
-        return list(dict.fromkeys(ids))
+        return _ids(ids)
+
+    @field_validator("previous")
+    @classmethod
+    def _read_ids(cls, posts: dict[str, int] | None) -> dict[str, int] | None:
+        return None if posts is None else {catalog_id(ident): count for ident, count in posts.items()}
 
 
 class Scenario(_Table):

@@ -4,6 +4,7 @@ names the file, and leaves every input file as it was."""
 from __future__ import annotations
 
 import json
+import unicodedata
 
 import pytest
 
@@ -79,3 +80,19 @@ def test_a_plan_with_no_eligible_row_says_so(project):
     result = run("solve", "nobody.toml", "-f", "json")
     assert result.exit_code == 0 and json.loads(result.stdout)["totals"]["influencers"] == 0
     assert "nobody.toml: key filters: no row of the catalog is eligible (all 5 filtered out or excluded)" in result.stderr
+
+
+def test_ids_in_a_scenario_or_plan_match_the_catalog_as_it_reads_them(project):
+    """Decomposed Unicode (NFD, as some editors write) and stray spaces: the catalog's cells are
+    read stripped and NFC, so are the ids that name them."""
+    composed, decomposed = unicodedata.normalize("NFC", "café"), unicodedata.normalize("NFD", "café")
+    (project / "catalog.csv").write_text((project / "catalog.csv").read_text().replace("\nb,Bob", f"\n{composed},Bob"))
+    (project / "named.toml").write_text(scenario_text(800, f'[selection]\ninclude = ["{decomposed}", " d"]\n'))
+    result = run("solve", "named.toml", "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert {composed, "d"} <= {row["id"] for row in json.loads(result.stdout)["allocation"]}
+    (project / "plan.csv").write_text(f"id,posts\n{decomposed},1\n")
+    (project / "replan.toml").write_text(scenario_text(800, f'[replan]\nkeep = ["{decomposed}"]\n'))
+    result = run("solve", "replan.toml", "--previous", "plan.csv", "-f", "json")
+    assert result.exit_code == 0 and "not in the catalog" not in result.stderr, result.output
+    assert composed in {row["id"] for row in json.loads(result.stdout)["allocation"]}
