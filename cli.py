@@ -146,9 +146,16 @@ TopOption = Annotated[int, typer.Option(
     "--top", min=1, help="Table view: show this many booked influencers (the first and the last), and how "
                          "many are left out.")]
 AllOption = Annotated[bool, typer.Option("--all", help="Table view: show every booked influencer.")]
+def output_file(value: str) -> Path:
+    """An option naming a file to write; `out/` (a trailing slash) names a folder, which Path would drop."""
+    if value.endswith(("/", os.sep)):
+        raise typer.BadParameter(f"{value!r} ends with {value[-1]!r}, so it names a folder; give a file name")
+    return Path(value)
+
+
 OutputOption = Annotated[Path | None, typer.Option(
     "--output", "-o", help="Write the result to this file instead of stdout (whole or not at all).",
-    show_default=False)]
+    parser=output_file, metavar="PATH", show_default=False)]
 TimeLimitOption = Annotated[float | None, typer.Option(
     "--time-limit", min=0, help="Seconds per solve; replaces solver.time_limit. The best plan found by then is "
                                 "reported with its gap.", show_default=False)]
@@ -441,7 +448,7 @@ def sweep_command(
     catalog: CatalogOption = None,
     plot: Annotated[Path | None, typer.Option(
         "--plot", help="Also draw the frontier (objective vs budget, and the tier mix) to this PNG, SVG or PDF.",
-        show_default=False)] = None,
+        parser=output_file, metavar="PATH", show_default=False)] = None,
     format: Annotated[Format, typer.Option(
         "--format", "-f", help="table, json (the whole frontier) or csv (one row per budget).")] = Format.table,
     output: OutputOption = None,
@@ -643,7 +650,8 @@ def validate_command(
 def generate_command(
     rows: Annotated[int, typer.Option("--rows", min=1, help="Number of influencers.", show_default=False)],
     output: Annotated[Path, typer.Option(
-        "--output", "-o", help="File to write: .csv, .parquet or .jsonl.", show_default=False)],
+        "--output", "-o", help="File to write: .csv, .parquet or .jsonl.", parser=output_file, metavar="PATH",
+        show_default=False)],
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same bytes.")] = 0,
     segments: Annotated[int, typer.Option(
         "--segments", help="Audience segments: 10 (gender x age) or 30 (x region na/eu/row).")] = 10,

@@ -96,3 +96,13 @@ def test_ids_in_a_scenario_or_plan_match_the_catalog_as_it_reads_them(project):
     result = run("solve", "replan.toml", "--previous", "plan.csv", "-f", "json")
     assert result.exit_code == 0 and "not in the catalog" not in result.stderr, result.output
     assert composed in {row["id"] for row in json.loads(result.stdout)["allocation"]}
+
+
+@pytest.mark.parametrize("args", [["solve", "good.toml", "-o", "plans/"], ["report", "good.toml", "-o", "plans/"],
+                                  ["sweep", "good.toml", "--budgets", "600", "--plot", "plans/"],
+                                  ["catalog", "generate", "--rows", "3", "-o", "plans/"]], ids=" ".join)
+def test_an_output_ending_in_a_slash_names_a_folder_not_a_file(project, args):
+    result = run(*args)
+    words = " ".join(result.output.replace("│", " ").split())      # the usage box wraps the message
+    assert result.exit_code == 2 and "so it names a folder; give a file name" in words
+    assert not (project / "plans").exists()
