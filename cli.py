@@ -39,7 +39,7 @@ from optimizer.executors import dask_executor, solve_all
 from optimizer.kept import kept_columns, with_kept_columns
 from reports import emit, render
 from reports.formats import gap as share_gap
-from reports.output import check_writable, deliver
+from reports.output import check_not_input, check_writable, deliver
 from reports.plots import PLOT_FORMATS
 from reports.tables import TOP
 from reports.terminal import err_console, message, print_error, show_warning, to_stdout
@@ -146,9 +146,16 @@ TopOption = Annotated[int, typer.Option(
     "--top", min=1, help="Table view: show this many booked influencers (the first and the last), and how "
                          "many are left out.")]
 AllOption = Annotated[bool, typer.Option("--all", help="Table view: show every booked influencer.")]
+def output_file(value: str) -> Path:
+    """An option naming a file to write; `out/` (a trailing slash) names a folder, which Path would drop."""
+    if value.endswith(("/", os.sep)):
+        raise typer.BadParameter(f"{value!r} ends with {value[-1]!r}, so it names a folder; give a file name")
+    return Path(value)
+
+
 OutputOption = Annotated[Path | None, typer.Option(
     "--output", "-o", help="Write the result to this file instead of stdout (whole or not at all).",
-    show_default=False)]
+    parser=output_file, metavar="PATH", show_default=False)]
 TimeLimitOption = Annotated[float | None, typer.Option(
     "--time-limit", min=0, help="Seconds per solve; replaces solver.time_limit. The best plan found by then is "
                                 "reported with its gap.", show_default=False)]
@@ -193,8 +200,16 @@ def load_scenario(path: Path, overrides: dict[str, object] | None = None, column
     scenario = Scenario.load(path)
     changes = {key: value for key, value in (overrides or {}).items() if value is not None}
     if columns:
-        changes["columns"] = {**scenario.columns, **column_map(columns)}
+        mapped = column_map(columns)      # replaces the scenario's entry for the same file column, in any case
+        replaced = {name.strip().lower() for name in mapped}
+        kept = {name: target for name, target in scenario.columns.items() if name.strip().lower() not in replaced}
+        changes["columns"] = {**kept, **mapped}
     return scenario.override(changes) if changes else scenario
+
+
+def check_output(output: Path | None, scenarios: list[Scenario], *others: Path | None) -> None:
+    """Refuse an output file that is one of the inputs: a scenario, its base files, its catalog, or `others`."""
+    check_not_input(output, [*(path for scenario in scenarios for path in (*scenario.files, scenario.catalog)), *others])
 
 
 class Catalogs:
@@ -288,6 +303,7 @@ def solve_command(
     scenario = load_scenario(scenario_file, {
         "catalog": catalog, "budget.max": budget, "solver.name": solver.value if solver else None,
         "solver.time_limit": time_limit, "solver.gap": gap}, columns)
+    check_output(output, [scenario], previous)
     loaded = Catalogs().of(scenario)
     kept = kept_columns(loaded, keep_option(keep))    # checked before the solve
     result = with_kept_columns(solve(loaded, scenario, method=method.value, previous=previous), loaded, kept)
@@ -345,6 +361,7 @@ def compare_command(
         raise typer.BadParameter("give at least two scenario files", param_hint="SCENARIO")
     check_writable(output)
     scenarios = [load_scenario(path, {"solver.time_limit": time_limit, "solver.gap": gap}) for path in scenario_files]
+    check_output(output, scenarios)
     with executor_for(scheduler) as executor:
         results = solve_each(scenarios, method, executor, workers)
     comparison = compare(results, tiers=[tier for scenario in scenarios for tier in scenario.tier_scheme])
@@ -399,6 +416,7 @@ def report_command(
     """
     check_writable(output)
     scenarios = [load_scenario(path, {"catalog": catalog}) for path in scenario_files]
+    check_output(output, scenarios)
     results = solve_each(scenarios, method, keep=keep_option(keep))
     if len(results) == 1:
         report_status(results[0])
@@ -430,7 +448,7 @@ def sweep_command(
     catalog: CatalogOption = None,
     plot: Annotated[Path | None, typer.Option(
         "--plot", help="Also draw the frontier (objective vs budget, and the tier mix) to this PNG, SVG or PDF.",
-        show_default=False)] = None,
+        parser=output_file, metavar="PATH", show_default=False)] = None,
     format: Annotated[Format, typer.Option(
         "--format", "-f", help="table, json (the whole frontier) or csv (one row per budget).")] = Format.table,
     output: OutputOption = None,
@@ -465,10 +483,14 @@ def sweep_command(
                            "--budgets" if values is None else "--values", minimum=0 if key == "budget.max" else None)
     for path in (output, plot):
         check_writable(path)
+    if plot is not None and output is not None and os.path.realpath(plot) == os.path.realpath(output):
+        raise typer.BadParameter("--plot and --output name the same file", param_hint="--plot")
     if plot is not None and plot.suffix.lower().lstrip(".") not in PLOT_FORMATS:
         raise typer.BadParameter(f"use a file ending in {', '.join('.' + kind for kind in PLOT_FORMATS)}",
                                  param_hint="--plot")
     scenario = load_scenario(scenario_file, {"catalog": catalog, "solver.time_limit": time_limit, "solver.gap": gap})
+    for path in (output, plot):
+        check_output(path, [scenario])
     source = Catalogs().of(scenario)
     with progress_bar(len(levels)) as advance, executor_for(scheduler) as executor:
         frontier = sweep(source, scenario, key=key, values=levels, method=method.value, workers=workers,
@@ -520,8 +542,11 @@ def explain_command(
     """
     if prices < 0:
         raise typer.BadParameter("must be 0 or more", param_hint="--prices")
+    if time_limit is not None and time_limit <= 0:
+        raise typer.BadParameter("must be above 0", param_hint="--time-limit")
     check_writable(output)
     scenario = load_scenario(scenario_file, {"catalog": catalog, "solver.gap": gap})
+    check_output(output, [scenario])
     source = Catalogs().of(scenario)
     with executor_for(scheduler) as executor:
         explanation = explain(source, scenario, prices=prices, method=method.value, time_limit=time_limit,
@@ -625,7 +650,8 @@ def validate_command(
 def generate_command(
     rows: Annotated[int, typer.Option("--rows", min=1, help="Number of influencers.", show_default=False)],
     output: Annotated[Path, typer.Option(
-        "--output", "-o", help="File to write: .csv, .parquet or .jsonl.", show_default=False)],
+        "--output", "-o", help="File to write: .csv, .parquet or .jsonl.", parser=output_file, metavar="PATH",
+        show_default=False)],
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same bytes.")] = 0,
     segments: Annotated[int, typer.Option(
         "--segments", help="Audience segments: 10 (gender x age) or 30 (x region na/eu/row).")] = 10,

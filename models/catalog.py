@@ -14,6 +14,7 @@ import dataclasses
 import difflib
 import hashlib
 import re
+import unicodedata
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -152,6 +153,11 @@ class Catalog:
         return np.where(given != "", given, derived).astype(object)
 
 
+def catalog_id(text: str) -> str:
+    """An id written elsewhere (a scenario, a plan file) as the catalog reads its cells: stripped, Unicode NFC."""
+    return unicodedata.normalize("NFC", text).strip()
+
+
 # -- problems ----------------------------------------------------------------------------
 
 
@@ -245,6 +251,7 @@ def validate(raw: pd.DataFrame, source: str,
     frame = assemble(texts, {name: values for name, (values, _) in checked.items()} | shares.scaled, len(raw))
     report_leniency(source, frame, written, names, percent - {m.target for m in mapping.values() if m.percent},
                     repeats, shares.rows)
+    warn_unnamed(source, raw, written)
     extras = extra_columns(raw, written, first)
     if repeats.any():
         return frame[~repeats].reset_index(drop=True), extras[~repeats].reset_index(drop=True)
@@ -282,6 +289,15 @@ def report_leniency(source: str, frame: pd.DataFrame, written: list[str], names:
         warn(source, f"engagement rate above {PLAUSIBLE_RATE:.0%} in {int(implausible.sum())} "
                      f"row{'s' if implausible.sum() > 1 else ''}, which is implausible: {first_rows(implausible, ids)}")
     warn_case_collisions(source, ids, repeats)
+
+
+def warn_unnamed(source: str, raw: pd.DataFrame, written: list[str]) -> None:
+    """Columns with an empty header cell are ignored: say so for those that hold data (an empty one
+    is a spreadsheet's trailing column, ignored silently)."""
+    unnamed = [str(i + 1) for i, name in enumerate(written) if not name and (text(raw.iloc[:, i])[0] != "").any()]
+    if unnamed:
+        warn(source, f"data in unnamed column{'s' if len(unnamed) > 1 else ''} {', '.join(unnamed)} ignored "
+                     "(counted from 1; the header cell is empty: name the column to use it)")
 
 
 def ignored_column(name: str) -> str:

@@ -64,12 +64,24 @@ def check_against_catalog(catalog: Catalog, scenario: Scenario) -> None:
     unknown = [i for i in scenario.selection.exclude if i not in ids]
     if unknown:
         _warn(scenario, "selection.exclude", f"ids not in the catalog: {', '.join(unknown)}")
+    if objective.maximize == "targeted_reach":
+        weighted = list(scenario.audience.segments) if scenario.audience is not None else catalog.segments
+        if weighted and not any(objective.segment_weights.get(s, 1.0) > 0 for s in weighted):
+            problems.append(("objective.segment_weights", "every segment weighs 0: every plan's targeted reach is 0"))
+    for column, groups in scenario.limits.items():
+        floors = sum(limit.min_share or 0.0 for limit in groups.values())
+        if floors > 1 + 1e-9:     # one column's groups are disjoint: their spends sum to at most the total
+            _warn(scenario, f"limits.{column}", f"the min_share floors sum to {floors:g}, above 1: "
+                                                "no plan can spend anything")
     if placeable_share(scenario) < 1:
         most, share = scenario.diversity.max_influencers, scenario.diversity.max_share_per_influencer
         _warn(scenario, "diversity.max_influencers", f"{most} influencer{'' if most == 1 else 's'}, each at most "
               f"{share:g} of the spend, can place only {most * share:.0%} of it: no plan can spend anything")
     if scenario.audience is not None:
         problems += _audience_problems(catalog, scenario)
+    if not problems and not eligible_rows(catalog, scenario).any():
+        key = "filters" if scenario.filters.model_fields_set else "selection.exclude"
+        _warn(scenario, key, f"no row of the catalog is eligible (all {catalog.rows:,} filtered out or excluded)")
     if problems:
         first_file = scenario.key_file(problems[0][0])
         raise ScenarioError(first_file, [_locate(scenario, key, first_file) + message for key, message in problems])
@@ -159,6 +171,10 @@ def _audience_problems(catalog: Catalog, scenario: Scenario) -> list[tuple[str, 
     problems += [(f"audience.segments.{s}", f"segment '{s}' is not in the catalog (no column aud_{s}); "
                                             f"catalog segments: {', '.join(catalog.segments) or 'none'}")
                  for s in missing]
+    platforms = [str(p) for p in catalog.frame["platform"].unique()]   # lower-cased on load, as view_rate's keys
+    for platform in [p for p in audience.view_rate if p != "default" and p not in platforms]:  # a typo, or a
+        _warn(scenario, f"audience.view_rate.{platform}",                                       # shared table
+              f"'{platform}' appears nowhere in column platform: not used{_hint(platform, platforms)}")
     eligible = eligible_rows(catalog, scenario)
     ids = catalog.frame["id"].to_numpy(object)
     measures = [("audience.population", "audience A_i", catalog.audience, audience.population)]

@@ -63,7 +63,12 @@ def parse_mapping(mapping: Mapping[str, str] | None, known: tuple[str, ...],
             problems.append(f"column mapping {source!r} = {target!r}: {PERCENT} applies to rates and shares "
                             f"({', '.join(fractions)}, aud_<segment>), not to {name}")
             continue
-        parsed[str(source).strip().lower()] = Mapped(name, percent)
+        key = str(source).strip().lower()
+        if key in parsed:
+            problems.append(f"column mapping {source!r} = {target!r}: maps a file column mapped before "
+                            "(file column names ignore case and surrounding spaces)")
+            continue
+        parsed[key] = Mapped(name, percent)
     targets = [m.target for m in parsed.values()]
     problems += [f"column mapping: {t!r} is the target of {targets.count(t)} columns" for t in dict.fromkeys(targets)
                  if targets.count(t) > 1]

@@ -7,6 +7,7 @@ file (a device, FIFO, socket or folder) is refused rather than replaced.
 
 from __future__ import annotations
 
+import codecs
 import os
 import secrets
 import stat
@@ -16,6 +17,8 @@ from pathlib import Path
 from models.errors import InfluError
 
 STREAMS = ("-", "/dev/stdout")
+WIDE_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),  # UTF-32 LE starts like UTF-16 LE
+             (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
 KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
          (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"))
 
@@ -33,8 +36,8 @@ def kind(mode: int) -> str:
 def output_target(path: str | Path) -> Path:
     """The regular file that writing to `path` replaces (a symlink's target), checked before any work.
 
-    Raises InfluError naming `path` when it is a folder, a device, a FIFO or a socket, or when
-    its folder does not exist.
+    Raises InfluError naming `path` when it is a folder, a device, a FIFO or a socket, a file
+    its user may not write, or when its folder does not exist.
     """
     path = Path(path)
     target = Path(os.path.realpath(path))
@@ -51,6 +54,8 @@ def output_target(path: str | Path) -> Path:
                                "(use -o - for standard output)")
     if not target.parent.is_dir():
         raise InfluError(path, f"cannot write: folder {path.parent} does not exist")
+    if mode is not None and not os.access(target, os.W_OK):   # a rename would replace it all the same
+        raise InfluError(path, "cannot write: the file is read-only")
     return target
 
 
@@ -116,3 +121,9 @@ def read_input(path: str | Path, limit: int, error: type[InfluError]) -> bytes:
     if len(data) > limit:
         raise error(path, f"is larger than the limit of {limit / 2**20:,.0f} MiB")
     return data
+
+
+def wide_encoding(data: bytes) -> str | None:
+    """"UTF-16" or "UTF-32" when the bytes open with that byte-order mark (a spreadsheet's
+    "Unicode text", Notepad's "Unicode"), else None."""
+    return next((name for bom, name in WIDE_BOMS if data.startswith(bom)), None)

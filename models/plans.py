@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from models.catalog import catalog_id
 from models.errors import InfluError
 from models.files import read_input
 
@@ -84,4 +85,4 @@ def _entry(path: str | Path, where: str, record: Any) -> tuple[str, int]:
             or posts < 0 or posts != int(posts) or posts > 10**9:
         raise InfluError(path, f"{where} (id {ident!r}), column posts: {posts!r} is not a whole number "
                                f"of posts >= 0")
-    return ident.strip(), int(posts)
+    return catalog_id(ident), int(posts)

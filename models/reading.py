@@ -22,7 +22,7 @@ import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
 from models.errors import CatalogError
-from models.files import read_input
+from models.files import read_input, wide_encoding
 
 MAX_CATALOG_BYTES = 2**30  # 1 GiB: ten times a million-row CSV
 DELIMITERS = (",", ";", "\t", "|")
@@ -58,6 +58,8 @@ def read(path: Path, data: bytes | None = None) -> pd.DataFrame:
 
 def read_text(path: Path, data: bytes) -> bytes:
     """The file's bytes without a UTF-8 byte-order mark, after checking that they are UTF-8 text."""
+    if wide := wide_encoding(data):
+        raise CatalogError(path, f"is {wide} text, not UTF-8; save the file as UTF-8")
     if b"\0" in data:
         raise CatalogError(path, "is a binary file, not UTF-8 text (it contains NUL bytes)")
     try:

@@ -24,9 +24,10 @@ from pydantic_core import PydanticCustomError
 
 from models.catalog import COLUMNS as CATALOG_COLUMNS
 from models.catalog import FRACTIONS as CATALOG_FRACTIONS
+from models.catalog import catalog_id
 from models.columns import UNION, parse_mapping, segments_of
 from models.errors import ScenarioError
-from models.files import read_input
+from models.files import read_input, wide_encoding
 from models.tiers import DEFAULT_TIERS, ordered
 
 COMMAND_LINE = "command line"
@@ -48,6 +49,11 @@ class _Table(BaseModel):
     """A TOML table: unknown keys are errors, values are frozen, no lax string-to-number coercion."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+def _ids(ids: list[str]) -> list[str]:
+    """Catalog ids as the catalog reads them, each once."""
+    return list(dict.fromkeys(map(catalog_id, ids)))
 
 
 def _fault(field: str | None, message: str) -> PydanticCustomError:
@@ -200,6 +206,9 @@ class Filters(_Table):
     @model_validator(mode="after")
     def _bounds(self) -> Filters:
         _check_order(self, "min_followers", "max_followers")
+        for key in ("platforms", "niches", "countries"):
+            if getattr(self, key) == []:
+                raise _fault(key, f"an empty list allows no {key} at all; leave the key out to allow every one")
         return self
 
 
@@ -212,7 +221,7 @@ class Selection(_Table):
     @field_validator("include", "exclude")
     @classmethod
     def _unique(cls, ids: list[str]) -> list[str]:
-        return list(dict.fromkeys(ids))
+        return _ids(ids)
 
     @model_validator(mode="after")
     def _disjoint(self) -> Selection:
@@ -281,7 +290,12 @@ class Replan(_Table):
     @field_validator("keep")
     @classmethod
     def _unique(cls, ids: list[str]) -> list[str]:
-        return list(dict.fromkeys(ids))
+        return _ids(ids)
+
+    @field_validator("previous")
+    @classmethod
+    def _read_ids(cls, posts: dict[str, int] | None) -> dict[str, int] | None:
+        return None if posts is None else {catalog_id(ident): count for ident, count in posts.items()}
 
 
 class Scenario(_Table):
@@ -436,6 +450,12 @@ class Scenario(_Table):
         return self._path
 
     @property
+    def files(self) -> list[Path]:
+        """The scenario file and the base files (extends) whose keys it holds."""
+        named = [self._path, *self._provenance.values()]
+        return list(dict.fromkeys(source for source in named if isinstance(source, Path)))
+
+    @property
     def sha256(self) -> str:
         """Hex SHA-256 of the validated scenario as canonical JSON (sorted keys).
 
@@ -486,6 +506,8 @@ class Scenario(_Table):
 def _read(file: Path) -> dict:
     """The TOML table in `file` (a UTF-8 BOM is fine); any failure is a ScenarioError naming it."""
     raw = read_input(file, MAX_SCENARIO_BYTES, ScenarioError)
+    if wide := wide_encoding(raw):
+        raise ScenarioError(file, f"is {wide} text, not UTF-8; save the file as UTF-8")
     if b"\0" in raw:
         raise ScenarioError(file, "not a TOML text file (binary content)")
     try:
@@ -514,6 +536,8 @@ def _layered(data: dict, file: Path | None, chain: tuple[Path, ...]) -> tuple[di
     base_file = folder / base_name
     if not os.path.exists(base_file):
         raise ScenarioError(file, f"key extends: base file {base_name!r} not found ({base_file})")
+    if os.path.isdir(base_file):
+        raise ScenarioError(file, f"key extends: {base_name!r} is a folder ({base_file}), not a scenario file")
     base_data = _read(base_file)
     if base_file.resolve() in chain:
         names = [os.path.relpath(link, chain[0].parent) for link in chain + (base_file.resolve(),)]

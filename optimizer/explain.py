@@ -406,7 +406,7 @@ def _searches(catalog: Catalog, scenario: Scenario, base: Result, count: int) ->
     for row, is_booked in chosen:
         price = float(frame["cost_per_post"].iat[row])
         search = _Search(str(ids[row]), str(frame["name"].iat[row]), is_booked, price, {price: is_booked})
-        if ceilings[row] > price or (not is_booked and ceilings[row] > 0):
+        if math.isfinite(ceilings[row]) and (ceilings[row] > price or (not is_booked and ceilings[row] > 0)):
             search.hints[float(ceilings[row])] = False      # certain: one post there is more than allowed
         searches.append(search)
     return searches

@@ -185,10 +185,13 @@ def check_numeric_key(scenario: Scenario, key: str) -> None:
     raise ScenarioError(scenario.path, f"key {key}: not a numeric key of the scenario{hint}")
 
 
+COUNT_KEYS = ("_count", "influencers", "_distinct", "_per_influencer", "_changes")  # whole-number keys, unset or not
+
+
 def _typed(scenario: Scenario, key: str, value: float) -> float | int:
     """An integer where the key holds counts (its current value is an int, or it is a count key)."""
     current = numeric_keys(scenario).get(key)
-    counting = isinstance(current, int) or key.rsplit(".", 1)[-1].endswith(("_count", "influencers", "_distinct"))
+    counting = isinstance(current, int) or key.rsplit(".", 1)[-1].endswith(COUNT_KEYS)
     return int(value) if counting and float(value).is_integer() else value
 
 

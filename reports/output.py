@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from models.errors import InfluError
@@ -14,6 +16,16 @@ def check_writable(path: Path | None) -> None:
     folder, or standard output (`-`, /dev/stdout)."""
     if path is not None and not is_stream(path):
         output_target(path)
+
+
+def check_not_input(path: Path | None, inputs: Iterable[Path | None]) -> None:
+    """Refuse an output file that is one of the command's inputs (a scenario, a base file, a catalog,
+    a previous plan): writing the result would replace it."""
+    if path is None or is_stream(path) or not path.exists():
+        return
+    for source in inputs:
+        if source is not None and source.exists() and os.path.samefile(path, source):
+            raise InfluError(path, f"is an input of this command ({source}); write the result to another file")
 
 
 def write_output(path: Path, data: bytes) -> None:

@@ -53,3 +53,20 @@ def test_a_share_written_as_a_percentage_suggests_the_fraction(key, table):
     spec = {"limits": {"tier": {"micro": {key: 40}}}} if table == "limits" else {"diversity": {key: 40}}
     with pytest.raises(ScenarioError, match="must be at most 1, got 40; write fractions: 0.4, not 40"):
         make_scenario(spec)
+
+
+def test_targeted_reach_with_every_weight_0_is_an_error():
+    shares = make_catalog([influencer("a", 20_000, 0.04, 400, aud_f=0.5, aud_m=0.3)])
+    scenario = make_scenario({"budget": {"max": 1000}, "objective": {
+        "maximize": "targeted_reach", "segment_weights": {"f": 0, "m": 0}}})
+    with pytest.raises(ScenarioError, match="key objective.segment_weights: every segment weighs 0"):
+        check_against_catalog(shares, scenario)
+    check_against_catalog(shares, scenario.override({"objective.segment_weights.m": 0.5}))
+
+
+def test_min_shares_of_one_column_above_1_are_warned_about():
+    spec = {"budget": {"max": 1000}, "limits": {"platform": {"tiktok": {"min_share": 0.7},
+                                                             "instagram": {"min_share": 0.5}}}}
+    with pytest.warns(UserWarning, match="key limits.platform: the min_share floors sum to 1.2, above 1: no plan "
+                                         "can spend anything"):
+        check_against_catalog(catalog(), make_scenario(spec))

@@ -97,6 +97,20 @@ def test_the_largest_spend_and_the_best_engagements_per_dollar_are_explained(fra
     assert explained.prices[1].id == unbooked["id"][per_dollar.idxmax()]
 
 
+def test_break_even_prices_of_a_minimize_cost_plan_are_honest_re_solves(frame, catalog):
+    """No budget.max, so no price ceiling: the searches bracket by re-solves (a ceiling of inf made
+    HiGHS fail on an infinite cost)."""
+    scenario = make_scenario({"objective": {"minimize": "cost"}, "targets": {"engagements": 2000}})
+    explained = explain(catalog, scenario, prices=1, workers=1)
+    assert [item.booked for item in explained.prices] == [True, False]
+    for item in explained.prices:
+        assert item.status == "computed", item.note
+        for price, expected in ((item.break_even_low, True), (item.break_even_high, False)):
+            edited = frame.copy()
+            edited.loc[edited["id"] == item.id, "cost_per_post"] = price
+            assert booked(solve(make_catalog(edited), scenario), item.id) is expected, (item.id, price)
+
+
 @pytest.mark.parametrize("key, sense, value, looser", [
     ("budget.max", "<=", 1000, 1100), ("budget.min", ">=", 500, 450),
     ("targets.engagements", ">=", 1000, 900), ("coverage.s1.min_reach", ">=", 2000, 1800),

@@ -132,6 +132,17 @@ def test_a_device_node_is_left_a_device(tmp_path):
     assert stat.S_ISCHR(node.stat().st_mode) and leftovers(tmp_path) == []
 
 
+def test_a_read_only_file_is_refused_not_replaced(tmp_path, monkeypatch):
+    path = tmp_path / "signed-off.json"
+    path.write_text("old")
+    path.chmod(0o444)
+    if os.geteuid() == 0:      # root may write any file: act as its owner would
+        monkeypatch.setattr(os, "access", lambda target, mode: not (mode & os.W_OK and Path(target) == path))
+    with pytest.raises(InfluError, match="signed-off.json: cannot write: the file is read-only"):
+        write_atomic(path, b"new")
+    assert path.read_text() == "old" and leftovers(tmp_path) == []
+
+
 def test_a_missing_folder_is_refused(tmp_path):
     with pytest.raises(InfluError, match="does not exist"):
         output_target(tmp_path / "nowhere" / "plan.json")

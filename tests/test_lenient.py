@@ -162,6 +162,14 @@ def test_ignored_column_names_lose_control_characters(tmp_path):
                         "scenario or --map, e.g. Category=niche)"]
 
 
+def test_data_in_an_unnamed_column_is_not_ignored_silently(tmp_path):
+    _, messages = load(write(tmp_path, f"{HEADER},,niche,\na,ig,1000,0.02,10,beauty,food,\nb,ig,900,0.02,10,,x,\n"))
+    assert messages == [f"{tmp_path / 'catalog.csv'}: data in unnamed column 6 ignored (counted from 1; the header "
+                        "cell is empty: name the column to use it)"]
+    _, messages = load(write(tmp_path, f"{HEADER},,\na,ig,1000,0.02,10,,\n"))  # a spreadsheet's empty trailing columns
+    assert messages == []
+
+
 def test_missing_required_columns_name_the_candidates(tmp_path):
     path = write(tmp_path, "Username,platform,#Followers,engagement_rate,Price\na,ig,1000,0.02,10\n")
     assert problems(path)[0] == ("missing required columns: id, followers, cost_per_post; the file has Username "
@@ -185,6 +193,7 @@ def test_likely_meanings(name, meaning):
     ({"Username": "id", "cost_per_post": "cost_per_post:percent"},
      ":percent applies to rates and shares (engagement_rate, authenticity, delivery, view_rate, aud_<segment>), not to "
      "cost_per_post"),
+    ({"Username": "id", " username": "name"}, "column mapping ' username' = 'name': maps a file column mapped before"),
 ])
 def test_bad_mappings_are_errors(tmp_path, mapping, expected):
     path = write(tmp_path, "Username,name,platform,followers,engagement_rate,cost_per_post\na,A,ig,1,0.1,1\n")
@@ -212,6 +221,10 @@ def test_scenario_columns_table_and_command_line_map(tmp_path, monkeypatch):
     run = runner.invoke(cli.app, ["solve", "plan.toml", "--map", "Price=cost_per_post", "-f", "json"])
     assert run.exit_code == 0, run.output
     assert sorted(row["id"] for row in json.loads(run.stdout)["allocation"]) == ["bo"]
+    replaced = runner.invoke(cli.app, ["solve", "plan.toml", "--map", "Price=cost_per_post", "--map",
+                                       "category=name", "-f", "json"])   # replaces the table's Category = "niche"
+    assert replaced.exit_code == 0, replaced.output
+    assert [row["name"] for row in json.loads(replaced.stdout)["allocation"]] == ["food"]
     described = runner.invoke(cli.app, ["catalog", "describe", "catalog.csv", *sum(
         (["--map", f"{k}={v}"] for k, v in EXPORT_MAP.items()), [])])
     assert described.exit_code == 0 and "2 influencers" in described.stdout

@@ -238,6 +238,15 @@ def test_missing_base_names_the_extending_file(tmp_path):
     assert "key extends" in str(error) and "nope.toml" in str(error)
 
 
+@pytest.mark.parametrize("base", ["", ".", "shared"])
+def test_a_folder_as_base_names_the_extending_file(tmp_path, base):
+    (tmp_path / "shared").mkdir()
+    child = write(tmp_path, "child.toml", f'extends = "{base}"\n')
+    error = load_error(child)
+    assert error.file == str(child)
+    assert f"key extends: {base!r} is a folder" in str(error) and "not a scenario file" in str(error)
+
+
 def test_bad_extends_in_a_base_is_reported(tmp_path):
     base = write(tmp_path, "base.toml", "extends = 5\n")
     error = load_error(write(tmp_path, "child.toml", 'extends = "base.toml"\n'))

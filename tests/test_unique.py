@@ -385,6 +385,14 @@ def test_a_row_whose_audience_reaches_the_population_is_named():
     assert "key audience.segments.x: segment 'x' is not in the catalog" in text
 
 
+def test_a_view_rate_for_a_platform_not_in_the_catalog_is_said():
+    scenario = make_scenario(objective={"maximize": "reach"}, budget={"max": 3_000},
+                             audience={"population": 1e6, "view_rate": {"default": 0.5, "Instagrm": 0.3}})
+    with pytest.warns(UserWarning, match="key audience.view_rate.instagrm: 'instagrm' appears nowhere in column "
+                                         "platform: not used; did you mean 'instagram'"):
+        solve(two_creators(), scenario)
+
+
 @pytest.mark.parametrize("value, message", [(0, "view_rate must be greater than 0"), (150, "above 100 percent")])
 def test_catalog_view_rates_outside_zero_one_are_located(value, message):
     """A view rate above 1 reads as percent (like every fraction column); above 100 percent, or 0, is an error."""
