@@ -58,13 +58,11 @@ class Solution:
 
 
 def solve_linear(model: Milp, *, solver: str = "highs", mip: bool = True,
-                 time_limit: float | None = None, gap: float = 1e-4, cutoff: float | None = None,
-                 start: np.ndarray | None = None) -> Solution:
+                 time_limit: float | None = None, gap: float = 1e-4, cutoff: float | None = None) -> Solution:
     """Build the PuLP problem from the arrays and solve it.
 
     With a `cutoff` (HiGHS only), plans worth no more than it are pruned, and status
-    "cut_off" means the solver proved that no plan is worth more. `start` (HiGHS only): a plan,
-    one value per column, that HiGHS begins from (it checks it, and ignores it where it fails). Once a stop is requested
+    "cut_off" means the solver proved that no plan is worth more. Once a stop is requested
     (`optimizer.control`) a running solve ends with what it has, and a new one does not
     start (status no_solution). A solver that fails raises SolverFailure.
     """
@@ -81,25 +79,14 @@ def solve_linear(model: Milp, *, solver: str = "highs", mip: bool = True,
     built = time.perf_counter()
     values = None
     if solver == "highs":
-        status, objective, bound, values = _solve_highs(problem, mip, gap, time_limit, cutoff,
-                                                        None if start is None else (variables, start))
+        status, objective, bound, values = _solve_highs(problem, mip, gap, time_limit, cutoff)
     else:
         status, objective, bound = _solve_cbc(problem, mip, gap, time_limit)
     solved = time.perf_counter()
     if values is None and status in ("optimal", "time_limit"):
         values = np.array([v.varValue if v.varValue is not None else 0.0 for v in variables])
-    if start is not None and values is not None and not _agrees(model, values, objective):
-        # HiGHS 1.16 can report a better objective than the start yet hand back the start's values
-        # (seen on models its presolve solves whole): solve again without the start
-        return solve_linear(model, solver=solver, mip=mip, time_limit=time_limit, gap=gap, cutoff=cutoff)
     duals = _duals(model, constraints) if (not mip and status == "optimal") else None
     return Solution(status, values, objective, bound, duals, built - started, solved - built)
-
-
-def _agrees(model: Milp, values: np.ndarray, objective: float | None) -> bool:
-    """Whether `values` are worth the objective the solver reported (to 1e-9 relative)."""
-    worth = float(model.obj @ values)
-    return objective is not None and abs(worth - objective) <= 1e-9 * max(1.0, abs(objective))
 
 
 def check_representable(model: Milp) -> None:
@@ -116,8 +103,7 @@ def check_representable(model: Milp) -> None:
 
 
 def _solve_highs(problem: pulp.LpProblem, mip: bool, gap: float, time_limit: float | None,
-                 cutoff: float | None, start: tuple[list, np.ndarray] | None = None
-                 ) -> tuple[str, float | None, float | None, np.ndarray | None]:
+                 cutoff: float | None) -> tuple[str, float | None, float | None, np.ndarray | None]:
     """Status, objective, bound and (when HiGHS was abandoned) the plan's values.
 
     HiGHS runs in a thread while this one watches for a stop request: HiGHS checks its
@@ -129,9 +115,8 @@ def _solve_highs(problem: pulp.LpProblem, mip: bool, gap: float, time_limit: flo
     silence_highs_banner()
     extra = {} if cutoff is None else {"objective_bound": -cutoff}
     seen = Incumbent()
-    options = _StartedHiGHS(msg=False, mip=mip, gapRel=gap, timeLimit=time_limit, **extra,
-                            **_callbacks(time_limit, seen))
-    options.start = start
+    options = pulp.HiGHS(msg=False, mip=mip, gapRel=gap, timeLimit=time_limit, **extra,
+                         **_callbacks(time_limit, seen))
     finished: list[BaseException | None] = []
 
     def run() -> None:
@@ -160,24 +145,6 @@ def _solve_highs(problem: pulp.LpProblem, mip: bool, gap: float, time_limit: flo
 
 
 _ABANDONED: list[threading.Thread] = []
-
-
-class _StartedHiGHS(pulp.HiGHS):
-    """PuLP's in-process HiGHS, handed a plan to start from when one is set (`start`: the variables
-    and their values, in the model's column order)."""
-
-    start: tuple[list, np.ndarray] | None = None
-
-    def callSolver(self, lp: pulp.LpProblem) -> None:
-        if self.start is not None:
-            variables, values = self.start
-            ordered = np.empty(len(values))
-            ordered[[variable.index for variable in variables]] = values   # HiGHS's column order
-            solution = highspy.HighsSolution()
-            solution.col_value = ordered.tolist()
-            solution.value_valid = True
-            lp.solverModel.setSolution(solution)
-        super().callSolver(lp)
 
 
 def abandoned_solver() -> bool:

@@ -93,7 +93,7 @@ def solve_fast(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_min: 
     clock = Clock(options.time_limit)
     model = build_milp(problem)[0] if model is None else model
     if problem.n < direct_below:        # small enough: the whole MILP at once
-        return clock.outcome(solve_rounded(model, clock.solve, options.gap), problem.n, np.arange(problem.n), None)
+        return clock.outcome(clock.solve(model, gap=options.gap), problem.n, np.arange(problem.n), None)
     lp, rankings = (WarmLP(model), candidate_rankings(problem, model)) if reuse is None else (
         reuse.search(problem, model, candidate_rankings))
     search = Search(lp, rankings, problem.cost, clock)
@@ -104,7 +104,7 @@ def solve_fast(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_min: 
     size = core_min + len(root.support)
     while True:                         # step 3: the MILP on a heuristic core
         core = np.union1d(np.concatenate(core_orders(problem, root, model.ub[: problem.n], size)), root.support)
-        first = solve_rounded(model.restrict(core)[0], clock.solve, options.gap, start=False)
+        first = solve_rounded(model.restrict(core)[0], clock.solve, options.gap)
         if first.status != "infeasible" or len(core) == problem.n:
             break
         size *= CORE_GROWTH

@@ -5,14 +5,16 @@ The LP relaxation is solved first. The MILP restricted to its neighbourhood (eve
 the LP leaves at 0 fixed there, every other one held within one of its LP value's floor and
 ceiling) keeps only what the LP books and solves in seconds. Where its plan is within the gap of
 the LP's bound, that plan is optimal within the gap for the whole MILP and no search runs;
-otherwise the whole MILP runs, started from that plan where asked.
+otherwise the whole MILP runs as it would have.
 Unique reach with dropouts at 100,000 creators (a core MILP of 3,405 creators, 18,795 integer
 columns, 6 fractional in the LP): HiGHS took 30 s (14 s of presolve, 9 s of heuristics before a
 first plan), the neighbourhood 2.4 s after a 2.2 s LP, at 1.7e-5 of the LP bound. Holding the
-LP's whole columns fixed instead leaves no plan at all there. The start helps HiGHS on whole
-small models (the flagship at a 10,000 budget 60 s -> 37 s, targeted reach on 1,000 rows 43 s ->
-28 s) and hurts it on the fast path's cores with a cap on influencers (20 s -> 28-44 s at
-100,000 rows), so the fast path asks for it only where it hands HiGHS the whole model.
+LP's whole columns fixed instead leaves no plan at all there. Handing the neighbourhood's plan
+to the whole MILP as a start (HiGHS's setSolution) helped on the hardest small models (the
+flagship at a 10,000 budget 60 s -> 37 s) but slowed the ordinary ones (the flagship 1.7 s ->
+4.5 s, a cap of 40 influencers at 100,000 rows 21 s -> 44 s) and changed their plans within the
+gap; HiGHS 1.16 also once reported a better objective than its start while handing back the
+start's values. Not kept.
 """
 
 from __future__ import annotations
@@ -32,10 +34,9 @@ WHOLE = 1e-6
 """An LP value this close to an integer counts as that integer."""
 
 
-def solve_rounded(model: Milp, solve: Callable[..., Solution], gap: float, start: bool = True) -> Solution:
+def solve_rounded(model: Milp, solve: Callable[..., Solution], gap: float) -> Solution:
     """The MILP `model` within `gap`, from its LP's neighbourhood (module docstring); `solve(model,
-    **options)` runs each solve (optimizer.backend.solve_linear's options). `start`: whether the
-    whole MILP, where it runs, starts from the neighbourhood's plan."""
+    **options)` runs each solve (optimizer.backend.solve_linear's options)."""
     relaxed = solve(model, mip=False)
     if relaxed.status == "infeasible":                 # no LP plan: no plan at all
         return relaxed
@@ -50,7 +51,7 @@ def solve_rounded(model: Milp, solve: Callable[..., Solution], gap: float, start
         return solve(model, gap=gap)
     if relaxed.objective - rounded.objective <= gap * abs(rounded.objective):
         return replace(rounded, status="optimal", bound=relaxed.objective)
-    return solve(model, gap=gap, start=rounded.values if start else None)
+    return solve(model, gap=gap)
 
 
 def neighbourhood(model: Milp, values: np.ndarray) -> Milp:

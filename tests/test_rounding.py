@@ -1,9 +1,8 @@
-"""The MILP solved from its LP's neighbourhood (optimizer/rounding.py), and HiGHS's MIP start."""
+"""The MILP solved from its LP's neighbourhood (optimizer/rounding.py)."""
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from instances import make_catalog, make_scenario
@@ -54,8 +53,8 @@ def test_solve_rounded_proves_the_same_optimum_as_the_whole_milp(spec):
     assert rounded.bound >= whole.objective - 1e-6                    # a proven bound
     assert rounded.bound - rounded.objective <= 1e-4 * abs(rounded.objective) + 1e-6
     assert solves[0] == {"mip": False}
-    if len(solves) == 3:                                               # the whole MILP ran: from the plan found
-        assert solves[2]["start"] is not None
+    if len(solves) == 3:                                               # the whole MILP ran, as it would have
+        assert solves[2] == {"gap": 1e-4}
 
 
 def test_an_infeasible_lp_ends_the_solve():
@@ -63,30 +62,3 @@ def test_an_infeasible_lp_ends_the_solve():
     calls = []
     result = solve_rounded(model, lambda milp, **options: calls.append(options) or solve_linear(milp, **options), 1e-4)
     assert result.status == "infeasible" and calls == [{"mip": False}]
-
-
-def test_highs_keeps_a_better_plan_than_its_start():
-    model = model_for(SCENARIOS[1])
-    best = solve_linear(model, gap=1e-6)
-    poor = np.zeros(model.num_cols)                                    # books nobody: not even feasible here
-    started = solve_linear(model, gap=1e-6, start=poor)
-    assert started.status == "optimal"
-    assert started.objective == pytest.approx(best.objective, rel=1e-6)
-    restarted = solve_linear(model, gap=1e-6, start=best.values)
-    assert restarted.objective == pytest.approx(best.objective, rel=1e-6)
-
-
-def test_a_started_solve_returns_the_plan_it_reports():
-    # HiGHS 1.16 reported 615,122 here but handed back its start's values (worth 614,908)
-    frame = pd.DataFrame({
-        "id": ["i0", "i1", "i2", "i3", "i4"], "platform": ["tiktok"] * 4 + ["instagram"],
-        "followers": [200924, 314281, 827938, 2876, 2668615], "engagement_rate": [0.0459, 0.1101, 0.0972, 0.0743, 0.1070],
-        "cost_per_post": [1166.0, 2729.0, 12570.0, 179.0, 33931.0], "niche": ["beauty", "beauty", "tech", "tech", "tech"],
-        "max_posts": [1, 1, 2, 1, 3], "authenticity": [0.75, 0.65, 0.75, 0.90, 0.81], "country": ["GB", "GB", "GB", "US", "GB"],
-        "aud_s1": [0.59, 0.423, 0.169, 0.253, 0.153], "aud_s2": [0.393, 0.22, 0.669, 0.319, 0.777]})
-    problem = prepare(make_catalog(frame), make_scenario({"solver": {"gap": 1e-6}, "budget": {"max": 74324.71}}))
-    model = build_milp(problem)[0]
-    start = solve_linear(neighbourhood(model, solve_linear(model, mip=False).values), gap=1e-6)
-    started = solve_linear(model, gap=1e-6, start=start.values)
-    assert started.objective > start.objective
-    assert float(model.obj @ started.values) == pytest.approx(started.objective, rel=1e-9)
