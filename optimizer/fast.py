@@ -16,7 +16,7 @@
    A plan that books i is worth at most `U_i = L - v_i + w_i`.
    The bound holds for any such pi, so it never depends on the LP solve being exact.
 3. A MILP on a heuristic core (the LP's support, the best U_i and the best U_i per dollar
-   of spend) gives a plan worth z.
+   of spend), first solved in its LP's neighbourhood (optimizer/rounding.py), gives a plan worth z.
    Every influencer with `U_i <= z (1 + gap)` cannot improve it beyond the gap: the proven
    core is the rest. If the heuristic core holds it, the plan stands.
 4. Otherwise the LP bound is too weak (a few expensive influencers at fractional posts).
