@@ -43,10 +43,11 @@ def solve_rounded(model: Milp, solve: Callable[..., Solution], gap: float) -> So
     if relaxed.status != "optimal" or relaxed.values is None:
         return solve(model, gap=gap)
     rounded = solve(neighbourhood(model, relaxed.values), gap=gap)
-    whole = model.integer
-    log.debug("rounding: %d of %d integer columns fractional; LP %.6g in %.2f s, neighbourhood %s %s in %.2f s",
-              int((np.abs(relaxed.values[whole] - np.round(relaxed.values[whole])) > WHOLE).sum()), int(whole.sum()),
-              relaxed.objective, relaxed.solve_seconds, rounded.status, rounded.objective, rounded.solve_seconds)
+    if log.isEnabledFor(logging.DEBUG):
+        whole = relaxed.values[model.integer]
+        log.debug("rounding: %d of %d integer columns fractional; LP %.6g in %.2f s, neighbourhood %s %s in %.2f s",
+                  int((np.abs(whole - np.round(whole)) > WHOLE).sum()), whole.size, relaxed.objective,
+                  relaxed.solve_seconds, rounded.status, rounded.objective, rounded.solve_seconds)
     if rounded.values is None:
         return solve(model, gap=gap)
     if relaxed.objective - rounded.objective <= gap * abs(rounded.objective):

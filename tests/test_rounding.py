@@ -33,7 +33,6 @@ def test_the_neighbourhood_keeps_what_the_lp_books_within_one_and_fixes_the_rest
     assert (near.lb[1], near.ub[1]) == (0.0, min(model.ub[1], 2.0))
     assert (near.lb[model.n], near.ub[model.n]) == (0.0, 1.0)
     assert near.ub[2] == 0 and near.ub[model.n + 2] == 0              # left out by the LP: fixed at 0
-    assert not near.integer[2 * model.n] or near.ub[2 * model.n] == model.ub[2 * model.n]
     assert near.ub[2 * model.n] == model.ub[2 * model.n]             # the spend column is continuous: untouched
 
 
