@@ -213,9 +213,10 @@ def check_output(output: Path | None, scenarios: list[Scenario], *others: Path |
 
 
 class Catalogs:
-    """Catalogs by path, each loaded once."""
+    """Catalogs by path, each loaded once; `keep`: the columns the solves carry (not warned about as ignored)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: bool | list[str] | None = None) -> None:
+        self.keep = keep
         self.loaded: dict[tuple[Path, tuple[tuple[str, str], ...]], Catalog] = {}
 
     def of(self, scenario: Scenario) -> Catalog:
@@ -223,7 +224,7 @@ class Catalogs:
             raise ScenarioError(scenario.path, "key catalog: no catalog; set catalog in the file or pass --catalog")
         key = (Path(scenario.catalog), tuple(scenario.columns.items()))
         if key not in self.loaded:
-            self.loaded[key] = Catalog.load(key[0], scenario.columns)
+            self.loaded[key] = Catalog.load(key[0], scenario.columns, self.keep)
         return self.loaded[key]
 
 
@@ -304,8 +305,9 @@ def solve_command(
         "catalog": catalog, "budget.max": budget, "solver.name": solver.value if solver else None,
         "solver.time_limit": time_limit, "solver.gap": gap}, columns)
     check_output(output, [scenario], previous)
-    loaded = Catalogs().of(scenario)
-    kept = kept_columns(loaded, keep_option(keep))    # checked before the solve
+    keep_columns = keep_option(keep)
+    loaded = Catalogs(keep_columns).of(scenario)
+    kept = kept_columns(loaded, keep_columns)    # checked before the solve
     result = with_kept_columns(solve(loaded, scenario, method=method.value, previous=previous), loaded, kept)
     report_status(result, with_diagnosis=format is SolveFormat.csv)
     if result.status == "infeasible" and output is not None:
@@ -376,7 +378,7 @@ def solve_each(scenarios: list[Scenario], method: Method, executor: Executor | N
     """Each scenario solved with its own catalog (each catalog loaded once, sent to each worker once),
     on `executor` or in `workers` local processes; NoPlanError where one found no plan in time.
     `keep`: catalog columns carried to the allocations (checked before any solve)."""
-    catalogs = Catalogs()
+    catalogs = Catalogs(keep)
     kept = [kept_columns(catalogs.of(scenario), keep) for scenario in scenarios]
     sources = list({id(catalog): catalog for catalog in map(catalogs.of, scenarios)}.values())
     jobs = [(next(k for k, source in enumerate(sources) if source is catalogs.of(scenario)), scenario)

@@ -16,7 +16,7 @@ import hashlib
 import re
 import unicodedata
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from models.columns import likely_meaning, parse_mapping, segments_of
-from models.errors import CatalogError, Problem
+from models.errors import CatalogError, CatalogWarning, Problem
 from models.numbers import Parsed, parse_numbers
 from models.reading import read, read_input_bytes
 from models.tiers import derive_tiers
@@ -39,10 +39,7 @@ PLAUSIBLE_RATE = 0.25  # engagement rates above this are warned about (accounts 
 SMALL_ACCOUNT = 1000  # a few hundred followers can engage at 30%, on TikTok above all)
 SHARE_ROUNDING = 0.01  # audience shares summing to at most 1.01 are scaled to 1 (SPEC section 13)
 SEGMENT_TYPO = re.compile(r"aud[^a-z0-9_]+(?P<segment>.+)")
-
-
-class CatalogWarning(UserWarning):
-    """Something in a catalog was read leniently (percent, duplicates, shares) or ignored."""
+Keep = bool | Sequence[str] | None  # the columns a solve carries to its plan (keep_columns); True: all
 
 
 @dataclass(frozen=True)
@@ -91,20 +88,21 @@ class Catalog:
     sha256: str | None = None
 
     @classmethod
-    def load(cls, path: str | Path, columns: Mapping[str, str] | None = None) -> Catalog:
+    def load(cls, path: str | Path, columns: Mapping[str, str] | None = None, keep: Keep = None) -> Catalog:
         """Read a CSV (or other delimited text), Parquet, JSON-lines or .xlsx catalog; CatalogError
         lists every problem. `columns` maps the file's column names to influmix's (a scenario's
-        [columns] table), e.g. {"Username": "id", "ER %": "engagement_rate:percent"}."""
+        [columns] table), e.g. {"Username": "id", "ER %": "engagement_rate:percent"}. `keep` names
+        the columns a solve will carry (its keep_columns; True: all): not warned about as ignored."""
         path = Path(path)
         data = read_input_bytes(path)
-        frame, extras = normalize(read(path, data), str(path), columns)
+        frame, extras = normalize(read(path, data), str(path), columns, keep)
         return cls(frame, path, extras=extras, sha256=hashlib.sha256(data).hexdigest())
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, source: str = "<DataFrame>",
-                   columns: Mapping[str, str] | None = None) -> Catalog:
+                   columns: Mapping[str, str] | None = None, keep: Keep = None) -> Catalog:
         """Validate a DataFrame like a file; `source` names it in errors."""
-        frame, extras = normalize(frame, source, columns)
+        frame, extras = normalize(frame, source, columns, keep)
         return cls(frame, None, source, extras)
 
     def without_extras(self) -> Catalog:
@@ -208,18 +206,18 @@ def first_rows(mask: np.ndarray, ids: np.ndarray, limit: int = 3) -> str:
 # -- validation and normalization --------------------------------------------------------
 
 
-def normalize(raw: pd.DataFrame, source: str,
-              columns: Mapping[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def normalize(raw: pd.DataFrame, source: str, columns: Mapping[str, str] | None = None,
+              keep: Keep = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The normalized frame of SPEC section 2 and the extra columns, or a CatalogError naming every problem."""
     try:
-        return validate(raw, source, columns)
+        return validate(raw, source, columns, keep)
     except UnicodeEncodeError as error:
         bad = error.object[error.start:error.end]
         raise CatalogError(source, f"text that is not valid Unicode ({bad!r}: {error.reason})") from error
 
 
-def validate(raw: pd.DataFrame, source: str,
-             columns: Mapping[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def validate(raw: pd.DataFrame, source: str, columns: Mapping[str, str] | None = None,
+             keep: Keep = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Check every column and cell; the normalized frame and the extra columns (as read) when all
     pass (exact duplicate rows dropped from both)."""
     mapping, general = parse_mapping(columns, COLUMNS, FRACTIONS)
@@ -250,7 +248,7 @@ def validate(raw: pd.DataFrame, source: str,
         raise CatalogError(source, problems.all())
     frame = assemble(texts, {name: values for name, (values, _) in checked.items()} | shares.scaled, len(raw))
     report_leniency(source, frame, written, names, percent - {m.target for m in mapping.values() if m.percent},
-                    repeats, shares.rows)
+                    repeats, shares.rows, keep)
     warn_unnamed(source, raw, written)
     extras = extra_columns(raw, written, first)
     if repeats.any():
@@ -266,11 +264,12 @@ def extra_columns(raw: pd.DataFrame, written: list[str], first: dict[str, int]) 
 
 
 def report_leniency(source: str, frame: pd.DataFrame, written: list[str], names: list[str], percent: set[str],
-                    repeats: np.ndarray, scaled: np.ndarray) -> None:
-    """The warnings of a catalog that loaded: what was ignored, read as percent, dropped, scaled or odd."""
+                    repeats: np.ndarray, scaled: np.ndarray, keep: Keep = None) -> None:
+    """The warnings of a catalog that loaded: what was ignored (not kept), read as percent, dropped, scaled or odd."""
     ids = frame["id"].to_numpy(dtype=object)
+    kept = {w.lower() for w in written} if keep is True else {str(name).strip().lower() for name in keep or ()}
     ignored = list(dict.fromkeys(ignored_column(w) for w, n in zip(written, names, strict=True)
-                                 if w and n not in COLUMNS and not is_segment(n)))
+                                 if w and n not in COLUMNS and not is_segment(n) and w.lower() not in kept))
     if ignored:
         warn(source, f"column{'s' if len(ignored) > 1 else ''} ignored: {', '.join(ignored)} "
                      "(map a column with [columns] in the scenario or --map, e.g. Category=niche)")

@@ -54,6 +54,10 @@ class CatalogError(InfluError):
         super().__init__(file, [p if isinstance(p, Problem) else Problem(p) for p in listed])
 
 
+class CatalogWarning(UserWarning):
+    """Something in a catalog was read leniently (percent, duplicates, shares) or ignored."""
+
+
 class ScenarioError(InfluError):
     """The scenario cannot be read, breaks a rule of SPEC section 3, or does not fit its catalog."""
 

@@ -11,6 +11,9 @@ import csv
 import io
 import json
 import re
+import warnings
+import zipfile
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,12 +24,13 @@ import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
-from models.errors import CatalogError
+from models.errors import CatalogError, CatalogWarning
 from models.files import read_input, wide_encoding
 
 MAX_CATALOG_BYTES = 2**30  # 1 GiB: ten times a million-row CSV
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "bars"}
+FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")  # an <f> (or <x:f>) element of a worksheet's XML
 RULE_LINE = re.compile(rb"^[=\-+| \t]{3,}\r?$")  # a ==== or ---- line under a header
 
 
@@ -176,13 +180,16 @@ def read_json_lines(path: Path, data: bytes) -> pd.DataFrame:
 
 
 def _json_records(path: Path, text: str) -> list[dict]:
-    """Each non-blank line parsed as a JSON object; the first bad line is reported."""
+    """Each non-blank line parsed as a JSON object; the first bad line (or key given twice) is reported."""
     records = []
     for line, content in enumerate(text.splitlines(), start=1):
         if not content.strip():
             continue
         try:
-            record = json.loads(content)
+            record = json.loads(content, object_pairs_hook=_unique_keys)
+        except _RepeatedKey as repeated:
+            raise CatalogError(path, f"line {line}: key {repeated.key!r} appears twice in one object; "
+                                     "keep one of its values") from None
         except ValueError as error:
             raise CatalogError(path, f"line {line}: not valid JSON ({error})") from error
         if not isinstance(record, dict):
@@ -192,23 +199,99 @@ def _json_records(path: Path, text: str) -> list[dict]:
     return records
 
 
+class _RepeatedKey(Exception):
+    """A JSON object names one key twice (json.loads would keep the last value silently)."""
+
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """json.loads' object_pairs_hook: the object as a dict, or _RepeatedKey for a key given twice."""
+    record = dict(pairs)
+    if len(record) < len(pairs):
+        counts = Counter(key for key, _ in pairs)
+        raise _RepeatedKey(next(key for key, _ in pairs if counts[key] > 1))
+    return record
+
+
 def read_xlsx(path: Path, data: bytes) -> pd.DataFrame:
     """The first sheet of an Excel workbook: its first row names the columns; values as shown
-    (formulas by their cached result), empty rows skipped."""
+    (formulas by their cached result), empty rows skipped. Other sheets that hold data are named in
+    a CatalogWarning; a formula saved without its result (a file written by a script, never
+    recalculated) is a CatalogError naming its cells."""
     import openpyxl
 
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
         raise CatalogError(path, f"cannot read the workbook: {_first_line(error)}") from None
-    rows = [row for row in book.worksheets[0].iter_rows(values_only=True)
-            if any(cell is not None and str(cell).strip() for cell in row)]
+    sheet, rows, read = book.worksheets[0], [], 0
+    for read, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if any(cell is not None and str(cell).strip() for cell in row):
+            rows.append((read, row))
+    others = [other.title for other in book.worksheets[1:] if _holds_data(other)]
     book.close()
+    if others:
+        warnings.warn(f"{path}: the workbook has {len(others) + 1} sheets with data; read the first, "
+                      f"{sheet.title!r}, and ignored {', '.join(map(repr, others))} (move the catalog to the "
+                      "first sheet, or save it as a file of its own)", CatalogWarning, stacklevel=4)
+    if (len(rows) < read or any(cell is None for _, row in rows for cell in row)) and _has_formulas(data):
+        _check_formula_results(path, data, dict(rows))
     if not rows:
         raise CatalogError(path, "the first sheet is empty")
-    width = max(len(row) for row in rows)
-    cells = [[_cell_text(cell) for cell in row] + [""] * (width - len(row)) for row in rows]
+    width = max(len(row) for _, row in rows)
+    cells = [[_cell_text(cell) for cell in row] + [""] * (width - len(row)) for _, row in rows]
     return pd.DataFrame(cells[1:], columns=cells[0], dtype=object)
+
+
+def _holds_data(sheet: object) -> bool:
+    """Whether a worksheet has a cell with something in it (read up to the first such row)."""
+    return any(cell is not None and str(cell).strip() for row in sheet.iter_rows(values_only=True) for cell in row)
+
+
+def _has_formulas(data: bytes) -> bool:
+    """Whether any worksheet of the workbook (a zip of XML) holds a formula: a scan of the
+    decompressed XML, in chunks, for an <f> element."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in archive.namelist():
+            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                continue
+            with archive.open(name) as member:
+                tail = b""
+                while chunk := member.read(1 << 20):
+                    if FORMULA_TAG.search(tail + chunk):
+                        return True
+                    tail = chunk[-16:]
+    return False
+
+
+def _check_formula_results(path: Path, data: bytes, shown: dict[int, tuple]) -> None:
+    """CatalogError naming each cell of the first sheet that holds a formula whose result was not
+    saved (read as empty from `shown`, the cells as shown, by row number)."""
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    sheet = book.worksheets[0]
+    header = shown.get(min(shown, default=0), ())
+    unsaved = []
+    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        values = shown.get(number, ())
+        for index, cell in enumerate(row):
+            formula = isinstance(cell, (ArrayFormula, DataTableFormula)) or (
+                isinstance(cell, str) and cell.startswith("="))
+            if formula and (values[index] if index < len(values) else None) is None:
+                letter = get_column_letter(index + 1)
+                name = _cell_text(header[index]) if index < len(header) else ""
+                unsaved.append(f"sheet {sheet.title!r}, cell {letter}{number} (row {number}, column "
+                               f"{name or letter}): a formula saved without its result; open the file in "
+                               "Excel or LibreOffice and save it again (or export it as CSV)")
+    book.close()
+    if unsaved:
+        raise CatalogError(path, unsaved)
 
 
 def _cell_text(cell: object) -> str:

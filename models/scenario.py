@@ -338,6 +338,13 @@ class Scenario(_Table):
     _provenance: dict[str, Source] = PrivateAttr(default_factory=dict)
     _raw: dict[str, Any] | None = PrivateAttr(None)
 
+    @field_validator("name")
+    @classmethod
+    def _named(cls, name: str) -> str:
+        if not name.strip():
+            raise _fault(None, "is empty; give the scenario a name, or leave the key out for the file's stem")
+        return name
+
     @field_validator("tiers")
     @classmethod
     def _scheme(cls, tiers: dict[str, float] | None) -> dict[str, float] | None:

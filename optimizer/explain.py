@@ -5,7 +5,8 @@ an executor as sweeps do) two kinds of what-ifs, every figure from a real re-sol
 
 - each binding constraint of the plan with its scenario key moved one step looser
   (`loosened_value`: budget and other ceilings +10%, floors -10%, spend shares 0.05 up or down
-  within [0, 1], counts 1), sorted by what the step buys;
+  within [0, 1], counts 1; a budget.max of 0 steps to the cheapest eligible booking), sorted by
+  what the step buys;
 - break-even prices per post (`cost_per_post`) for the N booked creators with the largest spend
   (the price at which each leaves the plan) and the N unbooked eligible ones with the most
   engagements per dollar (the price at which each enters), bracketed by re-solves of the scenario
@@ -147,7 +148,7 @@ def explain(catalog: Catalog, scenario: Scenario, *, prices: int = 5, method: st
     if base.status == "infeasible":
         return _explanation(scenario, base, (), (), started)
     value = base.objective.value
-    loosenings = [_loosening(scenario, row) for row in base.constraints if row.binding]
+    loosenings = [_loosening(catalog, scenario, row) for row in base.constraints if row.binding]
     searches = _searches(catalog, scenario, base, prices)
     probe = quiet.override({"solver.gap": PROBE_GAP}) if quiet.solver.gap < PROBE_GAP else None
     with _Runner(catalog, method, executor, workers, until) as runner:
@@ -198,17 +199,33 @@ def _tidy(value: float) -> float:
     return float(f"{value:.12g}")
 
 
-def _loosening(scenario: Scenario, row: ConstraintRow) -> Loosened:
-    """The binding constraint with its key one step looser (not re-solved yet)."""
+def _loosening(catalog: Catalog, scenario: Scenario, row: ConstraintRow) -> Loosened:
+    """The binding constraint with its key one step looser (not re-solved yet); a budget.max of 0,
+    which +10% leaves at 0, steps to the cheapest eligible booking."""
     key = constraint_key(row.name)
     bound = numeric_keys(scenario).get(key)
     if bound is None:                   # replan.keep and the like: a list, no number to move
         return Loosened(row.name, key, row.rhs, None, None, None, NOT_LOOSENED, "no numeric scenario key to loosen")
+    if key == "budget.max" and bound == 0:
+        cheapest = _cheapest_booking(catalog, scenario)
+        if cheapest is None:
+            return Loosened(row.name, key, bound, None, None, None, NOT_LOOSENED,
+                            "0, and no eligible creator costs anything: a higher budget buys nothing more")
+        return Loosened(row.name, key, bound, _tidy(cheapest), None, None, COMPUTED,
+                        "+10% of 0 is 0: stepped to the cheapest eligible booking (one post and its fee)")
     relaxed = _typed(scenario, key, loosened_value(key, row.sense, bound))
     if relaxed == bound:
         return Loosened(row.name, key, bound, None, None, None, NOT_LOOSENED,
                         f"already at its loosest value ({bound:g}): one step looser is the same bound")
     return Loosened(row.name, key, bound, relaxed, None, None, COMPUTED)
+
+
+def _cheapest_booking(catalog: Catalog, scenario: Scenario) -> float | None:
+    """The least spend that books an eligible creator (one post and its fee), above 0; None if none costs anything."""
+    cost, fee = booking_prices(catalog, scenario)
+    spend = (cost + fee)[eligible_rows(catalog, scenario)]
+    spend = spend[spend > 0]
+    return float(spend.min()) if spend.size else None
 
 
 def _resolved(item: Loosened, result: Result | None, value: float) -> Loosened:

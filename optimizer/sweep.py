@@ -31,6 +31,8 @@ from optimizer.executors import solve_all
 from optimizer.reuse import flatten, tighter
 
 BUDGET = "budget.max"
+MONEY_KEYS = (BUDGET, "budget.min", "targets.max_cpe")
+"""Keys whose values are in the scenario's currency (a spend, or a spend per engagement)."""
 PER = 1_000
 """The marginal value of a budget point is the objective gained per this much extra budget
 (per one unit of any other key)."""
@@ -79,6 +81,11 @@ class Frontier:
     @property
     def marginal_per(self) -> float:
         return PER if self.key == BUDGET else 1
+
+    @property
+    def in_money(self) -> bool:
+        """Whether the swept key's values are in the currency (a budget), not a share or a count."""
+        return self.key in MONEY_KEYS
 
     @property
     def unique(self) -> bool:

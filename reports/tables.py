@@ -355,8 +355,9 @@ def frontier_table(frontier: Frontier, width: int) -> Table:
     booked = [tier for tier in frontier.tiers if any(p.tier_shares.get(tier, 0.0) > 0 for p in points)]
     columns += [Column(tier, [Text(share(p.tier_shares.get(tier, 0.0)) if p.has_plan else "-") for p in points],
                        drop=4) for tier in booked]
-    title = literal(frontier.scenario) + Text(
-        f": {frontier.sense} {frontier.metric} by {axis} (") + literal(frontier.currency) + Text(")")
+    title = literal(frontier.scenario) + Text(f": {frontier.sense} {frontier.metric} by {axis}")
+    if frontier.in_money:
+        title += Text(" (") + literal(frontier.currency) + Text(")")
     table = fitted(title, columns, width, box=box.SIMPLE_HEAD)
     if any(column.header in booked for column in table.columns):
         table.caption = "tier columns: share of spend"

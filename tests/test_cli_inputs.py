@@ -106,3 +106,130 @@ def test_an_output_ending_in_a_slash_names_a_folder_not_a_file(project, args):
     words = " ".join(result.output.replace("│", " ").split())      # the usage box wraps the message
     assert result.exit_code == 2 and "so it names a folder; give a file name" in words
     assert not (project / "plans").exists()
+
+
+# --- catalogs and scenarios that read as something else -----------------------------------------
+
+
+def workbook(project, name: str = "catalog.xlsx", extra_sheets: dict[str, list] | None = None):
+    """The project's catalog as a workbook (numbers as numbers), with more sheets if asked."""
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    for line in (project / "catalog.csv").read_text().splitlines():
+        book.active.append([float(cell) if cell[0].isdigit() else cell for cell in line.split(",")])
+    for title, rows in (extra_sheets or {}).items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    book.save(project / name)
+    (project / "book.toml").write_text(scenario_text().replace("catalog.csv", name))
+    return book
+
+
+def test_the_other_sheets_of_a_workbook_are_named_in_a_warning(project):
+    workbook(project, extra_sheets={"Notes": [["call Ann first"]], "Empty": []})
+    result = run("solve", "book.toml", "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["objective"]["value"] == 1270     # the first sheet, read whole; stdout pure JSON
+    assert (f"warning: {project / 'catalog.xlsx'}: the workbook has 2 sheets with data; read the first, 'Sheet', "
+            "and ignored 'Notes' (move the catalog to the first sheet") in result.stderr
+    assert "'Empty'" not in result.stderr                             # an empty sheet is no data left out
+
+
+def test_a_single_sheet_workbook_gives_no_sheet_warning(project):
+    workbook(project)
+    result = run("solve", "book.toml", "-f", "json")
+    assert result.exit_code == 0 and "sheet" not in result.stderr, result.output
+
+
+def unsaved_formula(project, saved: str | None = None) -> None:
+    """The workbook with Ann's cost_per_post (cell F2) a formula, saved without a result (as openpyxl
+    writes it) or, with `saved`, with that result (as Excel writes it)."""
+    import zipfile
+
+    book = workbook(project)
+    book.active["F2"] = "=150*2"
+    book.save(project / "catalog.xlsx")
+    if saved is not None:
+        path = project / "catalog.xlsx"
+        with zipfile.ZipFile(path) as archive:
+            members = {name: archive.read(name) for name in archive.namelist()}
+        members["xl/worksheets/sheet1.xml"] = members["xl/worksheets/sheet1.xml"].replace(
+            b"<f>150*2</f><v />", f"<f>150*2</f><v>{saved}</v>".encode())
+        with zipfile.ZipFile(path, "w") as archive:
+            for name, data in members.items():
+                archive.writestr(name, data)
+
+
+def test_a_formula_saved_without_its_result_is_located(project):
+    unsaved_formula(project)
+    result = run("solve", "book.toml", "-f", "json")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.strip() == (
+        f"error: {project / 'catalog.xlsx'}: sheet 'Sheet', cell F2 (row 2, column cost_per_post): a formula saved "
+        "without its result; open the file in Excel or LibreOffice and save it again (or export it as CSV)")
+
+
+def test_a_formula_with_its_saved_result_reads_as_that_result(project):
+    unsaved_formula(project, saved="300")
+    result = run("solve", "book.toml", "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["objective"]["value"] == 1270
+
+
+def test_a_json_lines_key_given_twice_is_located(project):
+    (project / "catalog.jsonl").write_text(
+        '{"id": "a", "platform": "ig", "followers": 1000, "engagement_rate": 0.05, "cost_per_post": 10}\n'
+        '{"id": "b", "platform": "ig", "followers": 1000, "engagement_rate": 0.05, "cost_per_post": 10, '
+        '"cost_per_post": 99}\n')
+    (project / "lines.toml").write_text(scenario_text().replace("catalog.csv", "catalog.jsonl"))
+    result = run("solve", "lines.toml")
+    assert result.exit_code == 1
+    assert (f"{project / 'catalog.jsonl'}: line 2: key 'cost_per_post' appears twice in one object; keep one of "
+            "its values") in result.stderr
+
+
+@pytest.mark.parametrize("keep", ["email", "EMAIL,cost_per_post", "all"])
+def test_a_kept_column_is_not_reported_as_ignored(project, keep):
+    text = (project / "catalog.csv").read_text().splitlines()
+    rows = [text[0] + ",email,agency"] + [f"{line},{line[0]}@x.org,=A1" for line in text[1:]]
+    (project / "catalog.csv").write_text("\n".join(rows) + "\n")
+    result = run("solve", "good.toml", "--keep-columns", keep, "-f", "csv")
+    assert result.exit_code == 0, result.output
+    assert "email" not in result.stderr
+    assert ("column ignored: agency" in result.stderr) is (keep != "all")   # what is not kept is still said to be
+    assert "a@x.org" in result.stdout                                       # ignored
+    assert ("'=A1" in result.stdout) is (keep == "all")                     # a kept cell stays formula-safe
+
+
+def test_explain_steps_a_budget_of_zero_to_the_cheapest_booking(project):
+    (project / "zero.toml").write_text(scenario_text(0))
+    result = run("explain", "zero.toml", "--prices", "0", "--workers", "1", "-f", "json")
+    assert result.exit_code == 0, result.output
+    [budget] = json.loads(result.stdout)["constraints"]
+    assert (budget["key"], budget["bound"], budget["relaxed_bound"], budget["status"]) == ("budget.max", 0, 100, "computed")
+    assert budget["relaxed_objective"] == 160          # Dan's one post of $100: 4,000 x 0.04
+    assert "already at its loosest" not in budget["note"] and "cheapest eligible booking" in budget["note"]
+
+
+@pytest.mark.parametrize("args, title", [
+    (["--key", "diversity.max_share_per_influencer", "--values", "0.5,0.8"],
+     "Small: maximize engagements by diversity.max_share_per_influencer\n"),
+    (["--key", "diversity.max_influencers", "--values", "2,3"], "Small: maximize engagements by diversity.max_influencers\n"),
+    (["--budgets", "600,800"], "Small: maximize engagements by budget (USD)"),
+    (["--key", "budget.min", "--values", "0,100"], "Small: maximize engagements by budget.min (USD)"),
+])
+def test_the_sweep_title_shows_the_currency_only_for_money(project, args, title):
+    result = run("sweep", "good.toml", *args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.lstrip().startswith(title.rstrip("\n")), result.stdout
+    assert ("(USD)" in result.stdout.splitlines()[0]) is ("USD" in title)
+
+
+@pytest.mark.parametrize("name", ['""', '"   "'])
+def test_an_empty_scenario_name_is_refused(project, name):
+    (project / "nameless.toml").write_text(scenario_text().replace('"Small"', name))
+    result = run("compare", "nameless.toml", "good.toml")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert (f"{project / 'nameless.toml'}: key name: is empty; give the scenario a name, or leave the key out "
+            "for the file's stem") in result.stderr
