@@ -48,7 +48,7 @@ def frontier_plot(frontier: Frontier, kind: str) -> bytes:
     bottom.set_ylabel("share of spend")
     bottom.set_ylim(0, 1)
     bottom.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-    bottom.set_xlabel(plain(f"budget ({frontier.currency})" if axis == "budget" else axis))
+    bottom.set_xlabel(plain(f"{axis} ({frontier.currency})" if frontier.in_money else axis))
     bottom.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}" if axis == "budget" else "{x:,.4g}"))
     if tiers:
         bottom.legend(title="tier", loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
