@@ -97,8 +97,13 @@ class Catalog:
         [columns] table), e.g. {"Username": "id", "ER %": "engagement_rate:percent"}."""
         path = Path(path)
         data = read_input_bytes(path)
-        frame, extras = normalize(read(path, data), str(path), columns)
-        return cls(frame, path, extras=extras, sha256=hashlib.sha256(data).hexdigest())
+        digest = hashlib.sha256(data).hexdigest()
+        raw = read(path, data)
+        del data                        # a million-row file's bytes are not kept through validation
+        frame, extras = normalize(raw, str(path), columns)
+        del raw
+        pa.default_memory_pool().release_unused()   # Arrow's freed buffers back to the system, for the solve
+        return cls(frame, path, extras=extras, sha256=digest)
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, source: str = "<DataFrame>",
