@@ -95,8 +95,13 @@ class Catalog:
         the columns a solve will carry (its keep_columns; True: all): not warned about as ignored."""
         path = Path(path)
         data = read_input_bytes(path)
-        frame, extras = normalize(read(path, data), str(path), columns, keep)
-        return cls(frame, path, extras=extras, sha256=hashlib.sha256(data).hexdigest())
+        digest = hashlib.sha256(data).hexdigest()
+        raw = read(path, data)
+        del data                        # a million-row file's bytes are not kept through validation
+        frame, extras = normalize(raw, str(path), columns, keep)
+        del raw
+        pa.default_memory_pool().release_unused()   # Arrow's freed buffers back to the system, for the solve
+        return cls(frame, path, extras=extras, sha256=digest)
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, source: str = "<DataFrame>",

@@ -110,7 +110,7 @@ def read_delimited(path: Path, data: bytes) -> pd.DataFrame:
         if problem:
             raise CatalogError(path, problem)
     names = [table.column(i)[0].as_py() for i in range(table.num_columns)]
-    frame = table.slice(1).to_pandas()
+    frame = table.slice(1).to_pandas(types_mapper=pd.ArrowDtype)
     frame.columns = names
     return frame
 
