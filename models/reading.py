@@ -156,7 +156,13 @@ def read_parquet(path: Path, data: bytes) -> pd.DataFrame:
     Text that is not valid UTF-8 is read as bytes, so that validation can name its rows.
     """
     table = pq.read_table(io.BytesIO(data))
-    return pa.table([_valid_text_or_bytes(column) for column in table.columns], names=table.column_names).to_pandas()
+    table = pa.table([_valid_text_or_bytes(column) for column in table.columns], names=table.column_names)
+    return table.to_pandas(types_mapper=_text_as_arrow)
+
+
+def _text_as_arrow(kind: pa.DataType) -> pd.ArrowDtype | None:
+    """Text columns stay Arrow strings in pandas (no Python string per cell); the rest as pandas types them."""
+    return pd.ArrowDtype(kind) if pa.types.is_string(kind) or pa.types.is_large_string(kind) else None
 
 
 def _valid_text_or_bytes(column: pa.ChunkedArray) -> pa.ChunkedArray:
