@@ -369,6 +369,16 @@ KEYS = {
     "objective.minimize": st.just("cost"), "objective.segment_weights.s1": AMOUNT,
     "tiers.small": AMOUNT, "tiers.big": AMOUNT, "solver.gap": st.floats(0, 0.5),
     "solver.time_limit": st.floats(0.5, 5), "budjet.max": AMOUNT, "diversity.max_share": SHARE,
+    # part two: audience, dropouts, outcome ranges and risk, booking rules, re-planning
+    "targets.impressions": AMOUNT, "targets.max_cpe": st.floats(0.001, 100), "diversity.max_posts_per_influencer":
+    st.integers(1, 4), "coverage.s1+s2.min_reach": AMOUNT, "objective.risk.cvar": st.floats(0.01, 0.99),
+    "objective.risk.weight": SHARE, "objective.risk.runs": st.integers(1, 30), "simulation.runs": st.integers(0, 300),
+    "simulation.engagement_sd": st.floats(0, 2), "simulation.delivery": st.floats(0.01, 1),
+    "audience.population": st.floats(1, 1e8), "audience.segments.s1": st.floats(1, 1e7),
+    "audience.view_rate.instagram": st.floats(0.01, 1), "robustness.dropouts": st.integers(0, 3),
+    "prices.platform.tiktok": st.floats(0.1, 5), "prices.niche.food": st.floats(0.1, 5),
+    "filters.exclude_niches": st.lists(st.sampled_from(["food", "tech"]), max_size=2),
+    "replan.max_changes": COUNT, "replan.keep": IDS,
 }
 
 
