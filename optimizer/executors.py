@@ -40,6 +40,7 @@ from models.errors import InfluError, NoPlanError
 from models.result import Result
 from models.scenario import Scenario
 from optimizer.api import solve
+from optimizer.backend import limit_threads
 from optimizer.control import Interrupted, check_stop, last_signal, stop_on_signals_forever, stop_requested
 from optimizer.reuse import Reuse
 
@@ -87,7 +88,9 @@ def local_pool(workers: int, catalogs: dict[str, Catalog] | None = None) -> Proc
     """A pool of fresh processes that do not run the caller's `__main__` and stop their solves on
     SIGINT or SIGTERM; `catalogs` (by key) are handed to each worker once, as it starts."""
     _hide_main_from_workers()
-    return ProcessPoolExecutor(workers, mp_context=_CONTEXT, initializer=_start_worker, initargs=(catalogs or {},))
+    threads = max(1, (os.cpu_count() or 1) // max(workers, 1))
+    return ProcessPoolExecutor(workers, mp_context=_CONTEXT, initializer=_start_worker,
+                               initargs=(catalogs or {}, threads))
 
 
 @contextmanager
@@ -151,9 +154,12 @@ _CATALOGS: dict[str, Catalog] = {}
 _REUSE = threading.local()
 
 
-def _start_worker(catalogs: dict[str, Catalog]) -> None:
+def _start_worker(catalogs: dict[str, Catalog], threads: int) -> None:
+    """A local worker: stops its solves on signals, keeps the catalogs, and leaves the other
+    workers their share of the cores (`threads` per HiGHS MILP)."""
     stop_on_signals_forever()
     _CATALOGS.update(catalogs)
+    limit_threads(threads)
 
 
 def _solve_job(catalog: Catalog | str, scenario: Scenario, method: str, diagnose: bool,

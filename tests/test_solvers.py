@@ -66,3 +66,38 @@ def test_cbc_reports_infeasible():
     catalog = make_catalog(generate_catalog(200, 5))
     spec = {"budget": {"max": 1000}, "targets": {"engagements": 10_000_000}, "solver": {"name": "cbc"}}
     assert solve(catalog, make_scenario(spec)).status == "infeasible"
+
+
+def test_a_thread_limit_reaches_every_highs_milp(monkeypatch):
+    import pulp
+
+    import optimizer.backend as backend
+
+    seen: list[dict] = []
+    real = pulp.HiGHS
+
+    def recording(*args, **options):
+        seen.append(options)
+        return real(*args, **options)
+
+    monkeypatch.setattr(backend.pulp, "HiGHS", recording)
+    monkeypatch.setattr(backend, "_THREADS", [])
+    catalog = make_catalog(generate_catalog(60, seed=3))
+    scenario = make_scenario({"budget": {"max": 5_000}})
+    solve(catalog, scenario, method="plain")
+    assert seen and "threads" not in seen[-1]           # alone: HiGHS chooses
+    backend.limit_threads(1)
+    solve(catalog, scenario, method="plain")
+    assert seen[-1]["threads"] == 1
+
+
+def test_local_workers_share_the_cores():
+    import os
+
+    from optimizer.executors import local_pool
+
+    pool = local_pool(2)
+    try:
+        assert pool._initargs[-1] == max(1, (os.cpu_count() or 1) // 2)   # each worker's HiGHS threads
+    finally:
+        pool.shutdown()
