@@ -92,7 +92,7 @@ def solve_fast(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_min: 
     options = problem.scenario.solver
     clock = Clock(options.time_limit)
     model = build_milp(problem)[0] if model is None else model
-    if problem.n < direct_below:        # small enough: the whole MILP at once
+    if problem.n < max(direct_below, 1):   # small enough (or nobody eligible): the whole MILP at once
         return clock.outcome(clock.solve(model, gap=options.gap), problem.n, np.arange(problem.n), None)
     lp, rankings = (WarmLP(model), candidate_rankings(problem, model)) if reuse is None else (
         reuse.search(problem, model, candidate_rankings))

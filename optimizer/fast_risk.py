@@ -68,7 +68,7 @@ def solve_fast_risk(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_
     the sampled problem (steps of the module docstring)."""
     options = problem.scenario.solver
     clock = Clock(options.time_limit)
-    if problem.n < direct_below:
+    if problem.n < max(direct_below, 1):
         model, _ = build_milp(problem)
         return clock.outcome(clock.solve(model, gap=options.gap), problem.n, np.arange(problem.n), None)
     pricing = Pricing(problem)

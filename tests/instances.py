@@ -268,7 +268,9 @@ def add_booking(draw: Draw, spec: dict) -> None:
     if rng.random() < 0.2:
         engagements = draw.figure("engagements")
         cpe = draw.figure("cost")[engagements > 0] / engagements[engagements > 0]
-        spec.setdefault("targets", {})["max_cpe"] = round(float(np.quantile(cpe, rng.uniform(0.2, 0.8))), 6)
+        limit = round(float(np.quantile(cpe, rng.uniform(0.2, 0.8))), 6)
+        if limit > 0:                   # free creators can make it 0, which no scenario may ask
+            spec.setdefault("targets", {})["max_cpe"] = limit
     if rng.random() < 0.2:
         column, value = draw.group()
         spec["prices"] = {column: {value: float(rng.choice([0.5, 0.8, 1.25, 1.5]))}}

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from instances import make_catalog, make_scenario
+from instances import make_catalog, make_scenario, random_frame
 from reference import Reference
 from models.synthetic import NICHES, generate_catalog
 from optimizer import solve
@@ -221,3 +221,17 @@ def test_partial_rankings_match_the_full_sort():
         assert len(part) == count and np.array_equal(score[part], score[full[:count]])
         assert np.all(np.diff(score[part]) <= 0)
     assert np.array_equal(_outside_of(np.array([0, 3, 4]), 6), np.array([1, 2, 5]))
+
+
+def test_nobody_eligible_needs_no_relaxation():
+    """With every row filtered out the fast path (even forced) solves the empty model directly."""
+    import warnings
+
+    frame = random_frame(np.random.default_rng(5), 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")         # "no row of the catalog is eligible"
+        problem = prepare(make_catalog(frame), make_scenario({"budget": {"max": 1000},
+                                                              "filters": {"min_followers": 10**9}}))
+    assert problem.n == 0
+    outcome = solve_fast(problem, direct_below=0)
+    assert outcome.status == "optimal" and not outcome.posts.any()

@@ -119,7 +119,8 @@ def every_plan(reference: Reference) -> np.ndarray:
     cols = np.flatnonzero(reference.eligible)
     grid = np.array(np.meshgrid(*[np.arange(reference.max_posts[i] + 1) for i in cols], indexing="ij"))
     X = np.zeros((grid[0].size if len(cols) else 1, reference.n))
-    X[:, cols] = grid.reshape(len(cols), -1).T
+    if len(cols):                       # else the one empty plan
+        X[:, cols] = grid.reshape(len(cols), -1).T
     return X
 
 
