@@ -235,7 +235,7 @@ def read_xlsx(path: Path, data: bytes) -> pd.DataFrame:
         raise CatalogError(path, f"cannot read the workbook: {_first_line(error)}") from None
     sheet, rows, read = book.worksheets[0], [], 0
     for read, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-        if any(cell is not None and str(cell).strip() for cell in row):
+        if _filled(row):
             rows.append((read, row))
     others = [other.title for other in book.worksheets[1:] if _holds_data(other)]
     book.close()
@@ -252,9 +252,14 @@ def read_xlsx(path: Path, data: bytes) -> pd.DataFrame:
     return pd.DataFrame(cells[1:], columns=cells[0], dtype=object)
 
 
+def _filled(row: tuple) -> bool:
+    """Whether a worksheet row has a cell with something in it (not empty, not blank)."""
+    return any(cell is not None and str(cell).strip() for cell in row)
+
+
 def _holds_data(sheet: object) -> bool:
-    """Whether a worksheet has a cell with something in it (read up to the first such row)."""
-    return any(cell is not None and str(cell).strip() for row in sheet.iter_rows(values_only=True) for cell in row)
+    """Whether a worksheet has a filled row (read up to the first one)."""
+    return any(map(_filled, sheet.iter_rows(values_only=True)))
 
 
 def _has_formulas(data: bytes) -> bool:
