@@ -59,18 +59,25 @@ def test_a_dask_cluster_gives_the_local_results(cluster):
 
 
 def test_the_catalog_is_scattered_once_not_sent_per_task(cluster):
-    """While the sweep runs, every worker holds the catalog as one piece of data (sent once,
-    ahead of the tasks), whatever the number of budgets."""
+    """While the sweep runs, the catalog is held as a piece of data on the cluster (sent ahead of
+    the tasks, not inside each), at most once per worker, whatever the number of budgets. Dask's
+    active memory manager may drop the broadcast's extra replicas when few tasks still wait,
+    so a worker holding none is allowed."""
     _, client = cluster
     catalog, scenario = small()
     held = []
 
+    def catalogs_held() -> dict:
+        return client.run(lambda dask_worker: sum(type(v).__name__ == "Catalog" for v in dask_worker.data.values()))
+    deadline = time.monotonic() + 30       # an earlier test's catalog is released asynchronously
+    while any(catalogs_held().values()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
     def progress(value, status):
-        held.append(client.run(lambda dask_worker: sum(type(v).__name__ == "Catalog"
-                                                       for v in dask_worker.data.values())))
+        held.append(catalogs_held())
     sweep(catalog, scenario, BUDGETS, executor=client.get_executor(), progress=progress)
     assert len(held) == len(BUDGETS)
-    assert all(list(counts.values()) == [1, 1] for counts in held)
+    assert all(max(counts.values()) == 1 for counts in held)
 
 
 def test_a_worker_lost_mid_sweep_is_retried_or_a_clear_error(cluster):
