@@ -49,6 +49,8 @@ def _json_records(path: str | Path, text: str) -> list[tuple[str, dict[str, Any]
         document = json.loads(text)
     except json.JSONDecodeError as error:
         raise InfluError(path, f"not a plan: invalid JSON at line {error.lineno}: {error.msg}") from None
+    except RecursionError:
+        raise InfluError(path, "not a plan: JSON nested hundreds deep") from None
     if not isinstance(document, dict) or not isinstance(document.get("allocation"), list):
         raise InfluError(path, "not a plan: expected a Result JSON (influmix solve --format json) "
                                "with an `allocation` list")

@@ -33,6 +33,9 @@ from models.tiers import DEFAULT_TIERS, ordered
 COMMAND_LINE = "command line"
 MAX_SCENARIO_BYTES = 2**20  # a scenario is a page of TOML; anything bigger is not one
 MAX_EXTENDS = 32  # files in one extends chain
+MAX_KEY_PARTS = 32  # parts of one dotted key (limits.tier.micro.min_share has 4)
+_KEY_PART = r"""(?:[\w-]+|"(?:\\.|[^"\\\n])*"|'[^'\n]*')[ \t]*\.[ \t]*"""
+_DEEP_KEY = re.compile(rf"(?:^|[{{,])[ \t]*\[{{0,2}}[ \t]*(?:{_KEY_PART}){{{MAX_KEY_PARTS}}}", re.M)
 Column = Literal["tier", "platform", "niche", "country"]
 Source = Path | str | None  # a scenario file, COMMAND_LINE, or None for a dict without a file
 LARGEST_AMOUNT = 1e15  # money, reach, engagements: beyond this the solver cannot represent the model
@@ -521,10 +524,18 @@ def _read(file: Path) -> dict:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ScenarioError(file, f"not UTF-8 text (invalid byte at offset {error.start})") from None
+    if deep := _DEEP_KEY.search(text):   # tomllib takes quadratic time and memory on a long dotted key
+        line = text.count("\n", 0, deep.end()) + 1
+        raise ScenarioError(file, f"line {line}: a dotted key of more than {MAX_KEY_PARTS} parts; "
+                                  "a scenario key has a few")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(file, f"TOML syntax error: {error}") from None
+    except RecursionError:
+        raise ScenarioError(file, "arrays or inline tables nested hundreds deep; a scenario nests a few") from None
+
+
 
 
 def _layered(data: dict, file: Path | None, chain: tuple[Path, ...]) -> tuple[dict, dict[str, Source]]:

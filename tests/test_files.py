@@ -270,3 +270,31 @@ def test_extends_keeps_weights_for_targeted_reach(tmp_path):
     (tmp_path / "base.toml").write_text('[objective]\nmaximize = "targeted_reach"\nsegment_weights = { f = 2.0 }\n')
     (tmp_path / "child.toml").write_text('extends = "base.toml"\n[objective]\nmaximize = "targeted_reach"\n')
     assert Scenario.load(tmp_path / "child.toml").objective.segment_weights == {"f": 2.0}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("a" + ".b" * 100_000 + " = 1\n", "line 1: a dotted key of more than 32 parts"),   # quadratic in tomllib
+    ("x = 1\n[" + "a." * 40 + "a]\n", "line 2: a dotted key of more than 32 parts"),
+    ("q = " + "[" * 5_000 + "\n", "nested hundreds deep"),
+    ("q = " + "{a=" * 5_000 + "\n", "nested hundreds deep"),
+], ids=["dotted-key", "table-header", "arrays", "inline-tables"])
+def test_a_deeply_nested_scenario_is_refused_quickly(tmp_path, text, message):
+    path = tmp_path / "deep.toml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError, match=message):
+        run_briefly(Scenario.load, path)
+
+
+def test_a_long_dotted_key_in_a_string_is_just_text(tmp_path):
+    path = tmp_path / "plan.toml"
+    path.write_text(f'description = "{"a." * 50}" # {"b." * 50}\n[limits.tier.micro]\nmin_share = 0.4\n')
+    assert Scenario.load(path).description == "a." * 50
+
+
+def test_deeply_nested_json_inputs_are_located(project):
+    (project / "deep.jsonl").write_text('{"id": ' + "[" * 100_000 + "\n")
+    (project / "plan.json").write_text('{"allocation": ' + "[" * 100_000 + "\n")
+    run = runner.invoke(cli.app, ["validate", "plan.toml", "--catalog", "deep.jsonl"])
+    assert run.exit_code == 1 and "deep.jsonl: line 1: JSON nested hundreds deep" in run.stderr
+    run = runner.invoke(cli.app, ["solve", "plan.toml", "--previous", "plan.json"])
+    assert run.exit_code == 1 and "plan.json: not a plan: JSON nested hundreds deep" in run.stderr
