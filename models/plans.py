@@ -67,6 +67,9 @@ def _csv_records(path: str | Path, text: str) -> list[tuple[str, dict[str, Any]]
     if missing:
         raise InfluError(path, f"not a plan: the CSV header needs the column{'s' if len(missing) > 1 else ''} "
                                f"{', '.join(missing)} (found: {', '.join(header) or 'no header'})")
+    if repeated := sorted({name for name in header if header.count(name) > 1 and name in ("id", "posts")}):
+        raise InfluError(path, f"not a plan: the CSV header names {' and '.join(repeated)} more than once; "
+                               "keep one column of each")
     reader.fieldnames = header
     return [(f"row {number}", row) for number, row in enumerate(reader, start=1)]
 

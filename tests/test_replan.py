@@ -254,6 +254,7 @@ def test_json_and_csv_previous_plans(tmp_path):
     ("plan.csv", "id,posts\na,-1\n", "row 1 (id 'a'), column posts: -1.0 is not a whole number"),
     ("plan.csv", "id,posts\na,1\n,2\n", "row 2, column id: missing or empty id"),
     ("plan.csv", "id,posts\na,1\na,0\n", "row 2: id 'a' appears twice"),
+    ("plan.csv", "id,posts,id\na,1,b\n", "the CSV header names id more than once"),   # was read as b, silently
     ("plan.csv", b"\xff\xfe\x00", "not UTF-8 text"),
 ])
 def test_bad_previous_plan_files(tmp_path, name, text, fault):
