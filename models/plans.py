@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from models.catalog import catalog_id
+from models.cells import unguarded
 from models.errors import InfluError
 from models.files import read_input
 
@@ -24,7 +25,8 @@ def read_plan(path: str | Path) -> dict[str, int]:
     """The booked ids of a previous plan, id -> posts (ids with 0 posts left out).
 
     A file whose name ends in .json is read as a Result; any other as a CSV with a header
-    naming at least `id` and `posts` (the allocation CSV of `solve --format csv` is one)."""
+    naming at least `id` and `posts` (the allocation CSV of `solve --format csv` is one: the quote
+    that keeps an id such as `@anna` from running as a formula is taken off)."""
     data = read_input(path, MAX_PLAN_BYTES, InfluError)
     try:
         text = data.decode("utf-8-sig")
@@ -71,7 +73,8 @@ def _csv_records(path: str | Path, text: str) -> list[tuple[str, dict[str, Any]]
         raise InfluError(path, f"not a plan: the CSV header names {' and '.join(repeated)} more than once; "
                                "keep one column of each")
     reader.fieldnames = header
-    return [(f"row {number}", row) for number, row in enumerate(reader, start=1)]
+    return [(f"row {number}", {**row, "id": unguarded(row["id"]) if isinstance(row["id"], str) else row["id"]})
+            for number, row in enumerate(reader, start=1)]
 
 
 def _entry(path: str | Path, where: str, record: Any) -> tuple[str, int]:

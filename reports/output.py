@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 from models.errors import InfluError
 from models.files import is_stream, output_target, write_atomic
 from reports.terminal import message, to_stdout
+from reports.text import printable_lines
 
 
 def check_writable(path: Path | None) -> None:
@@ -39,7 +41,8 @@ def write_output(path: Path, data: bytes) -> None:
 def deliver(data: str | bytes, output: Path | None) -> None:
     """Text on stdout, or text or bytes into `output` (whole or not at all), said on stderr."""
     if output is None:
-        to_stdout(data if isinstance(data, str) else data.decode("utf-8"))
+        text = data if isinstance(data, str) else data.decode("utf-8")
+        to_stdout(printable_lines(text) if sys.stdout.isatty() else text)   # no escape sequence reaches a terminal
         return
     write_output(output, data.encode("utf-8") if isinstance(data, str) else data)
     if not is_stream(output):

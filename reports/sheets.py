@@ -9,17 +9,15 @@ numbers, negative ones included, are left as they are (SPEC section 12).
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from models.cells import safe_cell
 from models.result import Result
 from optimizer.sweep import Frontier
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 MONEY = {"spend", "budget", "cost_per_post", "fee"}
 RATES = {"cpe", "cpm", "engagement_rate"}
 RATE_PREFIXES = ("share_", "marginal_per_")
@@ -33,7 +31,11 @@ def csv_text(obj: Any) -> str:
         frame, money = obj.to_frame(), set(MONEY) | ({"objective"} if obj.metric == "cost" else set())
     else:
         raise TypeError(f"no CSV for {type(obj).__name__}")
-    return rounded(guarded(frame), money).to_csv(index=False, lineterminator="\n")
+    frame = rounded(guarded(frame), money)
+    text = frame.to_csv(index=False, lineterminator="\n")
+    if "\r" in text:   # a cell's carriage return: Python's CSV writer quotes it only when the line ends hold one
+        text = frame.to_csv(index=False, lineterminator="\r\n")
+    return text
 
 
 def guarded(frame: pd.DataFrame) -> pd.DataFrame:
@@ -43,12 +45,6 @@ def guarded(frame: pd.DataFrame) -> pd.DataFrame:
         if not pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column]):
             frame[column] = frame[column].map(safe_cell)
     return frame
-
-
-def safe_cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(value):
-        return "'" + value
-    return value
 
 
 def rounded(frame: pd.DataFrame, money: set[str]) -> pd.DataFrame:

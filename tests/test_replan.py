@@ -24,6 +24,7 @@ from optimizer.fast import solve_fast
 from optimizer.problem import prepare
 from optimizer.replan import with_previous
 from reference import Reference, booked, close, constraint
+from reports import render
 
 runner = CliRunner()
 
@@ -240,6 +241,17 @@ def test_json_and_csv_previous_plans(tmp_path):
     spec = {**SMALL, "replan": {"max_changes": 0}}
     assert booked(solved(spec, tmp_path / "plan.csv")) == {"a": 1, "d": 2}
     assert booked(solved(spec, str(tmp_path / "plan.json"))) == booked(result)
+
+
+def test_the_csv_of_solve_reads_back_as_the_plan_with_formula_like_ids(tmp_path):
+    """`@handle` ids are written `'@handle` (formula-safe); read back they are the catalog's ids again."""
+    rows = [{**row, "id": f"@{row['id']}" if k % 2 else f"-{row['id']}"} for k, row in enumerate(ROWS)]
+    result = solved(SMALL, None, rows=rows)
+    (tmp_path / "plan.csv").write_text(render(result, "csv"))
+    assert "\n'@" in (tmp_path / "plan.csv").read_text()
+    assert read_plan(tmp_path / "plan.csv") == booked(result)
+    (tmp_path / "own.csv").write_text("id,posts\n'x,1\n'-5,1\n")   # quotes influmix did not add are kept
+    assert read_plan(tmp_path / "own.csv") == {"'x": 1, "'-5": 1}
 
 
 @pytest.mark.parametrize("name, text, fault", [

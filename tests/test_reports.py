@@ -22,6 +22,7 @@ import cli
 from instances import influencer, make_catalog, make_scenario
 from optimizer import solve, sweep
 from reports import render
+from reports.output import deliver
 from reports.sheets import safe_cell, significant
 from reports.text import printable
 
@@ -124,6 +125,31 @@ def test_solve_csv_is_formula_safe_and_numbers_stay_numbers(hostile):
     for row in rows:
         for column in ("followers", "posts", "spend", "reach", "engagements", "cpe"):
             float(row[column])  # still a number
+
+
+def test_a_carriage_return_in_a_name_stays_inside_its_csv_cell():
+    """Python's CSV writer left a bare CR unquoted with \\n line ends: a reader saw the row end there."""
+    names = {"a": "Ann\rMarie", "b": "Bo\nLee", "c": "Cy"}
+    result = solve(make_catalog([influencer(i, 10_000, 0.05, 100, name=n) for i, n in names.items()]),
+                   make_scenario({"budget": {"max": 300}}))
+    rows = list(csv.DictReader(io.StringIO(render(result, "csv"), newline="")))
+    assert {row["id"]: row["name"] for row in rows} == names
+
+
+def test_text_for_a_terminal_loses_its_control_characters(monkeypatch):
+    """CSV (or any text) printed on a terminal cannot send it escape sequences; a pipe gets the data as it is."""
+    class Screen(io.StringIO):
+        def __init__(self, terminal: bool):
+            super().__init__()
+            self.terminal = terminal
+
+        def isatty(self) -> bool:
+            return self.terminal
+
+    for terminal, expected in ((True, "id,name\nd,clear[2Jscreen\n"), (False, "id,name\nd,clear\x1b[2Jscreen\x07\n")):
+        monkeypatch.setattr(sys, "stdout", Screen(terminal))
+        deliver("id,name\nd,clear\x1b[2Jscreen\x07\n", None)
+        assert sys.stdout.getvalue() == expected
 
 
 def test_csv_money_to_cents_rates_to_six_significant_digits():
