@@ -48,6 +48,7 @@ from reports.text import printable
 # --- exit codes: the one place ---------------------------------------------------------------
 
 EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 1, 3, 4  # 2 (usage) is typer's own
+MAX_POINTS = 10_000   # values of one sweep: each is a solve (a stray --steps 100000000 took 10 GB before the first)
 STATUS_EXIT = {"optimal": 0, "time_limit": 0, "infeasible": EXIT_INFEASIBLE}
 ERROR_EXIT: tuple[tuple[type[InfluError], int], ...] = ((NoPlanError, EXIT_NO_PLAN), (InfluError, EXIT_INPUT))
 
@@ -441,7 +442,7 @@ def sweep_command(
         "--from", min=0, help="Lowest budget of an evenly spaced range (with --to).", show_default=False)] = None,
     stop: Annotated[float | None, typer.Option(
         "--to", min=0, help="Highest budget of the range.", show_default=False)] = None,
-    steps: Annotated[int, typer.Option("--steps", min=2, help="Number of budgets in the range.")] = 5,
+    steps: Annotated[int, typer.Option("--steps", min=2, max=MAX_POINTS, help="Number of budgets in the range.")] = 5,
     key: Annotated[str, typer.Option(
         "--key", help="The numeric scenario key to sweep, e.g. limits.platform.tiktok.max_share; "
                       "--values or --from/--to then give its values.")] = "budget.max",
@@ -581,6 +582,8 @@ def budget_levels(budgets: str | None, start: float | None, stop: float | None, 
                              for level in levels):
             raise typer.BadParameter("values must be finite numbers" + (f" >= {minimum:g}" if minimum is not None
                                                                          else ""), param_hint=option)
+        if len(levels) > MAX_POINTS:
+            raise typer.BadParameter(f"{len(levels):,} values; a sweep solves at most {MAX_POINTS:,}", param_hint=option)
         return levels
     if start is None or stop is None:
         raise typer.BadParameter(f"give {option}, or both --from and --to", param_hint=option)

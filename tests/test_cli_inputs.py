@@ -53,6 +53,14 @@ def test_sweep_plot_and_output_cannot_be_one_file(project):
     assert not (project / "frontier.png").exists()
 
 
+@pytest.mark.parametrize("args", [["--from", "1", "--to", "2", "--steps", "100000000"],
+                                  ["--budgets", ",".join(map(str, range(10_001)))]], ids=["steps", "budgets"])
+def test_a_sweep_of_more_than_ten_thousand_values_is_refused_at_once(project, args):
+    """--steps 100000000 built 10 GB of scenarios before the first solve, deaf to one SIGTERM."""
+    result = run("sweep", "good.toml", *args)
+    assert result.exit_code == 2 and "10000" in result.output.replace(",", "")
+
+
 def test_explain_refuses_a_time_limit_of_zero(project):
     result = run("explain", "good.toml", "--prices", "0", "--time-limit", "0")
     assert result.exit_code == 2 and "--time-limit" in result.output and "must be above 0" in result.output
