@@ -31,15 +31,15 @@ from models import Catalog, InfluError, NoPlanError, Result, Scenario, ScenarioE
 from models.catalog_rules import check_against_catalog, eligible_rows
 from models.columns import parse_map_options
 from models.describe import describe
-from models.synthetic import generate_catalog, write_catalog
+from models.synthetic import catalog_bytes, generate_catalog
 from optimizer import compare, explain, solve, sweep
 from optimizer.backend import abandoned_solver
-from optimizer.control import Interrupted, reporting_progress, stopping_on_signals
+from optimizer.control import Interrupted, check_stop, reporting_progress, stopping_on_signals
 from optimizer.executors import dask_executor, solve_all
 from optimizer.kept import kept_columns, with_kept_columns
 from reports import emit, render
 from reports.formats import gap as share_gap
-from reports.output import check_not_input, check_writable, deliver
+from reports.output import check_not_input, check_writable, deliver, write_output
 from reports.plots import PLOT_FORMATS
 from reports.tables import TOP
 from reports.terminal import err_console, message, print_error, show_warning, to_stdout
@@ -48,6 +48,7 @@ from reports.text import printable
 # --- exit codes: the one place ---------------------------------------------------------------
 
 EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 1, 3, 4  # 2 (usage) is typer's own
+MAX_GENERATED_ROWS = 5_000_000   # about 6 GB to generate (a million rows: 1.2 GB); beyond, a MemoryError traceback
 MAX_POINTS = 10_000   # values of one sweep: each is a solve (a stray --steps 100000000 took 10 GB before the first)
 STATUS_EXIT = {"optimal": 0, "time_limit": 0, "infeasible": EXIT_INFEASIBLE}
 ERROR_EXIT: tuple[tuple[type[InfluError], int], ...] = ((NoPlanError, EXIT_NO_PLAN), (InfluError, EXIT_INPUT))
@@ -653,11 +654,12 @@ def validate_command(
 @catalog_app.command("generate")
 @reported
 def generate_command(
-    rows: Annotated[int, typer.Option("--rows", min=1, help="Number of influencers.", show_default=False)],
+    rows: Annotated[int, typer.Option("--rows", min=1, max=MAX_GENERATED_ROWS, help="Number of influencers.",
+                                      show_default=False)],
     output: Annotated[Path, typer.Option(
         "--output", "-o", help="File to write: .csv, .parquet or .jsonl.", parser=output_file, metavar="PATH",
         show_default=False)],
-    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same bytes.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed: the same seed gives the same bytes.")] = 0,
     segments: Annotated[int, typer.Option(
         "--segments", help="Audience segments: 10 (gender x age) or 30 (x region na/eu/row).")] = 10,
 ) -> None:
@@ -676,10 +678,11 @@ def generate_command(
     if segments not in (10, 30):
         raise typer.BadParameter("must be 10 or 30", param_hint="--segments")
     check_writable(output)
-    try:
-        write_catalog(generate_catalog(rows, seed=seed, segments=segments), output)
-    except OSError as error:
-        raise InfluError(output, f"cannot write: {error.strerror or error}") from None
+    frame = generate_catalog(rows, seed=seed, segments=segments)
+    check_stop()                  # Ctrl-C or SIGTERM while generating (a million rows take seconds): nothing written
+    data = catalog_bytes(frame, output)
+    check_stop()
+    write_output(output, data)
     message(f"wrote {output} ({rows:,} influencers, {segments} segments, seed {seed})")
 
 

@@ -411,8 +411,13 @@ def write_catalog(frame: pd.DataFrame, path: str | Path) -> None:
     appears whole or not at all: the bytes go to a temporary file in the same folder, which
     then replaces `path`. Raises CatalogError (naming the file) for an unknown suffix.
     """
+    write_atomic(path, catalog_bytes(frame, path))
+
+
+def catalog_bytes(frame: pd.DataFrame, path: str | Path) -> bytes:
+    """The bytes write_catalog writes to `path` (CatalogError for an unknown suffix)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in _WRITERS:
         raise CatalogError(path, f"unknown catalog format {path.suffix!r}: use one of {', '.join(CATALOG_SUFFIXES)}")
-    write_atomic(path, _WRITERS[suffix](frame))
+    return _WRITERS[suffix](frame)

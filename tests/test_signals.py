@@ -117,3 +117,14 @@ def test_explain_stops_on_ctrl_c_without_a_traceback_or_output(tmp_path):
     assert took < STOP_WITHIN and "Traceback" not in err
     assert code == 128 + signal.SIGINT, err
     assert not output.exists()
+
+
+def test_catalog_generate_stopped_by_sigterm_writes_nothing(tmp_path):
+    """A single SIGTERM while a big catalog is generated: exit 143, no file (it was ignored: the
+    generation went on, wrote the catalog and exited 0)."""
+    output = tmp_path / "catalog.csv"
+    code, out, err, took = run_and_signal(["catalog", "generate", "--rows", "500000", "--output", str(output)], 2.5,
+                                          signal.SIGTERM)
+    assert code == 128 + signal.SIGTERM and "Traceback" not in err, err
+    assert "nothing written" in err
+    assert list(tmp_path.iterdir()) == []
