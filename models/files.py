@@ -75,7 +75,7 @@ def write_atomic(path: str | Path, data: bytes) -> None:
         return
     target = output_target(path)
     existing = os.stat(target) if target.exists() else None
-    temporary = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    temporary = target.parent / f".{target.name[:32]}.{os.getpid()}.{secrets.token_hex(4)}.tmp"   # short: any legal name works
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(descriptor, "wb") as handle:

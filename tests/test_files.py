@@ -67,6 +67,13 @@ def test_a_hard_link_is_replaced_not_written_through(tmp_path):
     assert (path.read_bytes(), other.read_bytes()) == (b"new", b"old")
 
 
+@pytest.mark.parametrize("name", ["p" * 250 + ".json", "é" * 120 + ".json"], ids=["ascii", "two-byte"])
+def test_a_name_of_up_to_255_bytes_is_written(tmp_path, name):
+    """The temporary file's name had the target's in full: a long legal name failed after the whole solve."""
+    write_atomic(tmp_path / name, b"data")
+    assert (tmp_path / name).read_bytes() == b"data" and leftovers(tmp_path) == []
+
+
 def test_a_new_file_honours_the_umask(tmp_path):
     old = os.umask(0o027)
     try:
