@@ -56,6 +56,8 @@ def output_target(path: str | Path) -> Path:
         raise InfluError(path, f"cannot write: folder {path.parent} does not exist")
     if mode is not None and not os.access(target, os.W_OK):   # a rename would replace it all the same
         raise InfluError(path, "cannot write: the file is read-only")
+    if not os.access(target.parent, os.W_OK | os.X_OK):    # the temporary file goes beside the target
+        raise InfluError(path, f"cannot write: folder {target.parent} is read-only")
     return target
 
 

@@ -67,6 +67,21 @@ def test_a_hard_link_is_replaced_not_written_through(tmp_path):
     assert (path.read_bytes(), other.read_bytes()) == (b"new", b"old")
 
 
+def test_a_read_only_folder_is_refused_before_any_work(tmp_path, monkeypatch):
+    """The temporary file goes beside the target: a folder its user may not write failed only after the solve."""
+    folder = tmp_path / "signed"
+    folder.mkdir()
+    (folder / "plan.json").write_text("old")
+    folder.chmod(0o555)
+    if os.geteuid() == 0:      # root may write any folder: act as its owner would
+        monkeypatch.setattr(os, "access", lambda target, mode: not (mode & os.W_OK and Path(target) == folder))
+    for name in ("plan.json", "new.json"):
+        with pytest.raises(InfluError, match=f"{name}: cannot write: folder .*signed is read-only"):
+            output_target(folder / name)
+    folder.chmod(0o755)
+    assert (folder / "plan.json").read_text() == "old" and leftovers(folder) == []
+
+
 @pytest.mark.parametrize("name", ["p" * 250 + ".json", "é" * 120 + ".json"], ids=["ascii", "two-byte"])
 def test_a_name_of_up_to_255_bytes_is_written(tmp_path, name):
     """The temporary file's name had the target's in full: a long legal name failed after the whole solve."""
