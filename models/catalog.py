@@ -16,6 +16,7 @@ import hashlib
 import re
 import unicodedata
 import warnings
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -231,7 +232,9 @@ def validate(raw: pd.DataFrame, source: str, columns: Mapping[str, str] | None =
                 if name not in {w.lower() for w in written}]
     names = [mapping[w.lower()].target if w.lower() in mapping else w.lower() for w in written]
     percent = {m.target for m in mapping.values() if m.percent}
-    first = {name: names.index(name) for name in dict.fromkeys(names)}
+    first: dict[str, int] = {}   # each name's first column (names.index per name took minutes at 100,000 columns)
+    for position, name in enumerate(names):
+        first.setdefault(name, position)
     cells = {name: raw.iloc[:, i] for name, i in first.items() if name in COLUMNS or is_segment(name)}
     read = {name: text(cells[name]) for name in TEXT_COLUMNS if name in cells}
     texts = {name: strings for name, (strings, _) in read.items()}
@@ -262,10 +265,9 @@ def validate(raw: pd.DataFrame, source: str, columns: Mapping[str, str] | None =
 
 
 def extra_columns(raw: pd.DataFrame, written: list[str], first: dict[str, int]) -> pd.DataFrame:
-    """The columns influmix does not use, as read (no copy), named as written (the first of a repeated name)."""
+    """The columns influmix does not use, as read, named as written (the first of a repeated name)."""
     kept = [i for name, i in first.items() if name and name not in COLUMNS and not is_segment(name)]
-    return pd.DataFrame({written[i]: raw.iloc[:, i].reset_index(drop=True) for i in kept},
-                        index=pd.RangeIndex(len(raw)))
+    return raw.iloc[:, kept].set_axis([written[i] for i in kept], axis=1).reset_index(drop=True)
 
 
 def report_leniency(source: str, frame: pd.DataFrame, written: list[str], names: list[str], percent: set[str],
@@ -361,7 +363,8 @@ def repeated_alike(raw: pd.DataFrame, names: list[str]) -> set[str]:
     """Known columns that appear more than once with the same values (an export that gives
     followers as `409.8M` and as `409800000`): the first copy is used, as any would do."""
     alike = set()
-    for name in {n for n in names if names.count(n) > 1 and (n in COLUMNS or is_segment(n))}:
+    counts = Counter(names)
+    for name in {n for n in names if counts[n] > 1 and (n in COLUMNS or is_segment(n))}:
         copies = [raw.iloc[:, i] for i, n in enumerate(names) if n == name]
         if name in NUMBERS or is_segment(name):
             read = [read_numbers(c, name)[0].values for c in copies]
@@ -389,18 +392,20 @@ def column_problems(names: list[str], written: list[str], alike: set[str]) -> li
                  and name not in alike]
     if SEGMENT_PREFIX in names:
         problems.append(f"column {SEGMENT_PREFIX!r} names no segment; write aud_<segment>, e.g. aud_f18_24")
+    present = set(names)
+    known = [c for c in COLUMNS if c not in present] + [c for c in names if is_segment(c)]
     for name in names:
-        guess = near_miss(name, names)
+        guess = near_miss(name, present, known)
         if guess:
             problems.append(f"column {name!r} is unknown; did you mean {guess!r}?")
     return problems
 
 
-def near_miss(name: str, names: list[str]) -> str | None:
-    """The absent known column an unknown name was probably meant to be; other extras are ignored."""
+def near_miss(name: str, names: set[str], known: list[str]) -> str | None:
+    """The absent known column an unknown name was probably meant to be; other extras are ignored.
+    `known`: the known columns absent from `names`, then the segment columns of `names`."""
     if not name or name in COLUMNS or is_segment(name):
         return None
-    known = [c for c in COLUMNS if c not in names] + [c for c in names if is_segment(c)]
     match = difflib.get_close_matches(name, known, n=1, cutoff=0.8)
     if match and match[0] not in names:
         return match[0]
