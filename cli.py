@@ -34,7 +34,7 @@ from models.describe import describe
 from models.synthetic import catalog_bytes, generate_catalog
 from optimizer import compare, explain, solve, sweep
 from optimizer.backend import abandoned_solver
-from optimizer.control import Interrupted, check_stop, reporting_progress, stopping_on_signals
+from optimizer.control import Interrupted, reporting_progress, solving, stopping_on_signals
 from optimizer.executors import dask_executor, solve_all
 from optimizer.kept import kept_columns, with_kept_columns
 from reports import emit, render
@@ -310,7 +310,9 @@ def solve_command(
     keep_columns = keep_option(keep)
     loaded = Catalogs(keep_columns).of(scenario)
     kept = kept_columns(loaded, keep_columns)    # checked before the solve
-    result = with_kept_columns(solve(loaded, scenario, method=method.value, previous=previous), loaded, kept)
+    with solving():
+        solved = solve(loaded, scenario, method=method.value, previous=previous)
+    result = with_kept_columns(solved, loaded, kept)
     report_status(result, with_diagnosis=format is SolveFormat.csv)
     if result.status == "infeasible" and output is not None:
         message(f"no plan: {output} not written")
@@ -385,7 +387,8 @@ def solve_each(scenarios: list[Scenario], method: Method, executor: Executor | N
     sources = list({id(catalog): catalog for catalog in map(catalogs.of, scenarios)}.values())
     jobs = [(next(k for k, source in enumerate(sources) if source is catalogs.of(scenario)), scenario)
             for scenario in scenarios]
-    solved = dict(solve_all(sources, jobs, method=method.value, executor=executor, workers=workers))
+    with solving():
+        solved = dict(solve_all(sources, jobs, method=method.value, executor=executor, workers=workers))
     for position, scenario in enumerate(scenarios):
         if solved[position] is None:
             raise NoPlanError(scenario.path, "no plan found within the time limit")
@@ -496,7 +499,7 @@ def sweep_command(
     for path in (output, plot):
         check_output(path, [scenario])
     source = Catalogs().of(scenario)
-    with progress_bar(len(levels)) as advance, executor_for(scheduler) as executor:
+    with progress_bar(len(levels)) as advance, executor_for(scheduler) as executor, solving():
         frontier = sweep(source, scenario, key=key, values=levels, method=method.value, workers=workers,
                          executor=executor, progress=advance)
     image = render(frontier, plot.suffix.lower().lstrip(".")) if plot is not None else None
@@ -552,7 +555,7 @@ def explain_command(
     scenario = load_scenario(scenario_file, {"catalog": catalog, "solver.gap": gap})
     check_output(output, [scenario])
     source = Catalogs().of(scenario)
-    with executor_for(scheduler) as executor:
+    with executor_for(scheduler) as executor, solving():
         explanation = explain(source, scenario, prices=prices, method=method.value, time_limit=time_limit,
                               executor=executor, workers=workers,
                               progress=message if err_console().is_terminal else None)
@@ -678,11 +681,7 @@ def generate_command(
     if segments not in (10, 30):
         raise typer.BadParameter("must be 10 or 30", param_hint="--segments")
     check_writable(output)
-    frame = generate_catalog(rows, seed=seed, segments=segments)
-    check_stop()                  # Ctrl-C or SIGTERM while generating (a million rows take seconds): nothing written
-    data = catalog_bytes(frame, output)
-    check_stop()
-    write_output(output, data)
+    write_output(output, catalog_bytes(generate_catalog(rows, seed=seed, segments=segments), output))
     message(f"wrote {output} ({rows:,} influencers, {segments} segments, seed {seed})")
 
 

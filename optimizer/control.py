@@ -1,9 +1,10 @@
 """Stop requests and progress reports for long solves.
 
-Ctrl-C (SIGINT) or SIGTERM inside `stopping_on_signals()` sets a flag instead of raising:
-every HiGHS run checks it from its callbacks (`optimizer.backend`), a CBC child is stopped and
-reaped, sweep workers are stopped and reaped, and a solve returns the best plan found so far as
-`time_limit` (or no plan). A second signal ends the process at once.
+Ctrl-C (SIGINT) or SIGTERM inside `stopping_on_signals()` and `solving()` sets a flag instead
+of raising: every HiGHS run checks it from its callbacks (`optimizer.backend`), a CBC child is
+stopped and reaped, sweep workers are stopped and reaped, and a solve returns the best plan found
+so far as `time_limit` (or no plan). Outside `solving()` (reading the files, writing the result)
+the signal raises Interrupted at once. A second signal ends the process at once.
 
 A progress reporter (set by the command line, never by the library itself) receives the
 incumbent, bound and gap of a MILP that runs long without a time limit.
@@ -27,6 +28,7 @@ Reporter = Callable[[float | None, float | None, float | None], None]
 _stop = threading.Event()
 _last_signal: list[int] = []
 _reporter: list[Reporter] = []
+_solving: list[bool] = []
 
 
 class Interrupted(Exception):
@@ -57,9 +59,28 @@ def _on_signal(signum: int, frame) -> None:
     _stop.set()
 
 
+def _on_command_signal(signum: int, frame) -> None:
+    """A command's handler: the stop flag, and outside the solves Interrupted at once (a long read of a
+    big file, or a loop over its columns, would otherwise go on to the end and write its output)."""
+    _on_signal(signum, frame)
+    if not _solving:
+        raise Interrupted(signum)
+
+
+@contextmanager
+def solving() -> Iterator[None]:
+    """Within stopping_on_signals: the span in which a stop request is a flag that the solves look at."""
+    _solving.append(True)
+    try:
+        yield
+    finally:
+        _solving.pop()
+
+
 @contextmanager
 def stopping_on_signals() -> Iterator[None]:
-    """SIGINT and SIGTERM request a stop while inside (main thread only; elsewhere a no-op).
+    """SIGINT and SIGTERM request a stop while inside (main thread only; elsewhere a no-op); outside
+    `solving()` they raise Interrupted.
 
     A watcher thread sees each signal at once (through the wakeup fd), even while a solver holds
     the main thread in C code: the first sets the flag, a second ends the process at once (exit
@@ -71,7 +92,7 @@ def stopping_on_signals() -> Iterator[None]:
         return
     read_end, write_end = os.pipe()
     os.set_blocking(write_end, False)
-    previous = {signum: signal.signal(signum, _on_signal) for signum in STOP_SIGNALS}
+    previous = {signum: signal.signal(signum, _on_command_signal) for signum in STOP_SIGNALS}
     previous_fd = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
     _stop.clear()
     _last_signal.clear()

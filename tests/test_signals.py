@@ -120,11 +120,11 @@ def test_explain_stops_on_ctrl_c_without_a_traceback_or_output(tmp_path):
 
 
 def test_catalog_generate_stopped_by_sigterm_writes_nothing(tmp_path):
-    """A single SIGTERM while a big catalog is generated: exit 143, no file (it was ignored: the
-    generation went on, wrote the catalog and exited 0)."""
+    """A single SIGTERM outside the solves (here: while a big catalog is generated) stops the command
+    at once: exit 143, no file (it was a flag no one looked at: the catalog was written, exit 0)."""
     output = tmp_path / "catalog.csv"
     code, out, err, took = run_and_signal(["catalog", "generate", "--rows", "500000", "--output", str(output)], 2.5,
                                           signal.SIGTERM)
     assert code == 128 + signal.SIGTERM and "Traceback" not in err, err
-    assert "nothing written" in err
+    assert took < STOP_WITHIN and "nothing written" in err
     assert list(tmp_path.iterdir()) == []
