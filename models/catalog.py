@@ -150,8 +150,11 @@ class Catalog:
         return self.audience * shares
 
     def tiers(self, scheme: Mapping[str, float]) -> np.ndarray:
-        """The catalog's tier cell where it has one, else the tier derived from followers."""
-        given = self.frame["tier"].to_numpy(dtype=object)
+        """The catalog's tier cell where it has one (spelt as the scheme spells it when it names
+        one of its tiers in another case: `Mega` is `mega`), else the tier derived from followers."""
+        cells = self.frame["tier"]
+        spelt = cells.str.casefold().map({name.casefold(): name for name in scheme})
+        given = spelt.where(spelt.notna(), cells).to_numpy(dtype=object)
         derived = derive_tiers(self.frame["followers"].to_numpy(), scheme)
         return np.where(given != "", given, derived).astype(object)
 

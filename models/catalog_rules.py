@@ -190,7 +190,7 @@ def _audience_problems(catalog: Catalog, scenario: Scenario) -> list[tuple[str, 
 def _column_values(catalog: Catalog, scenario: Scenario, column: str) -> list[str]:
     """Values a limit may name: those in the column (for tier: also every tier of the scheme)."""
     if column == "tier":
-        return list(scenario.tier_scheme) + list(catalog.frame["tier"].unique())
+        return list(scenario.tier_scheme) + list(pd.unique(catalog.tiers(scenario.tier_scheme)))
     return list(catalog.frame[column].unique())
 
 

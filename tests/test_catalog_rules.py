@@ -37,6 +37,16 @@ def test_a_limit_value_in_the_wrong_case_suggests_the_catalogs_spelling():
         "key limits.niche.Beauty: 'Beauty' appears nowhere in column niche; did you mean 'beauty'?"]
 
 
+def test_a_tier_limit_binds_the_catalogs_tier_cells_written_in_another_case():
+    cells = make_catalog([influencer("a", 1_000, 0.1, 100, tier="Mega"), influencer("b", 1_000, 0.1, 100)])
+    result = solve(cells, make_scenario({"budget": {"max": 1000}, "limits": {"tier": {"mega": {"max_count": 0}}}}))
+    assert result.status == "optimal" and result.allocation["id"].tolist() == ["b"]
+    with pytest.raises(ScenarioError, match="key limits.tier.Mega: 'Mega' appears nowhere in column tier; "
+                                            "did you mean 'mega'"):
+        check_against_catalog(cells, make_scenario({"budget": {"max": 1000},
+                                                    "limits": {"tier": {"Mega": {"max_count": 0}}}}))
+
+
 def test_niche_and_country_filters_ignore_case_in_the_model_and_the_verifier():
     spec = {"budget": {"max": 1000}, "filters": {"niches": ["FASHION", "Tech"], "countries": ["us"]}}
     scenario = make_scenario(spec)
