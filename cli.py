@@ -174,7 +174,19 @@ MapOption = Annotated[list[str] | None, typer.Option(
 
 KeepOption = Annotated[list[str] | None, typer.Option(
     "--keep-columns", help="Carry catalog columns to the allocation rows (JSON, CSV, HTML), e.g. --keep-columns "
-                           "email,agency; 'all' keeps every column influmix does not use.", show_default=False)]
+                           "email,agency; 'all' (or --keep-columns alone) keeps every column influmix does not "
+                           "use.", show_default=False)]
+
+
+class KeepColumnsAlone(typer.core.TyperCommand):
+    """A command whose --keep-columns may stand alone, as SPEC section 14 writes it: then it is 'all'."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        alone = [at + 1 for at, arg in enumerate(args) if arg == "--keep-columns"
+                 and (at + 1 == len(args) or (args[at + 1].startswith("-") and args[at + 1] != "-"))]
+        for at in reversed(alone):
+            args = [*args[:at], "all", *args[at:]]
+        return super().parse_args(ctx, args)
 
 
 def keep_option(entries: list[str] | None) -> bool | list[str] | None:
@@ -253,7 +265,7 @@ catalog_app = typer.Typer(
 app.add_typer(catalog_app, name="catalog")
 
 
-@app.command("solve")
+@app.command("solve", cls=KeepColumnsAlone)
 @reported
 def solve_command(
     scenario_file: ScenarioArg,
@@ -391,7 +403,7 @@ def solve_each(scenarios: list[Scenario], method: Method, executor: Executor | N
             for position, scenario in enumerate(scenarios)]
 
 
-@app.command("report")
+@app.command("report", cls=KeepColumnsAlone)
 @reported
 def report_command(
     scenario_files: Annotated[list[Path], typer.Argument(
