@@ -490,6 +490,7 @@ class Scenario(_Table):
         raw = copy.deepcopy(self._raw) if self._raw is not None else self.model_dump(exclude_unset=True)
         provenance = dict(self._provenance)
         for key, value in _with_catalog(copy.deepcopy(dict(changes)), Path.cwd()).items():
+            key = _as_written(raw, key)
             _assign(raw, key, value)
             provenance = {k: v for k, v in provenance.items() if k != key and not k.startswith(f"{key}.")}
             provenance.update({key: COMMAND_LINE, **_sources(value, COMMAND_LINE, f"{key}.")})
@@ -601,6 +602,31 @@ def _source(provenance: dict[str, Source], key: str, fallback: Source) -> Source
             return provenance[key]
         key = key.rpartition(".")[0]
     return fallback
+
+
+PLATFORM_TABLES = (("limits", "platform"), ("prices", "platform"), ("audience", "view_rate"))
+
+
+def canonical_key(key: str) -> str:
+    """A dotted key with the platform it names lower-cased, as the scenario holds it
+    (limits.platform.TikTok.max_share is limits.platform.tiktok.max_share)."""
+    parts = key.split(".")
+    if len(parts) > 2 and tuple(parts[:2]) in PLATFORM_TABLES:
+        parts[2] = parts[2].lower()
+    return ".".join(parts)
+
+
+def _as_written(raw: dict, key: str) -> str:
+    """`key` canonical, with the platform it names spelt as the raw table spells it
+    (`[limits.platform.TikTok]`), so that a change replaces that entry instead of adding a second."""
+    key = canonical_key(key)
+    parts = key.split(".")
+    if len(parts) > 2 and tuple(parts[:2]) in PLATFORM_TABLES:
+        table = raw.get(parts[0])
+        table = table.get(parts[1]) if isinstance(table, dict) else None
+        written = [name for name in table if name.lower() == parts[2]] if isinstance(table, dict) else []
+        parts[2] = written[0] if written else parts[2]
+    return ".".join(parts)
 
 
 def _assign(tree: dict, key: str, value: object) -> None:

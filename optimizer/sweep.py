@@ -25,7 +25,7 @@ from models.catalog import Catalog
 from models.catalog_rules import check_against_catalog
 from models.errors import ScenarioError
 from models.result import Result
-from models.scenario import Scenario
+from models.scenario import Scenario, canonical_key
 from optimizer.api import METHODS
 from optimizer.executors import solve_all
 from optimizer.reuse import flatten, tighter
@@ -147,6 +147,7 @@ def sweep(catalog: Catalog, scenario: Scenario, budgets: Iterable[float] | None 
     levels = sorted({float(value) for value in (budgets if budgets is not None else values or ())})
     if not levels:
         raise ValueError("give at least one value")
+    key = canonical_key(key)
     check_numeric_key(scenario, key)
     quiet = {} if scenario.objective.risk is not None or key.startswith("simulation.") else {SIMULATION_RUNS: 0}
     scenarios = [scenario.override({key: _typed(scenario, key, value), **quiet}) for value in levels]

@@ -385,6 +385,16 @@ def test_key_file_of_a_table_entry(tmp_path):
     assert (s.key_file("coverage.f18_24"), s.key_file("coverage.m25"), s.key_file("nothing")) == (base, child, child)
 
 
+def test_override_names_a_platform_in_any_case_and_replaces_the_files_entry(tmp_path):
+    s = Scenario.load(write(tmp_path, "s.toml", "[limits.platform.TikTok]\nmax_share = 0.5\n"
+                                                "[prices]\nplatform.TikTok = 1.2\nplatform.YouTube = 2\n"))
+    for key in ("limits.platform.tiktok.max_share", "limits.platform.TIKTOK.max_share"):
+        assert s.override({key: 0.3}).limits == {"platform": {"tiktok": s.limits["platform"]["tiktok"].model_copy(
+            update={"max_share": 0.3})}}
+    assert s.override({"prices.platform.youtube": 3, "prices.platform.Instagram": 0.5}).prices == {
+        "platform": {"tiktok": 1.2, "youtube": 3, "instagram": 0.5}}
+
+
 def test_override_objective_keeps_default_rules():
     assert Scenario.from_dict({}).override({"objective.minimize": "cost"}).objective.metric == "cost"
 
