@@ -552,7 +552,7 @@ def _layered(data: dict, file: Path | None, chain: tuple[Path, ...]) -> tuple[di
         raise ScenarioError(file, f"key extends: extends cycle: {' -> '.join(names)}")
     base, base_provenance = _layered(base_data, base_file, chain)
     base.pop("name", None)
-    merged = _merge(_sense_replaced(base, data), data)
+    merged = _merge(_platforms_respelt(_sense_replaced(base, data), data), data)
     present = _sources(merged, None)
     return merged, {key: source for key, source in {**base_provenance, **provenance}.items() if key in present}
 
@@ -573,6 +573,21 @@ def _sense_replaced(base: dict, child: dict) -> dict:
         return base
     dropped = {"maximize", "minimize"} | (set() if mine.get("maximize") == "targeted_reach" else {"segment_weights"})
     return {**base, "objective": {key: value for key, value in theirs.items() if key not in dropped}}
+
+
+def _platforms_respelt(base: dict, child: dict) -> dict:
+    """`base` with each platform of its platform tables spelt as the child spells it (`TikTok` and
+    `tiktok` are one platform), so that the child's entry merges into the base's, not beside it."""
+    respelt = dict(base)
+    for table, column in PLATFORM_TABLES:
+        theirs, mine = base.get(table), child.get(table)
+        theirs = theirs.get(column) if isinstance(theirs, dict) else None
+        mine = mine.get(column) if isinstance(mine, dict) else None
+        if isinstance(theirs, dict) and isinstance(mine, dict) and len({n.lower() for n in theirs}) == len(theirs):
+            spelling = {name.lower(): name for name in mine}
+            respelt[table] = {**base[table], column: {spelling.get(name.lower(), name): value
+                                                      for name, value in theirs.items()}}
+    return respelt
 
 
 def _merge(base: dict, child: dict) -> dict:

@@ -209,6 +209,19 @@ def test_child_catalog_wins_relative_to_child(tmp_path):
     assert Scenario.load(child).catalog == tmp_path / "b.csv"
 
 
+def test_a_childs_platform_entry_in_another_case_merges_into_the_bases(tmp_path):
+    write(tmp_path, "base.toml", "[limits.platform.TikTok]\nmax_share = 0.5\nmin_count = 1\n"
+                                 "[prices]\nplatform.TikTok = 2\nplatform.youtube = 3\n")
+    child = write(tmp_path, "child.toml", 'extends = "base.toml"\n[limits.platform.tiktok]\nmax_share = 0.1\n'
+                                          "[prices]\nplatform.TIKTOK = 1.5\n")
+    s = Scenario.load(child)
+    assert (s.limits["platform"]["tiktok"].max_share, s.limits["platform"]["tiktok"].min_count) == (0.1, 1)
+    assert s.prices == {"platform": {"tiktok": 1.5, "youtube": 3}}
+    write(tmp_path, "twice.toml", "[limits.platform.TikTok]\nmax_share = 0.5\n[limits.platform.tiktok]\nmin_count = 1\n")
+    twice = write(tmp_path, "child2.toml", 'extends = "twice.toml"\n[limits.platform.TIKTOK]\nmax_share = 0.1\n')
+    assert "names one platform twice" in str(load_error(twice))
+
+
 def test_three_levels(tmp_path):
     write(tmp_path, "c.toml", '[budget]\nmax = 1\nmin = 0\n[solver]\nname = "cbc"\n')
     write(tmp_path, "b.toml", 'extends = "c.toml"\n[budget]\nmax = 2\n[targets]\nreach = 7\n')
