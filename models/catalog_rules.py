@@ -198,8 +198,8 @@ def _has_floor(scenario: Scenario) -> bool:
     """A target, a coverage floor or a count floor: something for minimize cost to meet."""
     targets, diversity = scenario.targets, scenario.diversity
     return (
-        targets.engagements is not None or targets.reach is not None or bool(scenario.coverage)
-        or diversity.min_influencers is not None
+        targets.engagements is not None or targets.reach is not None or targets.impressions is not None
+        or bool(scenario.coverage) or diversity.min_influencers is not None or bool(diversity.min_distinct)
         or any(limit.min_count is not None for groups in scenario.limits.values() for limit in groups.values())
     )
 

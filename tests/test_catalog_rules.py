@@ -74,6 +74,17 @@ def test_targeted_reach_with_every_weight_0_is_an_error():
     check_against_catalog(shares, scenario.override({"objective.segment_weights.m": 0.5}))
 
 
+def test_minimize_cost_takes_an_impressions_target_or_a_distinct_count_floor_but_not_a_cpe_ceiling():
+    cost = {"objective": {"minimize": "cost"}}
+    impressions = solve(catalog(), make_scenario(cost, targets={"impressions": 40_000},
+                                                 audience={"population": 10**7}))
+    assert impressions.status == "optimal" and impressions.totals.impressions >= 40_000
+    distinct = solve(catalog(), make_scenario(cost, diversity={"min_distinct": {"niche": 2}}))
+    assert distinct.status == "optimal" and distinct.allocation["id"].tolist() == ["a", "c"]
+    with pytest.raises(ScenarioError, match='minimize = "cost" needs a target, a coverage floor or a count floor'):
+        check_against_catalog(catalog(), make_scenario(cost, targets={"max_cpe": 1}))
+
+
 def test_min_shares_of_one_column_above_1_are_warned_about():
     spec = {"budget": {"max": 1000}, "limits": {"platform": {"tiktok": {"min_share": 0.7},
                                                              "instagram": {"min_share": 0.5}}}}
