@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from instances import influencer, make_catalog, make_scenario
 from models import ScenarioError
 from models.synthetic import generate_catalog
 from optimizer import compare, solve, sweep
+from optimizer.executors import solve_all
 
 # One post each, $100 a post: engagements per post 500, 400, 300 (followers x rate); audience
 # shares of segment s1: 0.1, 0.1, 0.9. Budget $100 books a (500), $200 a and b (900), $300 all (1,200).
@@ -127,6 +129,17 @@ def test_key_figures_side_by_side():
     assert document["membership"] == {"a": ["micro-heavy"], "c": ["no a"]}
     assert document["figures"]["spend"] == {"micro-heavy": pytest.approx(200), "no a": pytest.approx(200)}
     json.dumps(document, allow_nan=False)
+
+
+def test_a_scenario_error_in_a_worker_process_reaches_the_caller_as_itself():
+    """solve_all in two processes: the error crosses back pickled (it broke the pool, reported as a
+    failed worker naming whichever scenario was running)."""
+    unbudgeted = make_scenario({"objective": {"maximize": "engagements"}}, name="no budget")
+    with pytest.raises(ScenarioError, match="key budget.max: a maximize objective needs budget.max"):
+        dict(solve_all([make_catalog(ROWS)], [(0, engagements_scenario()), (0, unbudgeted)], workers=2))
+    error = ScenarioError("s.toml", ["key a: one", "key b: two"])
+    copy = pickle.loads(pickle.dumps(error))
+    assert (type(copy), copy.file, copy.problems, str(copy)) == (ScenarioError, "s.toml", error.problems, str(error))
 
 
 def test_repeated_names_are_made_unique_and_counts_must_match():
