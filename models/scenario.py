@@ -639,7 +639,7 @@ def _as_written(raw: dict, key: str) -> str:
     if len(parts) > 2 and tuple(parts[:2]) in PLATFORM_TABLES:
         table = raw.get(parts[0])
         table = table.get(parts[1]) if isinstance(table, dict) else None
-        written = [name for name in table if name.lower() == parts[2]] if isinstance(table, dict) else []
+        written = [name for name in table if str(name).lower() == parts[2]] if isinstance(table, dict) else []
         parts[2] = written[0] if written else parts[2]
     return ".".join(parts)
 
