@@ -107,8 +107,6 @@ class Objective(_Table):
     def _one_sense(self) -> Objective:
         if self.maximize is not None and self.minimize is not None:
             raise _fault("minimize", "give either maximize or minimize, not both")
-        if self.segment_weights and self.maximize != "targeted_reach":
-            raise _fault("segment_weights", 'only applies to maximize = "targeted_reach"')
         if self.risk is not None and self.metric not in ("engagements", "reach"):
             raise _fault("risk", f'is not supported with {self.sense} = "{self.metric}" '
                                  '(only maximize = "engagements" or "reach")')

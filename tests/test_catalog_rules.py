@@ -85,6 +85,14 @@ def test_minimize_cost_takes_an_impressions_target_or_a_distinct_count_floor_but
         check_against_catalog(catalog(), make_scenario(cost, targets={"max_cpe": 1}))
 
 
+def test_segment_weights_beside_another_objective_are_warned_about_and_not_used():
+    shares = make_catalog([influencer("a", 20_000, 0.04, 400, aud_f=0.5), influencer("b", 9_000, 0.1, 400, aud_f=0.9)])
+    spec = {"budget": {"max": 400}, "objective": {"maximize": "engagements", "segment_weights": {"f": 5.0}}}
+    with pytest.warns(UserWarning, match='key objective.segment_weights: only applies to maximize = "targeted_reach"'):
+        result = solve(shares, make_scenario(spec))
+    assert result.allocation["id"].tolist() == ["b"] and result.objective.value == 900
+
+
 def test_min_shares_of_one_column_above_1_are_warned_about():
     spec = {"budget": {"max": 1000}, "limits": {"platform": {"tiktok": {"min_share": 0.7},
                                                              "instagram": {"min_share": 0.5}}}}
