@@ -213,7 +213,7 @@ def _loosening(catalog: Catalog, scenario: Scenario, row: ConstraintRow) -> Loos
                             "0, and no eligible creator costs anything: a higher budget buys nothing more")
         return Loosened(row.name, key, bound, _tidy(cheapest), None, None, COMPUTED,
                         "+10% of 0 is 0: stepped to the cheapest eligible booking (one post and its fee)")
-    relaxed = _typed(scenario, key, loosened_value(key, row.sense, bound))
+    relaxed = _typed(key, loosened_value(key, row.sense, bound))
     if relaxed == bound:
         return Loosened(row.name, key, bound, None, None, None, NOT_LOOSENED,
                         f"already at its loosest value ({bound:g}): one step looser is the same bound")

@@ -25,7 +25,7 @@ from models.catalog import Catalog
 from models.catalog_rules import check_against_catalog
 from models.errors import ScenarioError
 from models.result import Result
-from models.scenario import Scenario
+from models.scenario import Scenario, number_type
 from optimizer.api import METHODS
 from optimizer.executors import solve_all
 from optimizer.reuse import flatten, tighter
@@ -149,7 +149,7 @@ def sweep(catalog: Catalog, scenario: Scenario, budgets: Iterable[float] | None 
         raise ValueError("give at least one value")
     check_numeric_key(scenario, key)
     quiet = {} if scenario.objective.risk is not None or key.startswith("simulation.") else {SIMULATION_RUNS: 0}
-    scenarios = [scenario.override({key: _typed(scenario, key, value), **quiet}) for value in levels]
+    scenarios = [scenario.override({key: _typed(key, value), **quiet}) for value in levels]
     check_against_catalog(catalog, scenarios[0])  # every catalog-dependent check (and warning) once, not per value
     order = list(range(len(levels)))[::-1 if tighter(key) < 0 else 1]   # each step tightens: see optimizer/reuse.py
     outcomes: dict[int, Result | None] = {}
@@ -179,11 +179,12 @@ def numeric_keys(scenario: Scenario) -> dict[str, Any]:
 
 
 def check_numeric_key(scenario: Scenario, key: str) -> None:
-    """ScenarioError unless `key` names a numeric key of the scenario."""
+    """ScenarioError unless `key` names a numeric key of the scenario, set or not (a limit,
+    coverage floor, weight or price of any name: each value is then validated as the file's)."""
     numeric = numeric_keys(scenario)
-    if key in numeric:
-        return
     flat = flatten(scenario.model_dump())
+    if key in numeric or (key not in flat and number_type(key) is not None):
+        return
     close = difflib.get_close_matches(key, list(numeric), n=1, cutoff=0.5)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     if key in flat:
@@ -192,14 +193,9 @@ def check_numeric_key(scenario: Scenario, key: str) -> None:
     raise ScenarioError(scenario.path, f"key {key}: not a numeric key of the scenario{hint}")
 
 
-COUNT_KEYS = ("_count", "influencers", "_distinct", "_per_influencer", "_changes")  # whole-number keys, unset or not
-
-
-def _typed(scenario: Scenario, key: str, value: float) -> float | int:
-    """An integer where the key holds counts (its current value is an int, or it is a count key)."""
-    current = numeric_keys(scenario).get(key)
-    counting = isinstance(current, int) or key.rsplit(".", 1)[-1].endswith(COUNT_KEYS)
-    return int(value) if counting and float(value).is_integer() else value
+def _typed(key: str, value: float) -> float | int:
+    """An integer where the key holds counts (whole numbers in the scenario format)."""
+    return int(value) if number_type(key) is int and float(value).is_integer() else value
 
 
 def _points(levels: list[float], budgets: list[float | None], results: list[Result | None],
