@@ -201,9 +201,10 @@ def outcome_ranges(result: Result) -> str:
     rows = [("engagements", outcomes.engagements, "targets.engagements"), ("reach", outcomes.reach, "targets.reach")]
     rows += [(f"reach {segment}", spread, f"coverage.{segment}.min_reach")
              for segment, spread in outcomes.coverage.items()]
+    rows += [("impressions", None, "targets.impressions")] if "targets.impressions" in floors else []  # a chance, no range
     body = "".join(
         f'<tr><td class="text">{esc(label)}</td>'
-        + "".join(f"<td>{count(getattr(spread, key))}</td>" for key in ("mean", "p10", "p50", "p90"))
+        + "".join(f"<td>{count(getattr(spread, key, None))}</td>" for key in ("mean", "p10", "p50", "p90"))
         + f"<td>{count(floors[floor].target) if floor in floors else ''}</td>"
         + f"<td>{chance(floors[floor].chance) if floor in floors else ''}</td></tr>"
         for label, spread, floor in rows)
