@@ -159,7 +159,8 @@ def sweep(catalog: Catalog, scenario: Scenario, budgets: Iterable[float] | None 
         if progress is not None:
             progress(levels[order[job]], result.status if result is not None else NO_PLAN)
     results = [outcomes[position] for position in range(len(levels))]
-    points = _points(levels, [each.budget.max for each in scenarios], results, PER if key == BUDGET else 1)
+    points = _points([_typed(key, level) for level in levels], [each.budget.max for each in scenarios], results,
+                     PER if key == BUDGET else 1)
     return Frontier(scenario.name, scenario.objective.sense, scenario.objective.metric,
                     _tier_order(scenario, results), tuple(points), scenario.currency, tuple(scenario.tier_scheme), key)
 
@@ -198,7 +199,7 @@ def _typed(key: str, value: float) -> float | int:
     return int(value) if number_type(key) is int and float(value).is_integer() else value
 
 
-def _points(levels: list[float], budgets: list[float | None], results: list[Result | None],
+def _points(levels: list[float | int], budgets: list[float | None], results: list[Result | None],
             per: float) -> list[FrontierPoint]:
     points: list[FrontierPoint] = []
     for level, budget, result in zip(levels, budgets, results):

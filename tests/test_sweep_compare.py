@@ -87,6 +87,8 @@ def test_a_key_the_scenario_leaves_out_can_be_swept():
     assert floors.points[0].objective == pytest.approx(1200)
     counts = sweep(catalog, scenario, key="limits.niche.food.max_count", values=[0, 1], workers=1)
     assert [point.objective for point in counts.points] == pytest.approx([800, 1200])   # b (food) out, then in
+    assert [point.value for point in counts.points] == [0, 1] and isinstance(counts.points[0].value, int)
+    assert '"value": 1}' in json.dumps(counts.to_dict()) and counts.to_frame().iloc[1, 0] == 1   # a count, not 1.0
     with pytest.raises(ScenarioError, match="limits.niche.food.max_count: must be a whole number"):
         sweep(catalog, scenario, key="limits.niche.food.max_count", values=[0.5], workers=1)
     with pytest.raises(ScenarioError, match="limits.niche.gaming: 'gaming' appears nowhere in column niche"):
