@@ -138,7 +138,10 @@ def explain(catalog: Catalog, scenario: Scenario, *, prices: int = 5, method: st
         raise ValueError("prices must be >= 0")
     started = time.perf_counter()
     until = None if time_limit is None else time.time() + time_limit
-    quiet = scenario.override({"simulation.runs": 0}) if scenario.simulation.runs else scenario
+    # no outcome ranges are reported, so the plans are not simulated; except a risk plan's, which
+    # would warn that its CVaR is not measured out of sample (as a sweep does: optimizer/sweep.py)
+    quiet = (scenario.override({"simulation.runs": 0}) if scenario.simulation.runs and scenario.objective.risk is None
+             else scenario)
     try:
         base = solve(catalog, _limited(quiet, until), method=method)
     except NoPlanError:
