@@ -166,14 +166,16 @@ def sweep(catalog: Catalog, scenario: Scenario, budgets: Iterable[float] | None 
 
 
 def numeric_keys(scenario: Scenario) -> dict[str, Any]:
-    """Every dotted key of the scenario whose value is a number or unset, with its value."""
+    """Every dotted key of the scenario whose value is a number, or unset where the format holds a
+    number there, with its value."""
     found: dict[str, Any] = {}
 
     def walk(prefix: str, node: Any) -> None:
         if isinstance(node, dict):
             for name, child in node.items():
                 walk(f"{prefix}.{name}" if prefix else str(name), child)
-        elif node is None or (isinstance(node, (int, float)) and not isinstance(node, bool)):
+        elif (node is None and number_type(prefix) is not None) or (
+                isinstance(node, (int, float)) and not isinstance(node, bool)):
             found[prefix] = node
     walk("", scenario.model_dump())
     return found
@@ -188,7 +190,7 @@ def check_numeric_key(scenario: Scenario, key: str) -> None:
         return
     close = difflib.get_close_matches(key, list(numeric), n=1, cutoff=0.5)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    if key in flat:
+    if key in flat and flat[key] is not None:
         raise ScenarioError(scenario.path, f"key {key}: not a number ({type(flat[key]).__name__}); "
                                            f"sweep a numeric key{hint}")
     raise ScenarioError(scenario.path, f"key {key}: not a numeric key of the scenario{hint}")

@@ -91,6 +91,9 @@ def test_a_key_the_scenario_leaves_out_can_be_swept():
     assert '"value": 1}' in json.dumps(counts.to_dict()) and counts.to_frame().iloc[1, 0] == 1   # a count, not 1.0
     with pytest.raises(ScenarioError, match="limits.niche.food.max_count: must be a whole number"):
         sweep(catalog, scenario, key="limits.niche.food.max_count", values=[0.5], workers=1)
+    with pytest.raises(ScenarioError, match=r"key objective.minimize: not a numeric key of the scenario; "
+                                            r"did you mean 'budget.min'\?$"):   # unset text is not numeric
+        sweep(catalog, scenario, key="objective.minimize", values=[1], workers=1)
     with pytest.raises(ScenarioError, match="limits.niche.gaming: 'gaming' appears nowhere in column niche"):
         sweep(catalog, scenario, key="limits.niche.gaming.max_share", values=[0.5], workers=1)
 
