@@ -132,9 +132,9 @@ def plan_outcomes(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> Ou
         audiences = [people_reached(audience, rates, posts) for audience in audiences]
         aggregate = unique_aggregate(np.array([scenario.audience.population]
                                               + [scenario.audience.segments[segment] for segment in segments]))
-    impressions_floor = scenario.targets.impressions is not None and scenario.unique
-    if impressions_floor:              # impressions count each delivering creator's posts seen, unique or not
-        audiences.append(catalog.audience * view_rates(catalog, scenario) * posts)
+    impressions_floor = scenario.unique and scenario.targets.impressions is not None
+    if impressions_floor:              # impressions: the posts seen of each delivering creator, summed
+        audiences.append(catalog.audience * rates * posts)
         aggregate = with_last_summed(aggregate)
     contributions = np.column_stack([audience[booked] for audience in audiences])
     runs = simulate(posts[booked].astype(np.int64), catalog.engagements_per_post[booked],

@@ -229,7 +229,8 @@ def outcome_ranges(result: Result) -> str:
     rows = [("engagements", outcomes.engagements, "targets.engagements"), ("reach", outcomes.reach, "targets.reach")]
     rows += [(f"reach {segment}", spread, f"coverage.{segment}.min_reach")
              for segment, spread in outcomes.coverage.items()]
-    rows += [("impressions", None, "targets.impressions")] if "targets.impressions" in floors else []  # a chance, no range
+    if "targets.impressions" in floors:   # a chance, no range
+        rows.append(("impressions", None, "targets.impressions"))
     body = "".join(
         f'<tr><td class="text">{esc(label)}</td>'
         + "".join(f"<td>{count(getattr(spread, key, None))}</td>" for key in ("mean", "p10", "p50", "p90"))
@@ -237,8 +238,9 @@ def outcome_ranges(result: Result) -> str:
         + f"<td>{chance(floors[floor].chance) if floor in floors else ''}</td></tr>"
         for label, spread, floor in rows)
     risk = outcomes.risk
-    cvar = ("" if risk is None else f'<p class="note">Risk objective: the mean of the worst {risk.cvar:.0%} of the runs '
-            f"(CVaR) of {esc(risk.metric)} is {count(risk.cvar_value)}, its mean {count(risk.mean)}.</p>")
+    cvar = ("" if risk is None else
+            f'<p class="note">Risk objective: the mean of the worst {risk.cvar:.0%} of the runs (CVaR) of '
+            f"{esc(risk.metric)} is {count(risk.cvar_value)}, its mean {count(risk.mean)}.</p>")
     return (f"<h3>Outcome ranges ({outcomes.runs:,} runs, seed {outcomes.seed})</h3>"
             '<table><thead><tr><th class="text">figure</th><th>mean</th><th>P10</th><th>P50</th><th>P90</th>'
             f"<th>floor</th><th>chance</th></tr></thead><tbody>{body}</tbody></table>{cvar}")
@@ -311,7 +313,8 @@ def header_of(key: str, result: Result) -> str:
 
 
 PLAN_SECTIONS: tuple[Callable[[Result], str], ...] = (
-    key_figures, diagnosis, changes_section, mix_charts, coverage_section, outcome_ranges, binding_constraints, allocation,
+    key_figures, diagnosis, changes_section, mix_charts, coverage_section, outcome_ranges, binding_constraints,
+    allocation,
 )
 """The sections of a plan, in page order; each returns "" when it has nothing to show."""
 
