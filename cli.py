@@ -493,8 +493,9 @@ def sweep_command(
     """
     if values is not None and budgets is not None:
         raise typer.BadParameter("give --budgets or --values, not both", param_hint="--values")
+    option = "--budgets" if budgets is not None or (values is None and key == "budget.max") else "--values"
     levels = budget_levels(budgets if values is None else values, start, stop, steps,
-                           "--budgets" if values is None else "--values", minimum=0 if key == "budget.max" else None)
+                           option, minimum=0 if key == "budget.max" else None)
     for path in (output, plot):
         check_writable(path)
     if plot is not None and output is not None and os.path.realpath(plot) == os.path.realpath(output):

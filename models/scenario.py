@@ -715,6 +715,21 @@ def _message(detail: dict, ctx: dict, loc: list, in_key: bool) -> str:
 
 def _table_at(loc: list) -> type[BaseModel] | None:
     """The model class of the table at `loc`, if it is one."""
+    node = _annotation_at(loc)
+    return node if isinstance(node, type) and issubclass(node, BaseModel) else None
+
+
+def number_type(key: str) -> type | None:
+    """int or float where the dotted `key` holds a number in the scenario format (an entry of a
+    table of names, e.g. limits.platform.tiktok.max_share, by any name), set or not; else None."""
+    node = _annotation_at(key.split("."))
+    if get_origin(node) is Annotated:
+        node = get_args(node)[0]
+    return node if node in (int, float) else None
+
+
+def _annotation_at(loc: list) -> Any:
+    """The type of the scenario key at `loc` (without `| None`), None where there is no such key."""
     node: Any = Scenario
     for step in loc:
         node = _bare(node)
@@ -725,8 +740,7 @@ def _table_at(loc: list) -> type[BaseModel] | None:
             node = get_args(node)[1]
         else:
             return None
-    node = _bare(node)
-    return node if isinstance(node, type) and issubclass(node, BaseModel) else None
+    return _bare(node)
 
 
 def _bare(annotation: Any) -> Any:

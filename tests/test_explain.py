@@ -165,6 +165,14 @@ def test_explain_runs_its_re_solves_in_worker_processes(catalog, scenario, expla
         (item.id, item.break_even_low, item.break_even_high) for item in explained.prices]
 
 
+def test_a_risk_plan_is_explained_without_a_warning_about_its_simulation(catalog, scenario, recwarn):
+    """The scenario asks for simulation runs: nothing may claim it set runs = 0."""
+    risky = scenario.override({"objective.risk": {"cvar": 0.2, "weight": 0.5, "runs": 20}, "simulation.runs": 200})
+    explained = explain(catalog, risky, prices=0, workers=1)
+    assert explained.objective is not None and explained.constraints
+    assert not [warning for warning in recwarn if "runs = 0" in str(warning.message)]
+
+
 def test_negative_prices_is_a_value_error(catalog, scenario):
     with pytest.raises(ValueError, match="prices"):
         explain(catalog, scenario, prices=-1, workers=1)

@@ -81,6 +81,25 @@ def test_a_budget_the_scenario_cannot_take_is_an_input_error():
         sweep(make_catalog(ROWS), scenario, [], workers=1)
 
 
+def test_a_key_the_scenario_leaves_out_can_be_swept():
+    # SPEC 11: any numeric scenario key, e.g. a coverage floor or a group limit the file does not set
+    catalog, scenario = make_catalog(ROWS), engagements_scenario(budget={"max": 300})
+    floors = sweep(catalog, scenario, key="coverage.s1.min_reach", values=[1_000, 60_000], workers=1)
+    assert [point.status for point in floors.points] == ["optimal", "infeasible"]   # s1 holds 57,000 in all
+    assert floors.points[0].objective == pytest.approx(1200)
+    counts = sweep(catalog, scenario, key="limits.niche.food.max_count", values=[0, 1], workers=1)
+    assert [point.objective for point in counts.points] == pytest.approx([800, 1200])   # b (food) out, then in
+    assert [point.value for point in counts.points] == [0, 1] and isinstance(counts.points[0].value, int)
+    assert '"value": 1}' in json.dumps(counts.to_dict()) and counts.to_frame().iloc[1, 0] == 1   # a count, not 1.0
+    with pytest.raises(ScenarioError, match="limits.niche.food.max_count: must be a whole number"):
+        sweep(catalog, scenario, key="limits.niche.food.max_count", values=[0.5], workers=1)
+    with pytest.raises(ScenarioError, match=r"key objective.minimize: not a numeric key of the scenario; "
+                                            r"did you mean 'budget.min'\?$"):   # unset text is not numeric
+        sweep(catalog, scenario, key="objective.minimize", values=[1], workers=1)
+    with pytest.raises(ScenarioError, match="limits.niche.gaming: 'gaming' appears nowhere in column niche"):
+        sweep(catalog, scenario, key="limits.niche.gaming.max_share", values=[0.5], workers=1)
+
+
 def test_frontier_never_falls_as_the_budget_grows_in_parallel_workers():
     catalog = make_catalog(generate_catalog(300, seed=3))
     scenario = make_scenario({
