@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import signal
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from instances import influencer, make_catalog, make_scenario
 from models import ScenarioError
 from models.synthetic import generate_catalog
 from optimizer import compare, solve, sweep
+from optimizer.control import Interrupted
 from optimizer.executors import solve_all
 
 # One post each, $100 a post: engagements per post 500, 400, 300 (followers x rate); audience
@@ -159,6 +161,8 @@ def test_a_scenario_error_in_a_worker_process_reaches_the_caller_as_itself():
     error = ScenarioError("s.toml", ["key a: one", "key b: two"])
     copy = pickle.loads(pickle.dumps(error))
     assert (type(copy), copy.file, copy.problems, str(copy)) == (ScenarioError, "s.toml", error.problems, str(error))
+    stopped = pickle.loads(pickle.dumps(Interrupted(signal.SIGTERM)))
+    assert (type(stopped), stopped.signum, str(stopped)) == (Interrupted, signal.SIGTERM, "interrupted by SIGTERM")
 
 
 def test_repeated_names_are_made_unique_and_counts_must_match():
