@@ -176,7 +176,19 @@ MapOption = Annotated[list[str] | None, typer.Option(
 
 KeepOption = Annotated[list[str] | None, typer.Option(
     "--keep-columns", help="Carry catalog columns to the allocation rows (JSON, CSV, HTML), e.g. --keep-columns "
-                           "email,agency; 'all' keeps every column influmix does not use.", show_default=False)]
+                           "email,agency; 'all' (or --keep-columns alone) keeps every column influmix does not "
+                           "use.", show_default=False)]
+
+
+class KeepColumnsAlone(typer.core.TyperCommand):
+    """A command whose --keep-columns may stand alone, as SPEC section 14 writes it: then it is 'all'."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        alone = [at + 1 for at, arg in enumerate(args) if arg == "--keep-columns"
+                 and (at + 1 == len(args) or (args[at + 1].startswith("-") and args[at + 1] != "-"))]
+        for at in reversed(alone):
+            args = [*args[:at], "all", *args[at:]]
+        return super().parse_args(ctx, args)
 
 
 def keep_option(entries: list[str] | None) -> bool | list[str] | None:
@@ -255,7 +267,7 @@ catalog_app = typer.Typer(
 app.add_typer(catalog_app, name="catalog")
 
 
-@app.command("solve")
+@app.command("solve", cls=KeepColumnsAlone)
 @reported
 def solve_command(
     scenario_file: ScenarioArg,
@@ -396,7 +408,7 @@ def solve_each(scenarios: list[Scenario], method: Method, executor: Executor | N
             for position, scenario in enumerate(scenarios)]
 
 
-@app.command("report")
+@app.command("report", cls=KeepColumnsAlone)
 @reported
 def report_command(
     scenario_files: Annotated[list[Path], typer.Argument(
@@ -486,8 +498,9 @@ def sweep_command(
     """
     if values is not None and budgets is not None:
         raise typer.BadParameter("give --budgets or --values, not both", param_hint="--values")
+    option = "--budgets" if budgets is not None or (values is None and key == "budget.max") else "--values"
     levels = budget_levels(budgets if values is None else values, start, stop, steps,
-                           "--budgets" if values is None else "--values", minimum=0 if key == "budget.max" else None)
+                           option, minimum=0 if key == "budget.max" else None)
     for path in (output, plot):
         check_writable(path)
     if plot is not None and output is not None and os.path.realpath(plot) == os.path.realpath(output):

@@ -151,10 +151,17 @@ class Catalog:
         return self.audience * shares
 
     def tiers(self, scheme: Mapping[str, float]) -> np.ndarray:
-        """The catalog's tier cell where it has one, else the tier derived from followers."""
+        """The catalog's tier cell where it has one (spelt as the scheme spells it when it names
+        one of its tiers in another case: `Mega` is `mega`), else the tier derived from followers."""
         given = self.frame["tier"].to_numpy(dtype=object)
         derived = derive_tiers(self.frame["followers"].to_numpy(), scheme)
-        return np.where(given != "", given, derived).astype(object)
+        filled = given != ""
+        if filled.any():
+            codes, cells = pd.factorize(given[filled])
+            spelling = {name.casefold(): name for name in scheme}
+            given = given.copy()
+            given[filled] = np.array([spelling.get(cell.casefold(), cell) for cell in cells], dtype=object)[codes]
+        return np.where(filled, given, derived).astype(object)
 
 
 def catalog_id(text: str) -> str:

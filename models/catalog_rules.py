@@ -53,9 +53,13 @@ def check_against_catalog(catalog: Catalog, scenario: Scenario) -> None:
     for key, column in (FILTER_COLUMNS | EXCLUDE_COLUMNS).items():
         present = {value.casefold(): value for value in map(str, catalog.frame[column].dropna().unique()) if value}
         for value in getattr(scenario.filters, key) or []:
-            if value.casefold() not in present:
-                problems.append((f"filters.{key}", f"'{value}' appears nowhere in column {column}"
-                                                   f"{_hint(value.casefold(), list(present), present)}"))
+            if value.casefold() in present:
+                continue
+            hint = _hint(value.casefold(), list(present), present)
+            if key in EXCLUDE_COLUMNS:      # excludes nobody, as an excluded id the catalog lacks (SPEC 4)
+                _warn(scenario, f"filters.{key}", f"'{value}' appears nowhere in column {column}: excludes nobody{hint}")
+            else:
+                problems.append((f"filters.{key}", f"'{value}' appears nowhere in column {column}{hint}"))
     named = [*scenario.selection.include, *scenario.selection.exclude]
     ids = set(catalog.frame["id"][catalog.frame["id"].isin(named)]) if named else set()
     missing = [i for i in scenario.selection.include if i not in ids]
@@ -64,6 +68,8 @@ def check_against_catalog(catalog: Catalog, scenario: Scenario) -> None:
     unknown = [i for i in scenario.selection.exclude if i not in ids]
     if unknown:
         _warn(scenario, "selection.exclude", f"ids not in the catalog: {', '.join(unknown)}")
+    if objective.segment_weights and objective.maximize != "targeted_reach":   # as in SPEC section 3's example
+        _warn(scenario, "objective.segment_weights", 'only applies to maximize = "targeted_reach": not used')
     if objective.maximize == "targeted_reach":
         weighted = list(scenario.audience.segments) if scenario.audience is not None else catalog.segments
         if weighted and not any(objective.segment_weights.get(s, 1.0) > 0 for s in weighted):
@@ -190,7 +196,7 @@ def _audience_problems(catalog: Catalog, scenario: Scenario) -> list[tuple[str, 
 def _column_values(catalog: Catalog, scenario: Scenario, column: str) -> list[str]:
     """Values a limit may name: those in the column (for tier: also every tier of the scheme)."""
     if column == "tier":
-        return list(scenario.tier_scheme) + list(catalog.frame["tier"].unique())
+        return list(scenario.tier_scheme) + list(pd.unique(catalog.tiers(scenario.tier_scheme)))
     return list(catalog.frame[column].unique())
 
 
@@ -198,8 +204,8 @@ def _has_floor(scenario: Scenario) -> bool:
     """A target, a coverage floor or a count floor: something for minimize cost to meet."""
     targets, diversity = scenario.targets, scenario.diversity
     return (
-        targets.engagements is not None or targets.reach is not None or bool(scenario.coverage)
-        or diversity.min_influencers is not None
+        targets.engagements is not None or targets.reach is not None or targets.impressions is not None
+        or bool(scenario.coverage) or diversity.min_influencers is not None or bool(diversity.min_distinct)
         or any(limit.min_count is not None for groups in scenario.limits.values() for limit in groups.values())
     )
 

@@ -45,6 +45,11 @@ class InfluError(Exception):
             lines.append(f"{prefix}... and {more} more problem{'s' if more > 1 else ''}")
         super().__init__("\n".join(lines))
 
+    def __reduce__(self) -> tuple:
+        """Rebuilt from its file and problems, so that an error raised in a worker process reaches
+        the caller as itself (Exception's default pickling passes only the message)."""
+        return type(self), (self.file, self.problems)
+
 
 class CatalogError(InfluError):
     """The catalog cannot be read or breaks a rule of SPEC section 2; `problems` are Problems."""

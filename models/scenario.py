@@ -110,8 +110,6 @@ class Objective(_Table):
     def _one_sense(self) -> Objective:
         if self.maximize is not None and self.minimize is not None:
             raise _fault("minimize", "give either maximize or minimize, not both")
-        if self.segment_weights and self.maximize != "targeted_reach":
-            raise _fault("segment_weights", 'only applies to maximize = "targeted_reach"')
         if self.risk is not None and self.metric not in ("engagements", "reach"):
             raise _fault("risk", f'is not supported with {self.sense} = "{self.metric}" '
                                  '(only maximize = "engagements" or "reach")')
@@ -493,6 +491,7 @@ class Scenario(_Table):
         raw = copy.deepcopy(self._raw) if self._raw is not None else self.model_dump(exclude_unset=True)
         provenance = dict(self._provenance)
         for key, value in _with_catalog(copy.deepcopy(dict(changes)), Path.cwd()).items():
+            key = _as_written(raw, key)
             _assign(raw, key, value)
             provenance = {k: v for k, v in provenance.items() if k != key and not k.startswith(f"{key}.")}
             provenance.update({key: COMMAND_LINE, **_sources(value, COMMAND_LINE, f"{key}.")})
@@ -562,7 +561,7 @@ def _layered(data: dict, file: Path | None, chain: tuple[Path, ...]) -> tuple[di
         raise ScenarioError(file, f"key extends: extends cycle: {' -> '.join(names)}")
     base, base_provenance = _layered(base_data, base_file, chain)
     base.pop("name", None)
-    merged = _merge(_sense_replaced(base, data), data)
+    merged = _merge(_platforms_respelt(_sense_replaced(base, data), data), data)
     present = _sources(merged, None)
     return merged, {key: source for key, source in {**base_provenance, **provenance}.items() if key in present}
 
@@ -583,6 +582,21 @@ def _sense_replaced(base: dict, child: dict) -> dict:
         return base
     dropped = {"maximize", "minimize"} | (set() if mine.get("maximize") == "targeted_reach" else {"segment_weights"})
     return {**base, "objective": {key: value for key, value in theirs.items() if key not in dropped}}
+
+
+def _platforms_respelt(base: dict, child: dict) -> dict:
+    """`base` with each platform of its platform tables spelt as the child spells it (`TikTok` and
+    `tiktok` are one platform), so that the child's entry merges into the base's, not beside it."""
+    respelt = dict(base)
+    for table, column in PLATFORM_TABLES:
+        theirs, mine = base.get(table), child.get(table)
+        theirs = theirs.get(column) if isinstance(theirs, dict) else None
+        mine = mine.get(column) if isinstance(mine, dict) else None
+        if isinstance(theirs, dict) and isinstance(mine, dict) and len({n.lower() for n in theirs}) == len(theirs):
+            spelling = {name.lower(): name for name in mine}
+            respelt[table] = {**base[table], column: {spelling.get(name.lower(), name): value
+                                                      for name, value in theirs.items()}}
+    return respelt
 
 
 def _merge(base: dict, child: dict) -> dict:
@@ -612,6 +626,31 @@ def _source(provenance: dict[str, Source], key: str, fallback: Source) -> Source
             return provenance[key]
         key = key.rpartition(".")[0]
     return fallback
+
+
+PLATFORM_TABLES = (("limits", "platform"), ("prices", "platform"), ("audience", "view_rate"))
+
+
+def canonical_key(key: str) -> str:
+    """A dotted key with the platform it names lower-cased, as the scenario holds it
+    (limits.platform.TikTok.max_share is limits.platform.tiktok.max_share)."""
+    parts = key.split(".")
+    if len(parts) > 2 and tuple(parts[:2]) in PLATFORM_TABLES:
+        parts[2] = parts[2].lower()
+    return ".".join(parts)
+
+
+def _as_written(raw: dict, key: str) -> str:
+    """`key` canonical, with the platform it names spelt as the raw table spells it
+    (`[limits.platform.TikTok]`), so that a change replaces that entry instead of adding a second."""
+    key = canonical_key(key)
+    parts = key.split(".")
+    if len(parts) > 2 and tuple(parts[:2]) in PLATFORM_TABLES:
+        table = raw.get(parts[0])
+        table = table.get(parts[1]) if isinstance(table, dict) else None
+        written = [name for name in table if str(name).lower() == parts[2]] if isinstance(table, dict) else []
+        parts[2] = written[0] if written else parts[2]
+    return ".".join(parts)
 
 
 def _assign(tree: dict, key: str, value: object) -> None:
@@ -687,6 +726,21 @@ def _message(detail: dict, ctx: dict, loc: list, in_key: bool) -> str:
 
 def _table_at(loc: list) -> type[BaseModel] | None:
     """The model class of the table at `loc`, if it is one."""
+    node = _annotation_at(loc)
+    return node if isinstance(node, type) and issubclass(node, BaseModel) else None
+
+
+def number_type(key: str) -> type | None:
+    """int or float where the dotted `key` holds a number in the scenario format (an entry of a
+    table of names, e.g. limits.platform.tiktok.max_share, by any name), set or not; else None."""
+    node = _annotation_at(key.split("."))
+    if get_origin(node) is Annotated:
+        node = get_args(node)[0]
+    return node if node in (int, float) else None
+
+
+def _annotation_at(loc: list) -> Any:
+    """The type of the scenario key at `loc` (without `| None`), None where there is no such key."""
     node: Any = Scenario
     for step in loc:
         node = _bare(node)
@@ -697,8 +751,7 @@ def _table_at(loc: list) -> type[BaseModel] | None:
             node = get_args(node)[1]
         else:
             return None
-    node = _bare(node)
-    return node if isinstance(node, type) and issubclass(node, BaseModel) else None
+    return _bare(node)
 
 
 def _bare(annotation: Any) -> Any:

@@ -39,6 +39,10 @@ class Interrupted(Exception):
         name = signal.Signals(signum).name if signum is not None else "a stop request"
         super().__init__(f"interrupted by {name}")
 
+    def __reduce__(self) -> tuple:
+        """Rebuilt from its signal number, so that it crosses from a worker process as itself."""
+        return type(self), (self.signum,)
+
 
 def stop_requested() -> bool:
     return _stop.is_set()

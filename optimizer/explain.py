@@ -138,7 +138,10 @@ def explain(catalog: Catalog, scenario: Scenario, *, prices: int = 5, method: st
         raise ValueError("prices must be >= 0")
     started = time.perf_counter()
     until = None if time_limit is None else time.time() + time_limit
-    quiet = scenario.override({"simulation.runs": 0}) if scenario.simulation.runs else scenario
+    # no outcome ranges are reported, so the plans are not simulated; except a risk plan's, which
+    # would warn that its CVaR is not measured out of sample (as a sweep does: optimizer/sweep.py)
+    quiet = (scenario.override({"simulation.runs": 0}) if scenario.simulation.runs and scenario.objective.risk is None
+             else scenario)
     try:
         base = solve(catalog, _limited(quiet, until), method=method)
     except NoPlanError:
@@ -213,7 +216,7 @@ def _loosening(catalog: Catalog, scenario: Scenario, row: ConstraintRow) -> Loos
                             "0, and no eligible creator costs anything: a higher budget buys nothing more")
         return Loosened(row.name, key, bound, _tidy(cheapest), None, None, COMPUTED,
                         "+10% of 0 is 0: stepped to the cheapest eligible booking (one post and its fee)")
-    relaxed = _typed(scenario, key, loosened_value(key, row.sense, bound))
+    relaxed = _typed(key, loosened_value(key, row.sense, bound))
     if relaxed == bound:
         return Loosened(row.name, key, bound, None, None, None, NOT_LOOSENED,
                         f"already at its loosest value ({bound:g}): one step looser is the same bound")

@@ -50,6 +50,13 @@ def unique_aggregate(populations: np.ndarray) -> Aggregate:
     return aggregate
 
 
+def with_last_summed(aggregate: Aggregate) -> Aggregate:
+    """`aggregate` on every measure but the last, which is summed over the delivering creators."""
+    def combined(delivered: np.ndarray, contributions: np.ndarray) -> np.ndarray:
+        return np.hstack([aggregate(delivered, contributions[:, :-1]), delivered @ contributions[:, -1:]])
+    return combined
+
+
 @dataclass(frozen=True)
 class Runs:
     """The sampled outcomes: engagements per run, and each reach measure per run."""
@@ -125,6 +132,10 @@ def plan_outcomes(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> Ou
         audiences = [people_reached(audience, rates, posts) for audience in audiences]
         aggregate = unique_aggregate(np.array([scenario.audience.population]
                                               + [scenario.audience.segments[segment] for segment in segments]))
+    impressions_floor = scenario.unique and scenario.targets.impressions is not None
+    if impressions_floor:              # impressions: the posts seen of each delivering creator, summed
+        audiences.append(catalog.audience * rates * posts)
+        aggregate = with_last_summed(aggregate)
     contributions = np.column_stack([audience[booked] for audience in audiences])
     runs = simulate(posts[booked].astype(np.int64), catalog.engagements_per_post[booked],
                     per_creator(catalog, "engagement_sd", settings.engagement_sd)[booked],
@@ -138,7 +149,8 @@ def plan_outcomes(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> Ou
         runs=settings.runs, seed=settings.seed,
         engagements=outcome_range(runs.engagements), reach=outcome_range(runs.reach[:, 0]),
         coverage={segment: outcome_range(values) for segment, values in coverage.items()},
-        floors=_floors(scenario, runs.engagements, runs.reach[:, 0], coverage),
+        floors=_floors(scenario, runs.engagements, runs.reach[:, 0], coverage,
+                       runs.reach[:, -1] if impressions_floor else None),
         risk=None if risk is None else RiskOutcome(metric, risk.cvar, risk.weight, float(values.mean()),
                                                    cvar(values, risk.cvar)),
     )
@@ -169,10 +181,11 @@ def per_creator(catalog: Catalog, column: str, default: float) -> np.ndarray:
 
 
 def _floors(scenario: Scenario, engagements: np.ndarray, reach: np.ndarray,
-            coverage: dict[str, np.ndarray]) -> list[FloorChance]:
+            coverage: dict[str, np.ndarray], impressions: np.ndarray | None) -> list[FloorChance]:
     """Every floor of the scenario with the share of runs that meet it (as the plan check judges a floor)."""
     floors = [("targets.engagements", scenario.targets.engagements, engagements),
-              ("targets.reach", scenario.targets.reach, reach)]
+              ("targets.reach", scenario.targets.reach, reach),
+              ("targets.impressions", scenario.targets.impressions, impressions)]
     floors += [(f"coverage.{segment}.min_reach", scenario.coverage[segment].min_reach, values)
                for segment, values in coverage.items()]
     return [FloorChance(name, target, float(np.mean(values >= target * (1 - FEASIBILITY))))

@@ -25,7 +25,7 @@ from models.catalog import Catalog
 from models.catalog_rules import check_against_catalog
 from models.errors import ScenarioError
 from models.result import Result
-from models.scenario import Scenario
+from models.scenario import Scenario, canonical_key, number_type
 from optimizer.api import METHODS
 from optimizer.executors import solve_all
 from optimizer.reuse import flatten, tighter
@@ -147,9 +147,10 @@ def sweep(catalog: Catalog, scenario: Scenario, budgets: Iterable[float] | None 
     levels = sorted({float(value) for value in (budgets if budgets is not None else values or ())})
     if not levels:
         raise ValueError("give at least one value")
+    key = canonical_key(key)
     check_numeric_key(scenario, key)
     quiet = {} if scenario.objective.risk is not None or key.startswith("simulation.") else {SIMULATION_RUNS: 0}
-    scenarios = [scenario.override({key: _typed(scenario, key, value), **quiet}) for value in levels]
+    scenarios = [scenario.override({key: _typed(key, value), **quiet}) for value in levels]
     check_against_catalog(catalog, scenarios[0])  # every catalog-dependent check (and warning) once, not per value
     order = list(range(len(levels)))[::-1 if tighter(key) < 0 else 1]   # each step tightens: see optimizer/reuse.py
     outcomes: dict[int, Result | None] = {}
@@ -159,50 +160,49 @@ def sweep(catalog: Catalog, scenario: Scenario, budgets: Iterable[float] | None 
         if progress is not None:
             progress(levels[order[job]], result.status if result is not None else NO_PLAN)
     results = [outcomes[position] for position in range(len(levels))]
-    points = _points(levels, [each.budget.max for each in scenarios], results, PER if key == BUDGET else 1)
+    points = _points([_typed(key, level) for level in levels], [each.budget.max for each in scenarios], results,
+                     PER if key == BUDGET else 1)
     return Frontier(scenario.name, scenario.objective.sense, scenario.objective.metric,
                     _tier_order(scenario, results), tuple(points), scenario.currency, tuple(scenario.tier_scheme), key)
 
 
 def numeric_keys(scenario: Scenario) -> dict[str, Any]:
-    """Every dotted key of the scenario whose value is a number or unset, with its value."""
+    """Every dotted key of the scenario whose value is a number, or unset where the format holds a
+    number there, with its value."""
     found: dict[str, Any] = {}
 
     def walk(prefix: str, node: Any) -> None:
         if isinstance(node, dict):
             for name, child in node.items():
                 walk(f"{prefix}.{name}" if prefix else str(name), child)
-        elif node is None or (isinstance(node, (int, float)) and not isinstance(node, bool)):
+        elif (node is None and number_type(prefix) is not None) or (
+                isinstance(node, (int, float)) and not isinstance(node, bool)):
             found[prefix] = node
     walk("", scenario.model_dump())
     return found
 
 
 def check_numeric_key(scenario: Scenario, key: str) -> None:
-    """ScenarioError unless `key` names a numeric key of the scenario."""
+    """ScenarioError unless `key` names a numeric key of the scenario, set or not (a limit,
+    coverage floor, weight or price of any name: each value is then validated as the file's)."""
     numeric = numeric_keys(scenario)
-    if key in numeric:
-        return
     flat = flatten(scenario.model_dump())
+    if key in numeric or (key not in flat and number_type(key) is not None):
+        return
     close = difflib.get_close_matches(key, list(numeric), n=1, cutoff=0.5)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    if key in flat:
+    if key in flat and flat[key] is not None:
         raise ScenarioError(scenario.path, f"key {key}: not a number ({type(flat[key]).__name__}); "
                                            f"sweep a numeric key{hint}")
     raise ScenarioError(scenario.path, f"key {key}: not a numeric key of the scenario{hint}")
 
 
-COUNT_KEYS = ("_count", "influencers", "_distinct", "_per_influencer", "_changes")  # whole-number keys, unset or not
+def _typed(key: str, value: float) -> float | int:
+    """An integer where the key holds counts (whole numbers in the scenario format)."""
+    return int(value) if number_type(key) is int and float(value).is_integer() else value
 
 
-def _typed(scenario: Scenario, key: str, value: float) -> float | int:
-    """An integer where the key holds counts (its current value is an int, or it is a count key)."""
-    current = numeric_keys(scenario).get(key)
-    counting = isinstance(current, int) or key.rsplit(".", 1)[-1].endswith(COUNT_KEYS)
-    return int(value) if counting and float(value).is_integer() else value
-
-
-def _points(levels: list[float], budgets: list[float | None], results: list[Result | None],
+def _points(levels: list[float | int], budgets: list[float | None], results: list[Result | None],
             per: float) -> list[FrontierPoint]:
     points: list[FrontierPoint] = []
     for level, budget, result in zip(levels, budgets, results):

@@ -6,7 +6,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from models.result import Result
+from models.result import CoverageRow, Result
 from reports.formats import count, rate
 from reports.terminal import Column, fitted
 from reports.text import literal
@@ -25,6 +25,14 @@ def audience_line(result: Result) -> Text | None:
                 f"frequency {rate(totals.frequency, 2)}")
 
 
+def floored_value(row: CoverageRow) -> float:
+    """The figure a segment's floor is judged on: its worst case with dropouts, else its unique
+    reach with [audience], else its reach."""
+    if row.worst_case is not None:
+        return row.worst_case
+    return row.unique_reach if row.unique_reach is not None else row.achieved
+
+
 def uses_audience(result: Result) -> bool:
     """Whether the coverage rows carry unique reach or worst cases."""
     return result.objective.reach_model == "unique" or any(row.worst_case is not None for row in result.coverage)
@@ -35,8 +43,7 @@ def audience_coverage_table(result: Result, width: int) -> Table:
     the floor's worst case; met or short judged as the verifier judges the floor."""
     unique = result.objective.reach_model == "unique"
     rows = sorted(result.coverage, key=lambda row: row.target is None)
-    judged = [row.worst_case if row.worst_case is not None else
-              (row.unique_reach if unique and row.unique_reach is not None else row.achieved) for row in rows]
+    judged = [floored_value(row) for row in rows]
     met = ["" if row.target is None else ("met" if value >= row.target * (1 - 1e-9) else "short")
            for row, value in zip(rows, judged)]
     columns = [

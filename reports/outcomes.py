@@ -29,9 +29,11 @@ def outcome_table(result: Result, width: int) -> RenderableType | None:
     rows = [("engagements", outcomes.engagements, "targets.engagements"), ("reach", outcomes.reach, "targets.reach")]
     rows += [(f"reach {segment}", spread, f"coverage.{segment}.min_reach")
              for segment, spread in outcomes.coverage.items()]
+    if "targets.impressions" in floors:   # a chance, no range
+        rows.append(("impressions", None, "targets.impressions"))
     columns = [Column("figure", [literal(label) for label, _, _ in rows], justify="left", wrap=True)]
     for header, field, drop in (("mean", "mean", 1), ("P10", "p10", 0), ("P50", "p50", 2), ("P90", "p90", 0)):
-        columns.append(Column(header, [Text(count(getattr(spread, field))) for _, spread, _ in rows], drop=drop))
+        columns.append(Column(header, [Text(count(getattr(spread, field, None))) for _, spread, _ in rows], drop=drop))
     columns.append(Column("floor", [Text(count(floors[key].target) if key in floors else "") for *_, key in rows]))
     columns.append(Column("chance", [Text(chance(floors[key].chance) if key in floors else "") for *_, key in rows]))
     if (risk := outcomes.risk) is not None:

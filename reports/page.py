@@ -20,8 +20,9 @@ from typing import Any
 
 from models.result import ALLOCATION_COLUMNS, Result
 from optimizer.compare import TIER_PREFIX, Comparison
+from reports.audience import floored_value
 from reports.formats import chance, count, gap, metric_value, money, number, rate, share
-from reports.tables import diagnosis_items, figure_rows, plain_cell, relative, shown_names
+from reports.tables import change_rows, diagnosis_items, figure_rows, plain_cell, relative, shown_names
 from reports.text import printable
 
 PALETTE = ("#1f5fa8", "#e07b39", "#3a9b5c", "#b5446e", "#7a5cc2", "#c9a227", "#2b9fb3", "#8c6d4f", "#5f6b7a")
@@ -150,6 +151,10 @@ def key_figures(result: Result) -> str:
         ("engagements", count(totals.engagements), ""), ("CPE", rate(totals.cpe), "cost per engagement"),
         ("CPM", rate(totals.cpm, 2), "cost per 1,000 reached"),
     ]
+    if totals.unique_reach is not None:
+        cards += [("unique reach", count(totals.unique_reach), "people reached"),
+                  ("impressions", count(totals.impressions), "posts seen"),
+                  ("frequency", rate(totals.frequency, 2), "impressions per person reached")]
     return '<div class="cards">' + "".join(
         f'<div class="card"><div class="label">{esc(label)}</div><div class="value">{esc(value)}</div>'
         f'<div class="meta">{esc(note)}</div></div>' for label, value, note in cards) + "</div>"
@@ -166,28 +171,51 @@ def mix_charts(result: Result) -> str:
 
 
 def coverage_section(result: Result) -> str:
-    """Reach in each segment against its floor (floored segments first)."""
+    """Each segment's floored figure (reach; unique reach with [audience]; the worst case with
+    dropouts) against its floor, floored segments first."""
     if result.objective.value is None or not result.coverage:
         return ""
     rows = sorted(result.coverage, key=lambda row: row.target is None)
-    top = max([row.achieved for row in rows] + [row.target or 0 for row in rows] + [1])
-    chart = bar_chart("Reach in segment (line: target)",
-                      [(row.segment, row.achieved / top, count(row.achieved)) for row in rows], 1.0,
+    judged = [floored_value(row) for row in rows]
+    extra = [(label, field) for label, field in (("unique reach", "unique_reach"), ("population", "population"),
+                                                 ("worst case", "worst_case"))
+             if any(getattr(row, field) is not None for row in rows)]
+    top = max(judged + [row.target or 0 for row in rows] + [1])
+    measure = ("worst case" if any(row.worst_case is not None for row in rows)
+               else "unique reach" if any(row.unique_reach is not None for row in rows) else "reach")
+    chart = bar_chart(f"{measure.capitalize()} in segment (line: target)",
+                      [(row.segment, value / top, count(value)) for row, value in zip(rows, judged)], 1.0,
                       markers=[None if row.target is None else row.target / top for row in rows], width=460)
     body = "".join(
         f'<tr><td class="text">{esc(row.segment)}</td><td data-value="{sort_value(row.target)}">{count(row.target)}</td>'
-        f'<td data-value="{row.achieved}">{count(row.achieved)}</td><td class="text">{met(row)}</td></tr>'
-        for row in rows)
-    table = ('<table class="sortable"><thead><tr><th class="text">segment</th><th>target</th><th>achieved</th>'
-             f'<th class="text"></th></tr></thead><tbody>{body}</tbody></table>')
+        f'<td data-value="{row.achieved}">{count(row.achieved)}</td>'
+        + "".join(f'<td data-value="{sort_value(getattr(row, field))}">{count(getattr(row, field))}</td>'
+                  for _, field in extra)
+        + f'<td class="text">{met(row.target, value)}</td></tr>'
+        for row, value in zip(rows, judged))
+    table = ('<table class="sortable"><thead><tr><th class="text">segment</th><th>target</th><th>reach</th>'
+             + "".join(f"<th>{label}</th>" for label, _ in extra)
+             + f'<th class="text"></th></tr></thead><tbody>{body}</tbody></table>')
     return f'<h3>Audience coverage</h3><div class="charts">{chart}{table}</div>'
 
 
-def met(row: Any) -> str:
-    if row.target is None:
+def met(target: float | None, value: float) -> str:
+    if target is None:
         return ""
-    return '<span class="met">met</span>' if row.achieved >= row.target * (1 - 1e-9) else \
-        '<span class="short">short</span>'
+    return '<span class="met">met</span>' if value >= target * (1 - 1e-9) else '<span class="short">short</span>'
+
+
+def changes_section(result: Result) -> str:
+    """Against the previous plan of `solve --previous`: who was added or dropped, whose posts changed."""
+    changes = result.changes
+    if changes is None:
+        return ""
+    rows = change_rows(result)
+    body = "".join(f'<tr><td class="text">{kind}</td><td class="text">{esc(ident)}</td><td>{esc(text)}</td></tr>'
+                   for kind, ident, text in rows)
+    return (f"<h3>Changes against the previous plan: {changes.count} added or dropped</h3>"
+            + ('<table><thead><tr><th class="text">change</th><th class="text">id</th><th>posts</th></tr></thead>'
+               f"<tbody>{body}</tbody></table>" if rows else '<p class="note">No post count changed.</p>'))
 
 
 def outcome_ranges(result: Result) -> str:
@@ -201,15 +229,21 @@ def outcome_ranges(result: Result) -> str:
     rows = [("engagements", outcomes.engagements, "targets.engagements"), ("reach", outcomes.reach, "targets.reach")]
     rows += [(f"reach {segment}", spread, f"coverage.{segment}.min_reach")
              for segment, spread in outcomes.coverage.items()]
+    if "targets.impressions" in floors:   # a chance, no range
+        rows.append(("impressions", None, "targets.impressions"))
     body = "".join(
         f'<tr><td class="text">{esc(label)}</td>'
-        + "".join(f"<td>{count(getattr(spread, key))}</td>" for key in ("mean", "p10", "p50", "p90"))
+        + "".join(f"<td>{count(getattr(spread, key, None))}</td>" for key in ("mean", "p10", "p50", "p90"))
         + f"<td>{count(floors[floor].target) if floor in floors else ''}</td>"
         + f"<td>{chance(floors[floor].chance) if floor in floors else ''}</td></tr>"
         for label, spread, floor in rows)
+    risk = outcomes.risk
+    cvar = ("" if risk is None else
+            f'<p class="note">Risk objective: the mean of the worst {risk.cvar:.0%} of the runs (CVaR) of '
+            f"{esc(risk.metric)} is {count(risk.cvar_value)}, its mean {count(risk.mean)}.</p>")
     return (f"<h3>Outcome ranges ({outcomes.runs:,} runs, seed {outcomes.seed})</h3>"
             '<table><thead><tr><th class="text">figure</th><th>mean</th><th>P10</th><th>P50</th><th>P90</th>'
-            f"<th>floor</th><th>chance</th></tr></thead><tbody>{body}</tbody></table>")
+            f"<th>floor</th><th>chance</th></tr></thead><tbody>{body}</tbody></table>{cvar}")
 
 
 def binding_constraints(result: Result) -> str:
@@ -279,7 +313,8 @@ def header_of(key: str, result: Result) -> str:
 
 
 PLAN_SECTIONS: tuple[Callable[[Result], str], ...] = (
-    key_figures, diagnosis, mix_charts, coverage_section, outcome_ranges, binding_constraints, allocation,
+    key_figures, diagnosis, changes_section, mix_charts, coverage_section, outcome_ranges, binding_constraints,
+    allocation,
 )
 """The sections of a plan, in page order; each returns "" when it has nothing to show."""
 

@@ -39,8 +39,10 @@ def csv_text(obj: Any) -> str:
 
 
 def guarded(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text cells that would start a formula, prefixed with a quote."""
+    """Text cells that would start a formula, prefixed with a quote; header cells too (a kept
+    catalog column may be named `=...`)."""
     frame = frame.copy()
+    frame.columns = [safe_cell(column) for column in frame.columns]
     for column in frame.columns:
         if not pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column]):
             frame[column] = frame[column].map(safe_cell)

@@ -126,13 +126,19 @@ def headline(result: Result) -> Group:
     return Group(*lines, Text(""))
 
 
-def changes_table(result: Result, width: int, top: int | None = TOP) -> RenderableType:
-    """Against the previous plan: each creator added or dropped, then each kept one whose posts changed."""
+def change_rows(result: Result) -> list[tuple[str, str, str]]:
+    """(change, id, posts) against the previous plan: each creator added (its posts) or dropped,
+    then each kept one whose posts changed (before -> after)."""
     changes = result.changes
     posts = {record["id"]: record["posts"] for record in result.allocation_records}
-    rows = ([("added", ident, f"{posts.get(ident, 0)}") for ident in changes.added]
+    return ([("added", ident, f"{posts.get(ident, 0)}") for ident in changes.added]
             + [("dropped", ident, "") for ident in changes.dropped]
             + [("posts", item.id, f"{item.before} -> {item.after}") for item in changes.posts_changed])
+
+
+def changes_table(result: Result, width: int, top: int | None = TOP) -> RenderableType:
+    """Against the previous plan: each creator added or dropped, then each kept one whose posts changed."""
+    changes, rows = result.changes, change_rows(result)
     title = Text(f"Changes against the previous plan: {changes.count} added or dropped", style="bold")
     if not rows:
         return Group(title, Text("No post count changed.\n"))

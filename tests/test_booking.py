@@ -71,10 +71,17 @@ def test_exclusion_filters_drop_their_rows_case_insensitively(method):
     assert booked(result) == {"c": 3} and result.objective.value == pytest.approx(1200)
 
 
-def test_an_unknown_exclusion_value_is_an_error_with_a_suggestion():
-    assert problems({"filters": {"exclude_niches": ["gamblin"], "exclude_countries": ["GBR"]}}) == [
-        "key filters.exclude_niches: 'gamblin' appears nowhere in column niche; did you mean 'gambling'?",
-        "key filters.exclude_countries: 'GBR' appears nowhere in column country; did you mean 'GB'?"]
+def test_an_unknown_exclusion_value_is_a_warning_with_a_suggestion():
+    """SPEC 14's example excludes niche gambling and country RU on any catalog: a value the catalog lacks
+    excludes nobody, said as for an excluded id the catalog lacks (SPEC 4), with the closest value."""
+    with pytest.warns(UserWarning) as caught:
+        check_against_catalog(catalog(), make_scenario({"budget": {"max": 1000},
+                                                        "filters": {"exclude_niches": ["gamblin"],
+                                                                    "exclude_countries": ["GBR"]}}))
+    assert [str(w.message) for w in caught] == [
+        "key filters.exclude_niches: 'gamblin' appears nowhere in column niche: excludes nobody; "
+        "did you mean 'gambling'?",
+        "key filters.exclude_countries: 'GBR' appears nowhere in column country: excludes nobody; did you mean 'GB'?"]
     assert scenario_problems({"filters": {"exclude_niches": "gambling"}}) == [
         "key filters.exclude_niches: must be an array, got 'gambling'"]
 

@@ -135,6 +135,17 @@ def test_solve_and_report_keep_columns_on_the_command_line(catalog_file, tmp_pat
     assert done.exit_code == 1 and "catalog.csv: column 'phone' to keep is not a column" in done.stderr
 
 
+def test_keep_columns_alone_keeps_every_column_influmix_does_not_use(catalog_file, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.toml").write_text('catalog = "catalog.csv"\n[budget]\nmax = 200\n')
+    every = runner.invoke(cli.app, ["solve", "s.toml", "--keep-columns", "all", "-f", "csv"]).stdout
+    for args in (["--keep-columns", "-f", "csv"], ["-f", "csv", "--keep-columns"]):
+        done = runner.invoke(cli.app, ["solve", "s.toml", *args])
+        assert done.exit_code == 0 and done.stdout == every, done.output
+    done = runner.invoke(cli.app, ["report", "s.toml", "-o", "r.html", "--keep-columns"])
+    assert done.exit_code == 0 and '<th class="text">Agency</th>' in (tmp_path / "r.html").read_text()
+
+
 def test_comparison_json_has_a_schema_version_and_the_same_keys_for_every_plan():
     catalog = make_catalog([influencer("a", 10_000, 0.05, 100), influencer("b", 20_000, 0.02, 100)])
     feasible = solve(catalog, SCENARIO)

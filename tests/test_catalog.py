@@ -146,6 +146,12 @@ def test_tier_cell_overrides_and_empty_cell_derives(tmp_path):
     assert Catalog.load(path).tiers({"small": 0, "big": 5000}).tolist() == ["big", "big", "macro", "big"]
 
 
+def test_a_tier_cell_naming_a_scheme_tier_in_another_case_is_that_tier(tmp_path):
+    path = write(tmp_path, f"{HEADER},tier\nc1,ig,800,0.1,1,Mega\nc2,ig,800,0.1,1,Giga\nc3,ig,800,0.1,1,SMALL\n")
+    assert Catalog.load(path).tiers(DEFAULT_TIERS).tolist() == ["mega", "Giga", "SMALL"]
+    assert Catalog.load(path).tiers({"Small": 0, "big": 5000}).tolist() == ["Mega", "Giga", "Small"]
+
+
 # -- bad input: one located message per problem -------------------------------------------------
 
 

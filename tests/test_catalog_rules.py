@@ -37,6 +37,16 @@ def test_a_limit_value_in_the_wrong_case_suggests_the_catalogs_spelling():
         "key limits.niche.Beauty: 'Beauty' appears nowhere in column niche; did you mean 'beauty'?"]
 
 
+def test_a_tier_limit_binds_the_catalogs_tier_cells_written_in_another_case():
+    cells = make_catalog([influencer("a", 1_000, 0.1, 100, tier="Mega"), influencer("b", 1_000, 0.1, 100)])
+    result = solve(cells, make_scenario({"budget": {"max": 1000}, "limits": {"tier": {"mega": {"max_count": 0}}}}))
+    assert result.status == "optimal" and result.allocation["id"].tolist() == ["b"]
+    with pytest.raises(ScenarioError, match="key limits.tier.Mega: 'Mega' appears nowhere in column tier; "
+                                            "did you mean 'mega'"):
+        check_against_catalog(cells, make_scenario({"budget": {"max": 1000},
+                                                    "limits": {"tier": {"Mega": {"max_count": 0}}}}))
+
+
 def test_niche_and_country_filters_ignore_case_in_the_model_and_the_verifier():
     spec = {"budget": {"max": 1000}, "filters": {"niches": ["FASHION", "Tech"], "countries": ["us"]}}
     scenario = make_scenario(spec)
@@ -62,6 +72,25 @@ def test_targeted_reach_with_every_weight_0_is_an_error():
     with pytest.raises(ScenarioError, match="key objective.segment_weights: every segment weighs 0"):
         check_against_catalog(shares, scenario)
     check_against_catalog(shares, scenario.override({"objective.segment_weights.m": 0.5}))
+
+
+def test_minimize_cost_takes_an_impressions_target_or_a_distinct_count_floor_but_not_a_cpe_ceiling():
+    cost = {"objective": {"minimize": "cost"}}
+    impressions = solve(catalog(), make_scenario(cost, targets={"impressions": 40_000},
+                                                 audience={"population": 10**7}))
+    assert impressions.status == "optimal" and impressions.totals.impressions >= 40_000
+    distinct = solve(catalog(), make_scenario(cost, diversity={"min_distinct": {"niche": 2}}))
+    assert distinct.status == "optimal" and distinct.allocation["id"].tolist() == ["a", "c"]
+    with pytest.raises(ScenarioError, match='minimize = "cost" needs a target, a coverage floor or a count floor'):
+        check_against_catalog(catalog(), make_scenario(cost, targets={"max_cpe": 1}))
+
+
+def test_segment_weights_beside_another_objective_are_warned_about_and_not_used():
+    shares = make_catalog([influencer("a", 20_000, 0.04, 400, aud_f=0.5), influencer("b", 9_000, 0.1, 400, aud_f=0.9)])
+    spec = {"budget": {"max": 400}, "objective": {"maximize": "engagements", "segment_weights": {"f": 5.0}}}
+    with pytest.warns(UserWarning, match='key objective.segment_weights: only applies to maximize = "targeted_reach"'):
+        result = solve(shares, make_scenario(spec))
+    assert result.allocation["id"].tolist() == ["b"] and result.objective.value == 900
 
 
 def test_min_shares_of_one_column_above_1_are_warned_about():

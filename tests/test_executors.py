@@ -120,6 +120,14 @@ def test_unknown_and_text_keys_are_located_errors_with_a_suggestion():
         sweep(catalog, scenario, key="name", values=[1, 2])
 
 
+def test_a_swept_platform_key_is_case_insensitive():
+    catalog, scenario = small()
+    capped = scenario.override({"budget.max": 2000, "limits.platform.Instagram.max_count": 3})
+    frontier = sweep(catalog, capped, key="limits.platform.INSTAGRAM.max_count", values=[1, 2], workers=1)
+    assert frontier.key == "limits.platform.instagram.max_count"
+    assert [point.influencers for point in frontier.points] == [1, 2]
+
+
 def test_a_key_sweep_reports_the_key_and_each_value():
     catalog, scenario = small()
     frontier = sweep(catalog, scenario.override({"budget.max": 2000}), key="diversity.max_influencers",

@@ -165,6 +165,14 @@ def test_explain_runs_its_re_solves_in_worker_processes(catalog, scenario, expla
         (item.id, item.break_even_low, item.break_even_high) for item in explained.prices]
 
 
+def test_a_risk_plan_is_explained_without_a_warning_about_its_simulation(catalog, scenario, recwarn):
+    """The scenario asks for simulation runs: nothing may claim it set runs = 0."""
+    risky = scenario.override({"objective.risk": {"cvar": 0.2, "weight": 0.5, "runs": 20}, "simulation.runs": 200})
+    explained = explain(catalog, risky, prices=0, workers=1)
+    assert explained.objective is not None and explained.constraints
+    assert not [warning for warning in recwarn if "runs = 0" in str(warning.message)]
+
+
 def test_negative_prices_is_a_value_error(catalog, scenario):
     with pytest.raises(ValueError, match="prices"):
         explain(catalog, scenario, prices=-1, workers=1)
@@ -223,3 +231,14 @@ def test_an_infeasible_scenario_exits_3_with_its_diagnosis(project):
     assert done.exit_code == 3
     assert "diagnosis" in done.stderr
     assert not (project / "never.json").exists()
+
+
+def test_a_binding_limit_on_a_platform_written_in_capitals_is_loosened(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "c.csv").write_text("id,platform,followers,engagement_rate,cost_per_post,max_posts\n"
+                                    "t,tiktok,1000,0.1,10,10\ni,instagram,1000,0.05,10,10\n")
+    (tmp_path / "s.toml").write_text('catalog = "c.csv"\n[budget]\nmax = 100\n[limits.platform.TikTok]\nmax_share = 0.5\n')
+    done = run("explain", "s.toml", "--prices", "0", "--workers", "1", "-f", "json")
+    assert done.exit_code == 0, done.stderr
+    loosened = {item["name"]: item for item in json.loads(done.stdout)["constraints"]}
+    assert loosened["limits.platform.tiktok.max_share"]["relaxed_bound"] == 0.55

@@ -148,6 +148,22 @@ def test_the_page_has_every_section(plan):
     assert "Cat" not in words  # c is not booked
 
 
+def test_unique_reach_changes_and_risk_are_on_the_page():
+    """SPEC 8, 10, 11 figures reach the page: unique reach, impressions and frequency among the key figures;
+    a coverage floor judged on the unique reach it applies to (s1: 1 - 0.95 x 0.991 x 0.992 of 100,000);
+    the changes against a previous plan; the risk objective's CVaR."""
+    audience = {"audience": {"population": 1_000_000, "segments": {"s1": 100_000}}}
+    result = solve(make_catalog(ROWS), scenario().override(audience), previous={"a": 1, "c": 1})
+    words = Page(render(result, "html")).words
+    unique_s1 = 100_000 * (1 - 0.95 * 0.991 * 0.992)
+    for text in ("unique reach", count(result.totals.unique_reach), "impressions", "frequency",
+                 "Unique reach in segment", count(unique_s1), "population", "100,000",
+                 "Changes against the previous plan: 3 added or dropped", "added b 1", "added d 2", "dropped c"):
+        assert text in words, text
+    risky = solve(make_catalog(ROWS), scenario().override({"objective.risk": {"cvar": 0.2, "weight": 0.5, "runs": 50}}))
+    assert f"CVaR) of engagements is {count(risky.outcomes.risk.cvar_value)}" in Page(render(risky, "html")).words
+
+
 def test_an_infeasible_scenario_shows_its_diagnosis():
     result = solve(make_catalog(ROWS), scenario(300, floor=500_000))
     words = Page(render(result, "html")).words

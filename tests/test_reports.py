@@ -152,6 +152,15 @@ def test_text_for_a_terminal_loses_its_control_characters(monkeypatch):
         assert sys.stdout.getvalue() == expected
 
 
+def test_a_kept_column_named_like_a_formula_is_quoted_in_the_csv_header():
+    with pytest.warns(UserWarning, match="columns ignored: =cmd, @at"):
+        catalog = make_catalog([influencer("a", 10_000, 0.05, 100, **{"=cmd": "=1+1", "@at": "x"})])
+    result = solve(catalog, make_scenario(objective={"maximize": "engagements"}, budget={"max": 100}),
+                   keep_columns=True)
+    header, row = list(csv.reader(io.StringIO(render(result, "csv"))))
+    assert header[-2:] == ["'=cmd", "'@at"] and row[-2:] == ["'=1+1", "x"]
+
+
 def test_csv_money_to_cents_rates_to_six_significant_digits():
     catalog = make_catalog([influencer("a", 917_716, 0.0499, 33.333333, name="A", niche="x"),
                             influencer("b", 33_333, 0.0333, 11.111111, name="B", niche="y")])

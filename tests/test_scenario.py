@@ -117,6 +117,14 @@ def test_spec_example_loads_every_value(tmp_path):
     assert (s.solver.name, s.solver.time_limit, s.solver.gap) == ("highs", 60, 0.0001)
 
 
+def test_spec_example_as_written_loads_segment_weights_beside_engagements(tmp_path):
+    """SPEC section 3's example maximizes engagements and sets segment_weights ("targeted_reach only"): it
+    loads, the weights kept (checking the scenario against its catalog warns that they are not used)."""
+    text = SPEC_EXAMPLE.replace('maximize = "targeted_reach"', 'maximize = "engagements"')
+    s = Scenario.load(write(tmp_path, "spring.toml", text))
+    assert (s.objective.metric, s.objective.segment_weights) == ("engagements", {"f18_24": 2.0})
+
+
 def test_defaults(tmp_path):
     s = Scenario.load(write(tmp_path, "plain.toml", 'catalog = "c.csv"\n'))
     assert (s.name, s.description, s.currency, s.catalog) == ("plain", "", "USD", tmp_path / "c.csv")
@@ -209,6 +217,19 @@ def test_child_catalog_wins_relative_to_child(tmp_path):
     assert Scenario.load(child).catalog == tmp_path / "b.csv"
 
 
+def test_a_childs_platform_entry_in_another_case_merges_into_the_bases(tmp_path):
+    write(tmp_path, "base.toml", "[limits.platform.TikTok]\nmax_share = 0.5\nmin_count = 1\n"
+                                 "[prices]\nplatform.TikTok = 2\nplatform.youtube = 3\n")
+    child = write(tmp_path, "child.toml", 'extends = "base.toml"\n[limits.platform.tiktok]\nmax_share = 0.1\n'
+                                          "[prices]\nplatform.TIKTOK = 1.5\n")
+    s = Scenario.load(child)
+    assert (s.limits["platform"]["tiktok"].max_share, s.limits["platform"]["tiktok"].min_count) == (0.1, 1)
+    assert s.prices == {"platform": {"tiktok": 1.5, "youtube": 3}}
+    write(tmp_path, "twice.toml", "[limits.platform.TikTok]\nmax_share = 0.5\n[limits.platform.tiktok]\nmin_count = 1\n")
+    twice = write(tmp_path, "child2.toml", 'extends = "twice.toml"\n[limits.platform.TIKTOK]\nmax_share = 0.1\n')
+    assert "names one platform twice" in str(load_error(twice))
+
+
 def test_three_levels(tmp_path):
     write(tmp_path, "c.toml", '[budget]\nmax = 1\nmin = 0\n[solver]\nname = "cbc"\n')
     write(tmp_path, "b.toml", 'extends = "c.toml"\n[budget]\nmax = 2\n[targets]\nreach = 7\n')
@@ -298,7 +319,6 @@ BAD = [
     ('[solver]\nname = "gurobi"', "solver.name", "must be 'highs' or 'cbc', got 'gurobi'"),
     ('[objective]\nmaximize = "reech"', "objective.maximize", "did you mean 'reach'?"),
     ('[objective]\nmaximize = "reach"\nminimize = "cost"', "objective.minimize", "not both"),
-    ('[objective]\nsegment_weights = { f18_24 = 2 }', "objective.segment_weights", "targeted_reach"),
     ('[objective]\nmaximize = "targeted_reach"\nsegment_weights = { f = -1 }', "objective.segment_weights.f",
      "must be at least 0"),
     ("[limits.followers.big]\nmax_share = 0.5", "limits.followers",
@@ -383,6 +403,16 @@ def test_key_file_of_a_table_entry(tmp_path):
     child = write(tmp_path, "child.toml", 'extends = "base.toml"\n[coverage.m25]\nmin_reach = 1\n')
     s = Scenario.load(child)
     assert (s.key_file("coverage.f18_24"), s.key_file("coverage.m25"), s.key_file("nothing")) == (base, child, child)
+
+
+def test_override_names_a_platform_in_any_case_and_replaces_the_files_entry(tmp_path):
+    s = Scenario.load(write(tmp_path, "s.toml", "[limits.platform.TikTok]\nmax_share = 0.5\n"
+                                                "[prices]\nplatform.TikTok = 1.2\nplatform.YouTube = 2\n"))
+    for key in ("limits.platform.tiktok.max_share", "limits.platform.TIKTOK.max_share"):
+        assert s.override({key: 0.3}).limits == {"platform": {"tiktok": s.limits["platform"]["tiktok"].model_copy(
+            update={"max_share": 0.3})}}
+    assert s.override({"prices.platform.youtube": 3, "prices.platform.Instagram": 0.5}).prices == {
+        "platform": {"tiktok": 1.2, "youtube": 3, "instagram": 0.5}}
 
 
 def test_override_objective_keeps_default_rules():

@@ -193,6 +193,22 @@ def test_reach_aggregation_is_pluggable():
     assert np.allclose(runs.reach[:, 0], population * (1 - kept.prod(axis=1)), rtol=1e-9)
 
 
+def test_an_impressions_floor_has_its_chance():
+    """targets.impressions is a floor (SPEC 8) and every floor has the share of runs that meet it (SPEC 10).
+    Impressions A_i v_i x_i with v = 0.5: a 15,000, b 40,000, c 2,500, d 160,000; 170,000 needs d and
+    a or b: chance 0.5 x (1 - 0.3 x 0.05)."""
+    spec = make_scenario(budget={"max": 10_000}, targets={"impressions": 170_000},
+                         audience={"population": 1_000_000, "view_rate": {"default": 0.5}},
+                         simulation={"runs": 20_000, "delivery": DEFAULT_DELIVERY})
+    outcomes = plan_outcomes(catalog(), spec, POSTS)
+    (floor,) = outcomes.floors
+    expected = 0.5 * (1 - 0.3 * 0.05)
+    assert floor.name == "targets.impressions" and floor.target == 170_000
+    assert abs(floor.chance - expected) <= SIGMAS * math.sqrt(expected * (1 - expected) / 20_000)
+    without = plan_outcomes(catalog(), spec.override({"targets.impressions": None}), POSTS)
+    assert outcomes.engagements == without.engagements and outcomes.reach == without.reach   # the same draws
+
+
 # --- on and off ------------------------------------------------------------------------------------
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import pickle
+import signal
 
 import numpy as np
 import pytest
@@ -11,6 +13,8 @@ from instances import influencer, make_catalog, make_scenario
 from models import ScenarioError
 from models.synthetic import generate_catalog
 from optimizer import compare, solve, sweep
+from optimizer.control import Interrupted
+from optimizer.executors import solve_all
 
 # One post each, $100 a post: engagements per post 500, 400, 300 (followers x rate); audience
 # shares of segment s1: 0.1, 0.1, 0.9. Budget $100 books a (500), $200 a and b (900), $300 all (1,200).
@@ -79,6 +83,25 @@ def test_a_budget_the_scenario_cannot_take_is_an_input_error():
         sweep(make_catalog(ROWS), scenario, [], workers=1)
 
 
+def test_a_key_the_scenario_leaves_out_can_be_swept():
+    # SPEC 11: any numeric scenario key, e.g. a coverage floor or a group limit the file does not set
+    catalog, scenario = make_catalog(ROWS), engagements_scenario(budget={"max": 300})
+    floors = sweep(catalog, scenario, key="coverage.s1.min_reach", values=[1_000, 60_000], workers=1)
+    assert [point.status for point in floors.points] == ["optimal", "infeasible"]   # s1 holds 57,000 in all
+    assert floors.points[0].objective == pytest.approx(1200)
+    counts = sweep(catalog, scenario, key="limits.niche.food.max_count", values=[0, 1], workers=1)
+    assert [point.objective for point in counts.points] == pytest.approx([800, 1200])   # b (food) out, then in
+    assert [point.value for point in counts.points] == [0, 1] and isinstance(counts.points[0].value, int)
+    assert '"value": 1}' in json.dumps(counts.to_dict()) and counts.to_frame().iloc[1, 0] == 1   # a count, not 1.0
+    with pytest.raises(ScenarioError, match="limits.niche.food.max_count: must be a whole number"):
+        sweep(catalog, scenario, key="limits.niche.food.max_count", values=[0.5], workers=1)
+    with pytest.raises(ScenarioError, match=r"key objective.minimize: not a numeric key of the scenario; "
+                                            r"did you mean 'budget.min'\?$"):   # unset text is not numeric
+        sweep(catalog, scenario, key="objective.minimize", values=[1], workers=1)
+    with pytest.raises(ScenarioError, match="limits.niche.gaming: 'gaming' appears nowhere in column niche"):
+        sweep(catalog, scenario, key="limits.niche.gaming.max_share", values=[0.5], workers=1)
+
+
 def test_frontier_never_falls_as_the_budget_grows_in_parallel_workers():
     catalog = make_catalog(generate_catalog(300, seed=3))
     scenario = make_scenario({
@@ -127,6 +150,19 @@ def test_key_figures_side_by_side():
     assert document["membership"] == {"a": ["micro-heavy"], "c": ["no a"]}
     assert document["figures"]["spend"] == {"micro-heavy": pytest.approx(200), "no a": pytest.approx(200)}
     json.dumps(document, allow_nan=False)
+
+
+def test_a_scenario_error_in_a_worker_process_reaches_the_caller_as_itself():
+    """solve_all in two processes: the error crosses back pickled (it broke the pool, reported as a
+    failed worker naming whichever scenario was running)."""
+    unbudgeted = make_scenario({"objective": {"maximize": "engagements"}}, name="no budget")
+    with pytest.raises(ScenarioError, match="key budget.max: a maximize objective needs budget.max"):
+        dict(solve_all([make_catalog(ROWS)], [(0, engagements_scenario()), (0, unbudgeted)], workers=2))
+    error = ScenarioError("s.toml", ["key a: one", "key b: two"])
+    copy = pickle.loads(pickle.dumps(error))
+    assert (type(copy), copy.file, copy.problems, str(copy)) == (ScenarioError, "s.toml", error.problems, str(error))
+    stopped = pickle.loads(pickle.dumps(Interrupted(signal.SIGTERM)))
+    assert (type(stopped), stopped.signum, str(stopped)) == (Interrupted, signal.SIGTERM, "interrupted by SIGTERM")
 
 
 def test_repeated_names_are_made_unique_and_counts_must_match():
