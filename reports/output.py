@@ -39,8 +39,8 @@ def write_output(path: Path, data: bytes) -> None:
 
 
 def deliver(data: str | bytes, output: Path | None) -> None:
-    """Text on stdout, or text or bytes into `output` (whole or not at all), said on stderr."""
-    if output is None:
+    """Text on stdout (`-o -` too), or text or bytes into `output` (whole or not at all), said on stderr."""
+    if output is None or (is_stream(output) and isinstance(data, str)):
         text = data if isinstance(data, str) else data.decode("utf-8")
         to_stdout(printable_lines(text) if sys.stdout.isatty() else text)   # no escape sequence reaches a terminal
         return

@@ -147,9 +147,10 @@ def test_text_for_a_terminal_loses_its_control_characters(monkeypatch):
             return self.terminal
 
     for terminal, expected in ((True, "id,name\nd,clear[2Jscreen\n"), (False, "id,name\nd,clear\x1b[2Jscreen\x07\n")):
-        monkeypatch.setattr(sys, "stdout", Screen(terminal))
-        deliver("id,name\nd,clear\x1b[2Jscreen\x07\n", None)
-        assert sys.stdout.getvalue() == expected
+        for output in (None, Path("-")):
+            monkeypatch.setattr(sys, "stdout", Screen(terminal))
+            deliver("id,name\nd,clear\x1b[2Jscreen\x07\n", output)
+            assert sys.stdout.getvalue() == expected
 
 
 def test_a_kept_column_named_like_a_formula_is_quoted_in_the_csv_header():
