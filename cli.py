@@ -600,7 +600,8 @@ def budget_levels(budgets: str | None, start: float | None, stop: float | None, 
             raise typer.BadParameter("values must be finite numbers" + (f" >= {minimum:g}" if minimum is not None
                                                                          else ""), param_hint=option)
         if len(levels) > MAX_POINTS:
-            raise typer.BadParameter(f"{len(levels):,} values; a sweep solves at most {MAX_POINTS:,}", param_hint=option)
+            raise typer.BadParameter(f"{len(levels):,} values; a sweep solves at most {MAX_POINTS:,}",
+                                     param_hint=option)
         return levels
     if start is None or stop is None:
         raise typer.BadParameter(f"give {option}, or both --from and --to", param_hint=option)

@@ -53,7 +53,8 @@ def output_target(path: str | Path) -> Path:
         raise InfluError(path, f"is {kind(mode)}, not a regular file; influmix replaces only regular files "
                                "(use -o - for standard output)")
     if not target.parent.is_dir():
-        raise InfluError(path, f"cannot write: folder {path.parent} does not exist")
+        folder = target.parent if path.is_symlink() else path.parent    # a link's target's folder
+        raise InfluError(path, f"cannot write: folder {folder} does not exist")
     if mode is not None and not os.access(target, os.W_OK):   # a rename would replace it all the same
         raise InfluError(path, "cannot write: the file is read-only")
     if not os.access(target.parent, os.W_OK | os.X_OK):    # the temporary file goes beside the target
@@ -77,7 +78,8 @@ def write_atomic(path: str | Path, data: bytes) -> None:
         return
     target = output_target(path)
     existing = os.stat(target) if target.exists() else None
-    temporary = target.parent / f".{target.name[:32]}.{os.getpid()}.{secrets.token_hex(4)}.tmp"   # short: any legal name works
+    # a short name: with the target's in full, one of 241 bytes and more was too long
+    temporary = target.parent / f".{target.name[:32]}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(descriptor, "wb") as handle:

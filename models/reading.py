@@ -199,7 +199,8 @@ def _json_records(path: Path, text: str) -> list[dict]:
         except ValueError as error:
             raise CatalogError(path, f"line {line}: not valid JSON ({error})") from error
         except RecursionError:
-            raise CatalogError(path, f"line {line}: JSON nested hundreds deep; a catalog row is one flat object") from None
+            raise CatalogError(path, f"line {line}: JSON nested hundreds deep; a catalog row is one flat "
+                                     "object") from None
         if not isinstance(record, dict):
             raise CatalogError(path, f"line {line}: expected one JSON object per line (JSON lines), "
                                      f"found {type(record).__name__}")

@@ -207,7 +207,7 @@ def test_bad_catalog_names_row_and_column_exit_1(project):
     ["sweep", "good.toml", "--budgets", "100", "--plot", "frontier.gif"],
     ["catalog", "generate", "--rows", "10", "--segments", "12", "--output", "x.csv"],
     ["catalog", "generate", "--rows", "10", "--seed", "-1", "--output", "x.csv"],          # was a traceback
-    ["catalog", "generate", "--rows", "10000000000", "--output", "x.csv"],                  # was a MemoryError traceback
+    ["catalog", "generate", "--rows", "10000000000", "--output", "x.csv"],     # was a MemoryError traceback
 ])
 def test_usage_errors_exit_2(project, args):
     result = run(*args)

@@ -165,6 +165,12 @@ def test_a_read_only_file_is_refused_not_replaced(tmp_path, monkeypatch):
     assert path.read_text() == "old" and leftovers(tmp_path) == []
 
 
+def test_a_symlink_into_a_missing_folder_names_that_folder(tmp_path):
+    (tmp_path / "plan.json").symlink_to(tmp_path / "gone" / "plan.json")
+    with pytest.raises(InfluError, match=f"plan.json: cannot write: folder {tmp_path / 'gone'} does not exist"):
+        output_target(tmp_path / "plan.json")      # it said: folder {tmp_path} does not exist
+
+
 def test_a_missing_folder_is_refused(tmp_path):
     with pytest.raises(InfluError, match="does not exist"):
         output_target(tmp_path / "nowhere" / "plan.json")
