@@ -100,6 +100,12 @@ def catalog_categories(catalog: Catalog, scenario: Scenario) -> dict[str, np.nda
             **{column: frame[column].to_numpy(object) for column in CATEGORICAL[1:]}}
 
 
+def named_cells(values: np.ndarray) -> np.ndarray:
+    """Which cells of a categorical column name a value: an empty cell names none, so it is no
+    distinct value of its column (diversity.min_distinct)."""
+    return pd.notna(values) & (values.astype(str) != "")
+
+
 def booking_prices(catalog: Catalog, scenario: Scenario,
                    categories: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per catalog row: the price of a post (cost_per_post times every [prices] multiplier whose

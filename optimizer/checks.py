@@ -14,6 +14,7 @@ from functools import cached_property
 import numpy as np
 
 from models.catalog import Catalog
+from models.catalog_rules import named_cells
 from models.columns import segments_of
 from models.result import ConstraintRow
 from models.scenario import Scenario
@@ -137,7 +138,9 @@ def group_limits(plan: Plan) -> list[ConstraintRow]:
 
 
 def distinct(plan: Plan) -> list[ConstraintRow]:
-    """diversity.min_distinct.<column>: distinct values among the booked >= floor."""
+    """diversity.min_distinct.<column>: distinct values among the booked >= floor (an empty cell is none)."""
+    def values(column: str) -> set:
+        cells = plan.column(column)
+        return set(cells[(plan.booked > 0) & named_cells(cells)])
     return [constraint for column, floor in plan.scenario.diversity.min_distinct.items()
-            for constraint in row(f"diversity.min_distinct.{column}",
-                                  len(set(plan.column(column)[plan.booked > 0])), ">=", floor)]
+            for constraint in row(f"diversity.min_distinct.{column}", len(values(column)), ">=", floor)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.catalog_rules import catalog_categories, filter_masks
+from models.catalog_rules import catalog_categories, filter_masks, named_cells
 from optimizer.audience import floor_keys, floor_wanted
 from optimizer.findings import Finding, num
 from optimizer.milp import LOWER, UPPER
@@ -72,7 +72,8 @@ def structural_conflicts(problem: Problem) -> list[Finding]:
                                           f"books {_creators(forced)} in {column} {value}", side=UPPER))
     entries += _dropout_conflict(problem)
     for column, floor in diversity.min_distinct.items():
-        present = len(set(problem.categories[column].astype(str)))
+        cells = problem.categories[column]
+        present = len(set(cells[named_cells(cells)].astype(str)))
         if present < floor:
             entries.append(Finding(f"diversity.min_distinct.{column}", floor, present,
                                       f"diversity.min_distinct.{column}: asked {floor}, the eligible creators have "

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from models.catalog_rules import named_cells
 from models.scenario import Scenario
 from optimizer.audience import epigraph_segments, needs_slots, robust_floors
 from optimizer.milp import LOWER, UPPER, Bound, RowBlock, stack
@@ -116,7 +117,11 @@ def layout_for(problem: Problem, max_posts: np.ndarray | None = None) -> Layout:
     by default); the robust floors and the epigraph segments (optimizer/audience.py); the risk runs."""
     distinct = {}
     for column in problem.scenario.diversity.min_distinct:
-        values, codes = np.unique(problem.categories[column].astype(str), return_inverse=True)
+        cells = problem.categories[column]
+        named = named_cells(cells)
+        values, found = np.unique(cells[named].astype(str), return_inverse=True)
+        codes = np.full(len(cells), -1, dtype=np.int64)     # an empty cell is in no group
+        codes[named] = found
         distinct[column] = (codes, [str(v) for v in values])
     slots = None
     risk = problem.scenario.objective.risk
@@ -280,9 +285,10 @@ def distinct(problem: Problem, layout: Layout) -> RowBlock | None:
     blocks = []
     for column, (codes, values) in layout.distinct.items():
         start, k = layout.z_start(column), len(values)
-        rows = np.concatenate([np.arange(k), codes])
-        cols = np.concatenate([start + np.arange(k), layout.y()])
-        vals = np.concatenate([np.ones(k), -np.ones(problem.n)])
+        member = codes >= 0
+        rows = np.concatenate([np.arange(k), codes[member]])
+        cols = np.concatenate([start + np.arange(k), layout.y()[member]])
+        vals = np.concatenate([np.ones(k), -np.ones(int(member.sum()))])
         blocks.append(_block(rows, cols, vals, np.full(k, -INF), np.zeros(k), [None] * k, [None] * k))
         floor = problem.scenario.diversity.min_distinct[column]
         blocks.append(_row(start + np.arange(k), np.ones(k),

@@ -175,7 +175,7 @@ class Reference:
                     ok &= booked_count <= limit["max_count"]
         for column, floor in div.get("min_distinct", {}).items():
             values = self.columns[column]
-            distinct = np.array([len(set(values[row > 0])) for row in Y])
+            distinct = np.array([len(set(values[row > 0]) - {""}) for row in Y])   # an empty cell: no value
             ok &= distinct >= floor
         return ok
 

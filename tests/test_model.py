@@ -344,6 +344,20 @@ def test_min_distinct(method):
 
 
 @pytest.mark.parametrize("method", METHODS)
+def test_an_empty_cell_is_no_distinct_value(method):
+    """min_distinct counts values the catalog names: a creator with no country adds none."""
+    rows = [influencer("us", 20_000, 0.05, 100, country="US"), influencer("blank", 90_000, 0.05, 100, country=""),
+            influencer("gb", 10_000, 0.05, 100, country="GB")]
+    two = make_scenario(budget={"max": 200}, diversity={"min_distinct": {"country": 2}})
+    result = solve(make_catalog(rows), two, method=method)
+    assert set(booked(result)) == {"us", "gb"}        # blank and us would reach more, but are one country
+    assert constraint(result, "diversity.min_distinct.country").lhs == 2
+    alone = solve(make_catalog(rows[:2]), two, method=method)
+    assert alone.status == "infeasible"
+    assert "only 1 distinct country values" in " ".join(str(entry) for entry in alone.diagnosis)
+
+
+@pytest.mark.parametrize("method", METHODS)
 def test_include_and_exclude(method):
     catalog = make_catalog(seed_rows())
     # the creator must be booked: it takes the whole budget of 2,000 -> 1,500
