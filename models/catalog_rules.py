@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from models.catalog import Catalog
-from models.errors import ScenarioError
+from models.errors import ScenarioError, listed
 from models.columns import segments_of
 from models.scenario import Scenario
 
@@ -64,10 +64,10 @@ def check_against_catalog(catalog: Catalog, scenario: Scenario) -> None:
     ids = set(catalog.frame["id"][catalog.frame["id"].isin(named)]) if named else set()
     missing = [i for i in scenario.selection.include if i not in ids]
     if missing:
-        problems.append(("selection.include", f"ids not in the catalog: {', '.join(missing)}"))
+        problems.append(("selection.include", f"ids not in the catalog: {listed(missing)}"))
     unknown = [i for i in scenario.selection.exclude if i not in ids]
     if unknown:
-        _warn(scenario, "selection.exclude", f"ids not in the catalog: {', '.join(unknown)}")
+        _warn(scenario, "selection.exclude", f"ids not in the catalog: {listed(unknown)}")
     if objective.segment_weights and objective.maximize != "targeted_reach":   # as in SPEC section 3's example
         _warn(scenario, "objective.segment_weights", 'only applies to maximize = "targeted_reach": not used')
     if objective.maximize == "targeted_reach":

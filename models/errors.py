@@ -8,6 +8,12 @@ from pathlib import Path
 SHOWN = 20  # problems in an error's message; `problems` keeps them all
 
 
+def listed(items: list[str]) -> str:
+    """`a, b, c`, or the first SHOWN and `and 4,980 more`: a message stays one readable line."""
+    shown = ", ".join(items[:SHOWN])
+    return shown + (f" and {len(items) - SHOWN:,} more" if len(items) > SHOWN else "")
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One fault in a catalog: the data row (from 1, the header not counted), the row's id, the

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from models.catalog import Catalog
-from models.errors import ScenarioError
+from models.errors import ScenarioError, listed
 from models.plans import read_plan
 from models.result import Changes, ConstraintRow, PostsChange
 from models.scenario import Scenario
@@ -47,7 +47,7 @@ def with_previous(catalog: Catalog, scenario: Scenario, previous: Previous | Non
     unknown = sorted(set(plan) - set(catalog.frame["id"][catalog.frame["id"].isin(list(plan))]))
     if unknown:
         label = f"{previous}: " if isinstance(previous, (str, Path)) else _where(scenario) + "key replan.previous: "
-        warnings.warn(f"{label}ids not in the catalog (counted as dropped): {', '.join(unknown)}", stacklevel=3)
+        warnings.warn(f"{label}ids not in the catalog (counted as dropped): {listed(unknown)}", stacklevel=3)
     return scenario
 
 

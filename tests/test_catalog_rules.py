@@ -99,3 +99,14 @@ def test_min_shares_of_one_column_above_1_are_warned_about():
     with pytest.warns(UserWarning, match="key limits.platform: the min_share floors sum to 1.2, above 1: no plan "
                                          "can spend anything"):
         check_against_catalog(catalog(), make_scenario(spec))
+
+
+def test_a_long_list_of_unknown_ids_is_shortened_to_one_readable_line():
+    """50,000 unknown ids in selection.include / exclude: the first 20 and how many more, not a 400 KB line."""
+    many, few = [f"nobody{k}" for k in range(50_000)], [f"gone{k}" for k in range(21)]
+    scenario = make_scenario({"budget": {"max": 100}, "selection": {"include": many, "exclude": few}})
+    with pytest.warns(UserWarning) as caught:
+        with pytest.raises(ScenarioError) as error:
+            check_against_catalog(catalog(), scenario)
+    assert str(error.value).endswith("ids not in the catalog: " + ", ".join(many[:20]) + " and 49,980 more")
+    assert str(caught[0].message).endswith(", ".join(few[:20]) + " and 1 more")
