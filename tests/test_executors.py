@@ -17,7 +17,7 @@ import pytest
 from instances import influencer, make_catalog, make_scenario
 from models import Catalog, Scenario, ScenarioError
 from optimizer import sweep
-from optimizer.executors import WorkerFailure, solve_all
+from optimizer.executors import WorkerFailure, local_pool, solve_all
 
 pytestmark = pytest.mark.timing      # runs alone: see the Makefile's test target
 
@@ -217,3 +217,17 @@ def test_a_sweep_stops_within_seconds_and_leaves_no_process(signum):
     time.sleep(0.5)
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()
                 and "zombie" not in Path(f"/proc/{pid}/status").read_text()]
+
+
+def test_workers_run_one_blas_thread_unless_the_caller_chose(monkeypatch):
+    """Local workers get OPENBLAS_NUM_THREADS (and OMP, MKL) = 1 where the caller's environment leaves
+    them unset; a caller's own setting is kept, and the caller's environment is left as it was."""
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    pool = local_pool(2)
+    try:
+        seen = list(pool.map(os.getenv, ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"]))
+    finally:
+        pool.shutdown()
+    assert seen == ["1", "3"]
+    assert "OPENBLAS_NUM_THREADS" not in os.environ
