@@ -535,8 +535,6 @@ def _read(file: Path) -> dict:
         raise ScenarioError(file, "arrays or inline tables nested hundreds deep; a scenario nests a few") from None
 
 
-
-
 def _layered(data: dict, file: Path | None, chain: tuple[Path, ...]) -> tuple[dict, dict[str, Source]]:
     """`data` merged over its `extends` chain, with the file that set each key."""
     folder = file.parent if file else Path.cwd()

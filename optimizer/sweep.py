@@ -150,7 +150,8 @@ def sweep(catalog: Catalog, scenario: Scenario, budgets: Iterable[float] | None 
     key = canonical_key(key)
     check_numeric_key(scenario, key)
     quiet = {} if scenario.objective.risk is not None or key.startswith("simulation.") else {SIMULATION_RUNS: 0}
-    scenarios = [scenario.override({key: _typed(key, value), **quiet}) for value in levels]
+    typed = [_typed(key, value) for value in levels]
+    scenarios = [scenario.override({key: value, **quiet}) for value in typed]
     check_against_catalog(catalog, scenarios[0])  # every catalog-dependent check (and warning) once, not per value
     order = list(range(len(levels)))[::-1 if tighter(key) < 0 else 1]   # each step tightens: see optimizer/reuse.py
     outcomes: dict[int, Result | None] = {}
@@ -160,8 +161,7 @@ def sweep(catalog: Catalog, scenario: Scenario, budgets: Iterable[float] | None 
         if progress is not None:
             progress(levels[order[job]], result.status if result is not None else NO_PLAN)
     results = [outcomes[position] for position in range(len(levels))]
-    points = _points([_typed(key, level) for level in levels], [each.budget.max for each in scenarios], results,
-                     PER if key == BUDGET else 1)
+    points = _points(typed, [each.budget.max for each in scenarios], results, PER if key == BUDGET else 1)
     return Frontier(scenario.name, scenario.objective.sense, scenario.objective.metric,
                     _tier_order(scenario, results), tuple(points), scenario.currency, tuple(scenario.tier_scheme), key)
 
