@@ -60,6 +60,17 @@ def read(path: Path, data: bytes | None = None) -> pd.DataFrame:
         raise CatalogError(path, f"cannot read the file: {_first_line(error)}") from error
 
 
+def arrow_owned(data: bytes) -> pa.BufferReader:
+    """The bytes copied into memory Arrow owns, for its readers. Handed a Python object instead
+    (io.BytesIO), Arrow's reader threads may drop the last reference after the read returns;
+    at interpreter exit that takes the GIL from a C++ thread and aborts the process ("terminate
+    called without an active exception", exit -6). The copy costs 0.7 s on 264 MB; the threaded
+    CSV read from it is 1 s faster than from a Python file."""
+    buffer = pa.allocate_buffer(len(data))
+    memoryview(buffer).cast("B")[:] = data
+    return pa.BufferReader(buffer)
+
+
 def read_text(path: Path, data: bytes) -> bytes:
     """The file's bytes without a UTF-8 byte-order mark, after checking that they are UTF-8 text."""
     if wide := wide_encoding(data):
@@ -95,7 +106,7 @@ def read_delimited(path: Path, data: bytes) -> pd.DataFrame:
     width = header.count(delimiter.encode()) + 1
     try:
         table = pa_csv.read_csv(
-            io.BytesIO(data),
+            arrow_owned(data),
             read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
             parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pa_csv.ConvertOptions(
@@ -155,7 +166,7 @@ def read_parquet(path: Path, data: bytes) -> pd.DataFrame:
 
     Text that is not valid UTF-8 is read as bytes, so that validation can name its rows.
     """
-    table = pq.read_table(io.BytesIO(data))
+    table = pq.read_table(arrow_owned(data))
     table = pa.table([_valid_text_or_bytes(column) for column in table.columns], names=table.column_names)
     return table.to_pandas(types_mapper=_text_as_arrow)
 
@@ -180,7 +191,7 @@ def read_json_lines(path: Path, data: bytes) -> pd.DataFrame:
     """One JSON object per line; columns whose type varies from line to line are read as objects."""
     data = read_text(path, data)
     try:
-        return pa_json.read_json(io.BytesIO(data)).to_pandas()
+        return pa_json.read_json(arrow_owned(data)).to_pandas()
     except pa.ArrowInvalid:
         return pd.DataFrame.from_records(_json_records(path, data.decode("utf-8")))
 

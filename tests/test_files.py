@@ -326,3 +326,21 @@ def test_deeply_nested_json_inputs_are_located(project):
     assert run.exit_code == 1 and "deep.jsonl: line 1: JSON nested hundreds deep" in run.stderr
     run = runner.invoke(cli.app, ["solve", "plan.toml", "--previous", "plan.json"])
     assert run.exit_code == 1 and "plan.json: not a plan: JSON nested hundreds deep" in run.stderr
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_arrow_reads_from_its_own_memory_not_a_python_file(tmp_path, monkeypatch, suffix):
+    # Reading from io.BytesIO, Arrow's threads could release it after the read, and at exit that
+    # aborted the interpreter (exit -6, 1 run in ~40 under load).
+    import pyarrow as pa
+    from models import reading
+    from models.synthetic import generate_catalog, write_catalog
+
+    sources = []
+    for module, name in ((reading.pa_csv, "read_csv"), (reading.pa_json, "read_json"), (reading.pq, "read_table")):
+        original = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda source, *a, _original=original, **k: (
+            sources.append(source), _original(source, *a, **k))[1])
+    write_catalog(generate_catalog(20, seed=1), tmp_path / f"catalog{suffix}")
+    assert Catalog.load(tmp_path / f"catalog{suffix}").rows == 20
+    assert sources and all(isinstance(source, pa.NativeFile) for source in sources)
