@@ -73,6 +73,22 @@ COLUMNS = TEXT_COLUMNS + tuple(NUMBERS)
 FRACTIONS = tuple(name for name, rule in NUMBERS.items() if rule.fraction)  # may be given in percent
 
 
+class CatalogPath(type(Path())):
+    """A scenario's catalog file, carrying the scenario's [columns] table, so that
+    `Catalog.load(scenario.catalog)` reads the file as the scenario names its columns."""
+
+    columns: Mapping[str, str] = {}
+
+    def __reduce__(self) -> tuple:
+        return catalog_path, (Path(self), self.columns)
+
+
+def catalog_path(path: Path, columns: Mapping[str, str]) -> CatalogPath:
+    named = CatalogPath(path)
+    named.columns = dict(columns)
+    return named
+
+
 @dataclass(frozen=True, eq=False)
 class Catalog:
     """A validated, normalized catalog; `frame` has the columns of SPEC section 2 in a fixed order.
@@ -93,7 +109,10 @@ class Catalog:
         """Read a CSV (or other delimited text), Parquet, JSON-lines or .xlsx catalog; CatalogError
         lists every problem. `columns` maps the file's column names to influmix's (a scenario's
         [columns] table), e.g. {"Username": "id", "ER %": "engagement_rate:percent"}. `keep` names
-        the columns a solve will carry (its keep_columns; True: all): not warned about as ignored."""
+        the columns a solve will carry (its keep_columns; True: all): not warned about as ignored.
+        A scenario's `catalog` brings its [columns] along; `columns` given here win."""
+        if columns is None and isinstance(path, CatalogPath):
+            columns = path.columns or None
         path = Path(path)
         data = read_input_bytes(path)
         digest = hashlib.sha256(data).hexdigest()

@@ -24,7 +24,7 @@ from pydantic_core import PydanticCustomError
 
 from models.catalog import COLUMNS as CATALOG_COLUMNS
 from models.catalog import FRACTIONS as CATALOG_FRACTIONS
-from models.catalog import catalog_id
+from models.catalog import catalog_id, catalog_path
 from models.columns import UNION, parse_mapping, segments_of
 from models.errors import ScenarioError
 from models.files import read_input, wide_encoding
@@ -386,6 +386,12 @@ class Scenario(_Table):
             if "" in parts or len(set(parts)) < len(parts):
                 raise _fault(name, f"a union of segments is written a{UNION}b, each segment once")
         return coverage
+
+    @model_validator(mode="after")
+    def _catalog_with_columns(self) -> Scenario:
+        if self.catalog is not None:
+            object.__setattr__(self, "catalog", catalog_path(self.catalog, self.columns))
+        return self
 
     @model_validator(mode="after")
     def _audience_rules(self) -> Scenario:
