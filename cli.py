@@ -32,11 +32,12 @@ from models.catalog_rules import check_against_catalog, eligible_rows
 from models.columns import parse_map_options
 from models.describe import describe
 from models.synthetic import catalog_bytes, generate_catalog
-from optimizer import compare, explain, solve, sweep
+from optimizer import Frontier, compare, explain, solve, sweep
 from optimizer.backend import abandoned_solver
 from optimizer.control import Interrupted, reporting_progress, solving, stopping_on_signals
 from optimizer.executors import dask_executor, solve_all
 from optimizer.kept import kept_columns, with_kept_columns
+from optimizer.reuse import tighter
 from reports import emit, render
 from reports.formats import gap as share_gap
 from reports.output import check_not_input, check_writable, deliver, write_output
@@ -481,7 +482,8 @@ def sweep_command(
 
     For each budget (as budget.max) shows the objective, what the plan spends and delivers, the marginal
     objective per extra 1,000 of budget since the previous budget, and the share of spend per tier. A
-    budget with no feasible plan is a point with status infeasible. Give either --budgets, or --from and
+    budget with no feasible plan is a point with status infeasible; when every one is, the sweep exits 3
+    with the diagnosis at the loosest value (4 when no value found a plan in time). Give either --budgets, or --from and
     --to (with --steps). With --key KEY, the values (--values, or --from/--to) are those of that scenario
     key instead, e.g. --key limits.platform.tiktok.max_share --values 0.2,0.3,0.5. The solves run in
     --workers local processes, or on a Dask cluster with --scheduler tcp://HOST:PORT; Ctrl-C stops them.
@@ -519,6 +521,22 @@ def sweep_command(
     emit(frontier, format.value, output)
     if image is not None:
         deliver(image, plot)
+    if not any(point.has_plan for point in frontier.points):
+        raise typer.Exit(no_plan_anywhere(source, scenario, frontier, method))
+
+
+def no_plan_anywhere(catalog: Catalog, scenario: Scenario, frontier: Frontier, method: Method) -> int:
+    """The exit code of a sweep with no plan at any value, as one solve's would be: 3 with the
+    diagnosis at the loosest value where every value is infeasible, else 4."""
+    if not all(point.status == "infeasible" for point in frontier.points):
+        message("no plan found within the time limit at any value")
+        return EXIT_NO_PLAN
+    loosest = frontier.points[0 if tighter(frontier.key) > 0 else -1].value
+    message(f"infeasible at every value; at the loosest, {frontier.key} = {loosest:g}:")
+    with solving():
+        result = solve(catalog, scenario.override({frontier.key: loosest}), method=method.value)
+    report_status(result, with_diagnosis=True)
+    return STATUS_EXIT[result.status]
 
 
 @app.command("explain")

@@ -290,6 +290,18 @@ def test_sweep_formats(project):
     assert {"status", "objective", "marginal_per_1000", "share_micro"} <= set(frame.columns)
 
 
+def test_a_sweep_without_a_plan_anywhere_exits_3_with_the_diagnosis_at_the_loosest_value(project):
+    budgets = run("sweep", "infeasible.toml", "--budgets", "100,200000", "--workers", "1")
+    assert budgets.exit_code == 3 and "infeasible at every value; at the loosest, budget.max = 200000" in budgets.stderr
+    somewhere = run("sweep", "good.toml", "--key", "diversity.min_influencers", "--values", "1,50", "-f", "json",
+                    "--workers", "1")
+    assert somewhere.exit_code == 0, somewhere.output
+    assert [point["status"] for point in json.loads(somewhere.stdout)["points"]] == ["optimal", "infeasible"]
+    nowhere = run("sweep", "good.toml", "--key", "diversity.min_influencers", "--values", "50,60", "--workers", "1")
+    assert nowhere.exit_code == 3 and "diversity.min_influencers = 50:" in nowhere.stderr
+    assert "diagnosis: diversity.min_influencers" in nowhere.stderr and nowhere.stdout.count("infeasible") == 2
+
+
 def test_sweep_plot_is_written_atomically(project):
     result = run("sweep", "good.toml", "--budgets", "100,300,800", "--plot", "frontier.png", "--workers", "1")
     assert result.exit_code == 0, result.output
