@@ -483,7 +483,8 @@ def sweep_command(
     For each budget (as budget.max) shows the objective, what the plan spends and delivers, the marginal
     objective per extra 1,000 of budget since the previous budget, and the share of spend per tier. A
     budget with no feasible plan is a point with status infeasible; when every one is, the sweep exits 3
-    with the diagnosis at the loosest value (4 when no value found a plan in time). Give either --budgets, or --from and
+    with the diagnosis at the loosest value (4 when no value found a plan in time), and --output and
+    --plot are not written. Give either --budgets, or --from and
     --to (with --steps). With --key KEY, the values (--values, or --from/--to) are those of that scenario
     key instead, e.g. --key limits.platform.tiktok.max_share --values 0.2,0.3,0.5. The solves run in
     --workers local processes, or on a Dask cluster with --scheduler tcp://HOST:PORT; Ctrl-C stops them.
@@ -517,11 +518,15 @@ def sweep_command(
     with progress_bar(len(levels)) as advance, executor_for(scheduler) as executor, solving():
         frontier = sweep(source, scenario, key=key, values=levels, method=method.value, workers=workers,
                          executor=executor, progress=advance)
-    image = render(frontier, plot.suffix.lower().lstrip(".")) if plot is not None else None
-    emit(frontier, format.value, output)
+    planned = any(point.has_plan for point in frontier.points)
+    for path in (output, plot) if not planned else ():
+        if path is not None:
+            message(f"no plan: {path} not written")
+    image = render(frontier, plot.suffix.lower().lstrip(".")) if plot is not None and planned else None
+    emit(frontier, format.value, output if planned else None)
     if image is not None:
         deliver(image, plot)
-    if not any(point.has_plan for point in frontier.points):
+    if not planned:
         raise typer.Exit(no_plan_anywhere(source, scenario, frontier, method))
 
 

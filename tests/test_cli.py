@@ -297,8 +297,10 @@ def test_a_sweep_without_a_plan_anywhere_exits_3_with_the_diagnosis_at_the_loose
                     "--workers", "1")
     assert somewhere.exit_code == 0, somewhere.output
     assert [point["status"] for point in json.loads(somewhere.stdout)["points"]] == ["optimal", "infeasible"]
-    nowhere = run("sweep", "good.toml", "--key", "diversity.min_influencers", "--values", "50,60", "--workers", "1")
+    nowhere = run("sweep", "good.toml", "--key", "diversity.min_influencers", "--values", "50,60", "--workers", "1",
+                  "--output", "frontier.csv", "--plot", "frontier.png")
     assert nowhere.exit_code == 3 and "diversity.min_influencers = 50:" in nowhere.stderr
+    assert "no plan: frontier.csv not written" in nowhere.stderr and not list(project.glob("frontier.*"))
     assert "diagnosis: diversity.min_influencers" in nowhere.stderr and nowhere.stdout.count("infeasible") == 2
 
 
