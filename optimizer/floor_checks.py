@@ -39,7 +39,7 @@ def floor_value(plan: Plan, key: str) -> tuple[float, float, float]:
         reach, population = plan.audience, audience and audience.population
     else:
         segment = key.removeprefix("coverage.")
-        reach = plan.audience * frame[f"aud_{segment}"].to_numpy(float)
+        reach = plan.catalog.segment_audience(segment)         # a union "k+l": A_ik + A_il
         population = audience and audience.segments[segment]
     if audience is None:
         return _additive(reach * plan.booked, dropouts) + (wanted,)

@@ -210,6 +210,23 @@ def test_gross_floors_with_dropouts_match_enumeration():
         assert result.objective.reach_model == "gross" and result.totals.unique_reach is None
 
 
+def test_a_union_floor_with_dropouts_is_judged_on_the_union():
+    """coverage."f+g" with dropouts: the union's A_i (aud_f + aud_g), without its largest (b's 8,000):
+    a 7,000 + c 4,000 = 11,000 >= 10,000 needs all three (the verifier once read a column aud_f+g)."""
+    catalog = make_catalog([influencer("a", 10_000, 0.02, 100, aud_f=0.5, aud_g=0.2),
+                            influencer("b", 20_000, 0.02, 100, aud_f=0.1, aud_g=0.3),
+                            influencer("c", 5_000, 0.02, 100, aud_f=0.4, aud_g=0.4)])
+    scenario = make_scenario(objective={"maximize": "engagements"}, budget={"max": 300},
+                             coverage={"f+g": {"min_reach": 10_000}}, robustness={"dropouts": 1})
+    result = solved_catalog(catalog, scenario)
+    row = next(row for row in result.constraints if row.name == "coverage.f+g")
+    assert result.status == "optimal" and len(result.allocation_records) == 3
+    assert row.lhs == pytest.approx(19_000) and row.worst_case == pytest.approx(11_000)
+    tighter = make_scenario(objective={"maximize": "engagements"}, budget={"max": 300},
+                            coverage={"f+g": {"min_reach": 11_001}}, robustness={"dropouts": 1})
+    assert solved_catalog(catalog, tighter).status == "infeasible"
+
+
 # --- the closed form against simulated audiences ---------------------------------------------------
 
 def test_closed_form_matches_simulated_independent_audiences():
