@@ -226,8 +226,9 @@ def budget_lever(context: Context) -> Finding | None:
 def _relaxation(context: Context) -> list[Finding]:
     """Stages 1 and 2, then the closest value of each relaxed constraint."""
     base, spend = context.base, context.spend
-    model, sides, indicator, slack_cols, weights = elastic_model(context, relaxable_sides(context))
-    if not sides:
+    every = relaxable_sides(context)
+    model, sides, indicator, slack_cols, weights = elastic_model(context, every)
+    if not sides and not any(_beyond_reach(context, side) for side in every):
         return []
     obj = np.zeros(model.num_cols)
     obj[indicator] = -1.0
@@ -244,7 +245,9 @@ def _relaxation(context: Context) -> list[Finding]:
     plan = second if second.values is not None else first
     v = context.rounded(plan.values)
     activity = base.activity(v)
-    relaxed = [side for side in sides if _violated(context, side, activity)]
+    # every side, kept or not: a floor above a row that no plan can move (a segment no eligible
+    # creator has) is relaxed by every plan, and the elastic model has no slack for it
+    relaxed = [side for side in every if _violated(context, side, activity)]
     held_lo, held_hi = base.lo.copy(), base.hi.copy()
     for side in relaxed:
         _widen(context, side, activity, held_lo, held_hi)
@@ -265,6 +268,15 @@ def _violated(context: Context, side: Side, activity: np.ndarray) -> bool:
     if side.sense == LOWER:
         return bool(np.any(activity[side.rows] < base.lo[side.rows] - tolerance))
     return bool(np.any(activity[side.rows] > base.hi[side.rows] + tolerance))
+
+
+def _beyond_reach(context: Context, side: Side) -> bool:
+    """Whether no plan meets the side (a floor above the most its rows can reach, a ceiling below the least)."""
+    least, most = context.base.activity_range()
+    rows, base = side.rows, context.base
+    if side.sense == LOWER:
+        return bool(np.any(base.lo[rows] > most[rows] + VIOLATION * _norm(context, side, int(rows[0]))))
+    return bool(np.any(base.hi[rows] < least[rows] - VIOLATION * _norm(context, side, int(rows[0]))))
 
 
 def _widen(context: Context, side: Side, activity: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
