@@ -53,6 +53,11 @@ class SolverFailure(InfluError):
     """A solver that failed, or a model it cannot take: one line, never a traceback."""
 
 
+class PostsolveError(RuntimeError):
+    """HiGHS's kSolveError with presolve on: its optimum, postsolved, broke a row by more than its
+    tolerance (seen on a 25-column MIP whose presolve left 3 columns); solved again without presolve."""
+
+
 @dataclass(frozen=True)
 class Solution:
     """What a solver returned, in the model's maximize form."""
@@ -88,7 +93,11 @@ def solve_linear(model: Milp, *, solver: str = "highs", mip: bool = True,
     built = time.perf_counter()
     values = None
     if solver == "highs":
-        status, objective, bound, values = _solve_highs(problem, mip, gap, time_limit, cutoff)
+        try:
+            status, objective, bound, values = _solve_highs(problem, mip, gap, time_limit, cutoff)
+        except PostsolveError:        # HiGHS's own optimum, postsolved, broke a row by its tolerance: once more
+            problem, variables, constraints = _build(model, mip)        # without presolve
+            status, objective, bound, values = _solve_highs(problem, mip, gap, time_limit, cutoff, presolve=False)
     else:
         status, objective, bound = _solve_cbc(problem, mip, gap, time_limit)
     solved = time.perf_counter()
@@ -112,7 +121,8 @@ def check_representable(model: Milp) -> None:
 
 
 def _solve_highs(problem: pulp.LpProblem, mip: bool, gap: float, time_limit: float | None,
-                 cutoff: float | None) -> tuple[str, float | None, float | None, np.ndarray | None]:
+                 cutoff: float | None, presolve: bool = True) -> tuple[str, float | None, float | None,
+                                                                       np.ndarray | None]:
     """Status, objective, bound and (when HiGHS was abandoned) the plan's values.
 
     HiGHS runs in a thread while this one watches for a stop request: HiGHS checks its
@@ -122,7 +132,8 @@ def _solve_highs(problem: pulp.LpProblem, mip: bool, gap: float, time_limit: flo
     its next callback.
     """
     silence_highs_banner()
-    extra = ({} if cutoff is None else {"objective_bound": -cutoff}) | ({"threads": _THREADS[0]} if _THREADS else {})
+    extra = (({} if cutoff is None else {"objective_bound": -cutoff}) | ({"threads": _THREADS[0]} if _THREADS else {})
+             | ({} if presolve else {"presolve": "off"}))
     seen = Incumbent()
     options = pulp.HiGHS(msg=False, mip=mip, gapRel=gap, timeLimit=time_limit, **extra,
                          **_callbacks(time_limit, seen))
@@ -150,7 +161,7 @@ def _solve_highs(problem: pulp.LpProblem, mip: bool, gap: float, time_limit: flo
     error = finished[0] if finished else RuntimeError("the solver thread ended without a word")
     if error is not None:  # whatever HiGHS or PuLP raise, the user gets one line
         raise SolverFailure(None, f"solver highs failed: {type(error).__name__}: {error}") from error
-    return (*_highs_status(problem, mip, cutoff), None)
+    return (*_highs_status(problem, mip, cutoff, presolve), None)
 
 
 _ABANDONED: list[threading.Thread] = []
@@ -357,9 +368,10 @@ def _finite(bound: float) -> float | None:
     return bound if math.isfinite(bound) else None
 
 
-def _highs_status(problem: pulp.LpProblem, mip: bool,
-                  cutoff: float | None) -> tuple[str, float | None, float | None]:
-    """Status, objective and bound from HiGHS itself (PuLP hands it the negated objective)."""
+def _highs_status(problem: pulp.LpProblem, mip: bool, cutoff: float | None,
+                  presolve: bool = True) -> tuple[str, float | None, float | None]:
+    """Status, objective and bound from HiGHS itself (PuLP hands it the negated objective);
+    PostsolveError for a solve error with presolve on, SolverFailure for any other end."""
     highs = problem.solverModel
     name = highs.getModelStatus().name
     info = highs.getInfo()
@@ -372,8 +384,10 @@ def _highs_status(problem: pulp.LpProblem, mip: bool,
         return "infeasible", None, None
     elif name in STOPPED:
         status = "time_limit" if has_plan else "no_solution"
+    elif name == "kSolveError" and presolve:
+        raise PostsolveError(name)
     else:
-        raise RuntimeError(f"HiGHS stopped with status {name}")
+        raise SolverFailure(None, f"solver highs failed: HiGHS stopped with status {name}")
     if status == "no_solution":
         return status, None, None
     objective = 0.0 - info.objective_function_value          # 0.0 - x: never a negative zero

@@ -101,3 +101,32 @@ def test_local_workers_share_the_cores():
         assert pool._initargs[-1] == max(1, (os.cpu_count() or 1) // 2)   # each worker's HiGHS threads
     finally:
         pool.shutdown()
+
+
+def test_a_highs_solve_error_after_presolve_is_solved_again_without_it():
+    """The fast path's rounding MIP on these 4 creators (unique targeted reach, re-plan): HiGHS 1.16 finds
+    its optimum, but the postsolved plan breaks a row by 1e-6 and it says kSolveError; that was a
+    RuntimeError traceback. Solved again without presolve: the optimum of every post vector, 25,249.32."""
+    import pandas as pd
+
+    from optimizer.problem import prepare
+    from optimizer.reach_solve import solve_unique_fast, targeted_value
+    from optimizer.replan import with_previous
+
+    frame = pd.DataFrame({
+        "id": ["c0", "c1", "c2", "c3"], "platform": ["youtube"] * 4, "followers": [31217, 577499, 11468, 17429],
+        "engagement_rate": [0.0663, 0.0117, 0.0289, 0.0576], "cost_per_post": [674.0, 6920.0, 487.0, 582.0],
+        "niche": ["food", "beauty", "tech", "beauty"], "max_posts": [3, 2, 3, 3],
+        "authenticity": [0.91, 0.99, 0.80, 0.68], "country": ["US", "DE", "GB", "US"],
+        "aud_s1": [0.094, 0.258, 0.436, 0.175], "aud_s2": [0.305, 0.139, 0.272, 0.783]})
+    catalog = make_catalog(frame)
+    scenario = make_scenario({
+        "objective": {"maximize": "targeted_reach"}, "budget": {"max": 6014.8}, "solver": {"gap": 1e-9},
+        "audience": {"population": 767557, "segments": {"s1": 652854, "s2": 157945},
+                     "view_rate": {"default": 0.7, "tiktok": 0.32}},
+        "diversity": {"max_influencers": 4, "min_distinct": {"country": 2}},
+        "limits": {"niche": {"beauty": {"min_share": 0.47}}}, "replan": {"max_changes": 3, "keep": ["c0"]}})
+    problem = prepare(catalog, with_previous(catalog, scenario, {"c0": 2, "c2": 2, "c3": 2}))
+    outcome = solve_unique_fast(problem, direct_below=0, core_min=2)
+    assert outcome.status == "optimal" and list(outcome.posts) == [2, 0, 1, 3]
+    assert targeted_value(problem, outcome.posts) == pytest.approx(25_249.323141314988, rel=1e-9)
