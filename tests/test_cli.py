@@ -279,6 +279,7 @@ def test_sweep_formats(project):
     table = run("sweep", "good.toml", "--budgets", "300,600,800", "--workers", "1")
     assert table.exit_code == 0, table.output
     assert "per extra 1,000" in table.stdout and "1,270" in table.stdout
+    assert "tier columns: share of spend" in table.stdout       # the legend under the tier columns
     document = json.loads(run("sweep", "good.toml", "--budgets", "300,600,800", "-f", "json",
                               "--workers", "1").stdout)
     assert [point["budget"] for point in document["points"]] == [300, 600, 800]
