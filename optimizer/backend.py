@@ -239,7 +239,7 @@ def _solve_cbc(problem: pulp.LpProblem, mip: bool, gap: float,
         if code != 0 or not os.path.exists(sol):
             raise SolverFailure(None, f"solver cbc failed (exit code {code}): {_last_line(log) or 'no solution file'}")
         _read_cbc_solution(problem, sol, variables, variable_names, constraint_names)
-        status, objective, _ = _cbc_status(problem)
+        status, objective = _cbc_status(problem)
         return status, objective, _cbc_bound(log, objective)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -411,19 +411,18 @@ def _highs_status(problem: pulp.LpProblem, mip: bool,
     return status, objective, bound
 
 
-def _cbc_status(problem: pulp.LpProblem) -> tuple[str, float | None, float | None]:
-    """Status from PuLP's solution status; CBC's bound is not exposed (only optimal claims one)."""
+def _cbc_status(problem: pulp.LpProblem) -> tuple[str, float | None]:
+    """Status and objective from PuLP's solution status (the bound is in CBC's log: _cbc_bound)."""
     sol_status = problem.sol_status
     if sol_status == pulp.LpSolutionOptimal:
-        value = pulp.value(problem.objective) or 0.0
-        return "optimal", value, None
+        return "optimal", pulp.value(problem.objective) or 0.0
     if sol_status == pulp.LpSolutionIntegerFeasible:
-        return "time_limit", pulp.value(problem.objective) or 0.0, None
+        return "time_limit", pulp.value(problem.objective) or 0.0
     if sol_status in (pulp.LpSolutionInfeasible, pulp.LpSolutionUnbounded):
-        return "infeasible", None, None
+        return "infeasible", None
     if problem.status == pulp.LpStatusInfeasible:    # found in CBC's presolve
-        return "infeasible", None, None
-    return "no_solution", None, None
+        return "infeasible", None
+    return "no_solution", None
 
 
 def _duals(model: Milp, constraints: list[list[pulp.LpConstraint]]) -> np.ndarray:
