@@ -164,7 +164,8 @@ TimeLimitOption = Annotated[float | None, typer.Option(
                                 "reported with its gap.", show_default=False)]
 GapOption = Annotated[float | None, typer.Option(
     "--gap", min=0, max=1, help="Relative MIP gap; replaces solver.gap (default 0.0001).", show_default=False)]
-WorkersOption = Annotated[int, typer.Option("--workers", min=1, help="Local processes solving in parallel.")]
+WorkersOption = Annotated[int, typer.Option("--workers", min=1, help="Local processes solving in parallel "
+                                                                     "(at most one per core).")]
 SchedulerOption = Annotated[str | None, typer.Option(
     "--scheduler", help="Solve on this Dask cluster instead (tcp://HOST:PORT; needs influmix[dask]).",
     show_default=False)]

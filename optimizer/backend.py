@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -35,6 +36,8 @@ CBC_GRACE = 5.0
 """Seconds past its time limit after which a CBC that ignores the limit is stopped."""
 CBC_STOP_WAIT = 2.0
 """Seconds CBC gets to write its best plan after SIGINT before it is killed."""
+CBC_FIGURE = re.compile(r"^(Objective value|Upper bound):\s+(\S+)", re.MULTILINE)
+"""The plan's value and the proven bound in the summary CBC prints at its end (run with -max)."""
 STOP_WAIT = 1.0
 """Seconds HiGHS gets to return after a stop request before its best plan so far is taken."""
 _THREADS: list[int] = []
@@ -247,7 +250,8 @@ def _solve_cbc(problem: pulp.LpProblem, mip: bool, gap: float,
         if code != 0 or not os.path.exists(sol):
             raise SolverFailure(None, f"solver cbc failed (exit code {code}): {_last_line(log) or 'no solution file'}")
         _read_cbc_solution(problem, sol, variables, variable_names, constraint_names)
-        return _cbc_status(problem)
+        status, objective = _cbc_status(problem)
+        return status, objective, _cbc_bound(log, objective)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -301,6 +305,32 @@ def _read_cbc_solution(problem: pulp.LpProblem, sol: str, variables: list, varia
     problem.assignConsPi(prices)
     problem.assignConsSlack(slacks, activity=True)
     problem.assignStatus(status, sol_status)
+
+
+def _cbc_bound(log: str, objective: float | None) -> float | None:
+    """The proven bound CBC's log states for a plan worth `objective` (the model's maximize form):
+    its "Upper bound" line, moved by the objective's constant, which CBC does not see; the plan's
+    own value when CBC proved it optimal outright (it then states no bound); None otherwise."""
+    if objective is None:
+        return None
+    try:
+        with open(log, errors="replace") as file:
+            _, heading, summary = file.read().rpartition("Result -")
+    except OSError:
+        return None
+    if not heading:
+        return None
+    stated = {key: float(value) for key, value in CBC_FIGURE.findall(summary) if _is_number(value)}
+    if "Upper bound" in stated and "Objective value" in stated:
+        return max(objective, stated["Upper bound"] + objective - stated["Objective value"])
+    return objective if summary.strip().split("\n", 1)[0] == "Optimal solution found" else None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def _last_line(path: str) -> str:
@@ -395,19 +425,18 @@ def _highs_status(problem: pulp.LpProblem, mip: bool, cutoff: float | None,
     return status, objective, bound
 
 
-def _cbc_status(problem: pulp.LpProblem) -> tuple[str, float | None, float | None]:
-    """Status from PuLP's solution status; CBC's bound is not exposed (only optimal claims one)."""
+def _cbc_status(problem: pulp.LpProblem) -> tuple[str, float | None]:
+    """Status and objective from PuLP's solution status (the bound is in CBC's log: _cbc_bound)."""
     sol_status = problem.sol_status
     if sol_status == pulp.LpSolutionOptimal:
-        value = pulp.value(problem.objective) or 0.0
-        return "optimal", value, None
+        return "optimal", pulp.value(problem.objective) or 0.0
     if sol_status == pulp.LpSolutionIntegerFeasible:
-        return "time_limit", pulp.value(problem.objective) or 0.0, None
+        return "time_limit", pulp.value(problem.objective) or 0.0
     if sol_status in (pulp.LpSolutionInfeasible, pulp.LpSolutionUnbounded):
-        return "infeasible", None, None
+        return "infeasible", None
     if problem.status == pulp.LpStatusInfeasible:    # found in CBC's presolve
-        return "infeasible", None, None
-    return "no_solution", None, None
+        return "infeasible", None
+    return "no_solution", None
 
 
 def _duals(model: Milp, constraints: list[list[pulp.LpConstraint]]) -> np.ndarray:

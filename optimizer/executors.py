@@ -86,9 +86,12 @@ def solve_all(catalogs: Sequence[Catalog], jobs: Sequence[Job], *, method: str =
 
 def local_pool(workers: int, catalogs: dict[str, Catalog] | None = None) -> ProcessPoolExecutor:
     """A pool of fresh processes that do not run the caller's `__main__` and stop their solves on
-    SIGINT or SIGTERM; `catalogs` (by key) are handed to each worker once, as it starts."""
+    SIGINT or SIGTERM; `catalogs` (by key) are handed to each worker once, as it starts. At most
+    one worker per core: each is busy solving, and each holds its own copy of the catalogs."""
     _hide_main_from_workers()
-    threads = max(1, (os.cpu_count() or 1) // max(workers, 1))
+    cores = os.cpu_count() or 1
+    workers = max(1, min(workers, cores))
+    threads = max(1, cores // workers)
     return ProcessPoolExecutor(workers, mp_context=_CONTEXT, initializer=_start_worker,
                                initargs=(catalogs or {}, threads))
 

@@ -365,7 +365,7 @@ def frontier_table(frontier: Frontier, width: int) -> Table:
     if frontier.in_money:
         title += Text(" (") + literal(frontier.currency) + Text(")")
     table = fitted(title, columns, width, box=box.SIMPLE_HEAD)
-    if any(column.header in booked for column in table.columns):
+    if any(str(column.header) in booked for column in table.columns):    # headers are rich Texts
         table.caption = "tier columns: share of spend"
     return table
 

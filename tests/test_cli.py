@@ -276,9 +276,14 @@ def test_compare_with_an_infeasible_scenario_exits_3(project):
 
 
 def test_sweep_formats(project):
-    table = run("sweep", "good.toml", "--budgets", "300,600,800", "--workers", "1")
+    table = runner.invoke(cli.app, ["sweep", "good.toml", "--budgets", "300,600,800", "--workers", "1"],
+                          env={"COLUMNS": "160"})                   # wide enough for the tier columns
     assert table.exit_code == 0, table.output
     assert "per extra 1,000" in table.stdout and "1,270" in table.stdout
+    assert "tier columns: share of spend" in table.stdout       # the legend under the tier columns
+    narrow = runner.invoke(cli.app, ["sweep", "good.toml", "--budgets", "300,600,800", "--workers", "1"],
+                           env={"COLUMNS": "60"})
+    assert "micro" not in narrow.stdout and "tier columns" not in narrow.stdout  # no legend without its columns
     document = json.loads(run("sweep", "good.toml", "--budgets", "300,600,800", "-f", "json",
                               "--workers", "1").stdout)
     assert [point["budget"] for point in document["points"]] == [300, 600, 800]

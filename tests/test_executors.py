@@ -231,3 +231,12 @@ def test_workers_run_one_blas_thread_unless_the_caller_chose(monkeypatch):
         pool.shutdown()
     assert seen == ["1", "3"]
     assert "OPENBLAS_NUM_THREADS" not in os.environ
+
+
+def test_a_local_pool_has_at_most_one_worker_per_core(monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    pool = local_pool(500)
+    try:
+        assert pool._max_workers == 2 and sorted(pool.map(abs, [-1, -2, -3])) == [1, 2, 3]
+    finally:
+        pool.shutdown()

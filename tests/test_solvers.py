@@ -54,6 +54,12 @@ def test_highs_and_cbc_agree(rows, seed, name):
             assert highs.objective.bound >= c * (1 - 1e-9)
         else:
             assert highs.objective.bound <= c * (1 + 1e-9)
+    # CBC's bound, read from its log, is proven too: within the gap of its plan, and it holds for HiGHS's
+    assert cbc.objective.bound is not None and cbc.objective.gap <= GAP * (1 + 1e-6)
+    if cbc.objective.sense == "maximize":
+        assert cbc.objective.bound >= h * (1 - 1e-9)
+    else:
+        assert cbc.objective.bound <= h * (1 + 1e-9)
     for result in (highs, cbc):
         posts = np.zeros(catalog.rows, dtype=np.int64)
         index = {i: k for k, i in enumerate(catalog.frame["id"])}
