@@ -101,13 +101,21 @@ class _Solved:
     method: str
 
 
+CONSTRAINT_TABLES = ("budget", "targets", "coverage", "diversity", "limits", "filters", "replan")
+
+
 def tighter(key: str) -> int:
-    """+1 where a larger value of the scenario key only removes plans (a floor: `min_*`, `targets.*`),
-    -1 where a smaller one does (a cap: `max_*`), 0 where neither is known (prices, weights, solver)."""
+    """+1 where a larger value of the scenario key only removes plans (a floor: `min_*`, `targets.*`,
+    `diversity.min_distinct.<column>`), -1 where a smaller one does (a cap: `max_*`), 0 where neither
+    is known (prices, weights, tiers, audience, solver). Only a constraint table's own bound counts:
+    a group, segment or tier named `mini...` (`prices.niche.minecraft`) is no bound."""
     parts = key.split(".")
-    bounds = [part for part in parts if part.startswith(("min", "max"))]
-    if bounds:
-        return 1 if bounds[-1].startswith("min") else -1
+    if parts[0] not in CONSTRAINT_TABLES:
+        return 0
+    if parts[:2] == ["diversity", "min_distinct"]:
+        return 1
+    if parts[-1].startswith(("min", "max")):
+        return 1 if parts[-1].startswith("min") else -1
     return 1 if parts[0] == "targets" else 0
 
 

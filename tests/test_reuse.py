@@ -9,14 +9,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from instances import make_catalog, make_scenario
+from instances import influencer, make_catalog, make_scenario
 from models.synthetic import generate_catalog
 from optimizer import solve, sweep
 from optimizer.backend import solve_linear
 from optimizer.build import build_milp
 from optimizer.executors import solve_all
 from optimizer.problem import prepare
-from optimizer.reuse import Reuse, _tightened
+from optimizer.reuse import Reuse, _tightened, tighter
 from optimizer.warm_lp import WarmLP
 
 ROWS = 2_000   # above the fast path's DIRECT_BELOW: the column-generated LP is what is reused
@@ -95,6 +95,27 @@ def test_only_a_key_moved_its_tightening_way_carries_a_plan(key, old, new, tight
     before = base if old is None else base.override({key: old})
     assert _tightened(before, base.override({key: new})) is tightens
 
+
+
+@pytest.mark.parametrize("key", ["prices.niche.minecraft", "objective.segment_weights.minors", "tiers.mini",
+                                 "audience.segments.minors", "limits.niche.minecraft.max_count"])
+def test_a_group_named_like_a_bound_is_no_bound(key):
+    """Only a constraint table's own min_/max_ key tightens: a price, weight, tier or population of a
+    group named "mini..." or "max..." moves the objective or the groups (the last key decides)."""
+    assert tighter(key) == (-1 if key.endswith("max_count") else 0)
+
+
+def test_a_price_sweep_of_a_niche_named_like_a_floor_equals_independent_solves():
+    """Raising minecraft's prices was taken for a raised floor: the 1.0 plan (a, $100) was carried to 3.0
+    at $300 with the bound $100, where b alone costs $150."""
+    catalog = make_catalog([influencer("a", 10_000, 0.05, 100, niche="minecraft"),
+                            influencer("b", 10_000, 0.05, 150, niche="food")])
+    scenario = make_scenario(objective={"minimize": "cost"}, targets={"engagements": 400},
+                             prices={"niche": {"minecraft": 1.0}})
+    reuse = Reuse()
+    for multiplier, cost in [(1.0, 100), (3.0, 150)]:
+        result = solve(catalog, scenario.override({"prices.niche.minecraft": multiplier}), reuse=reuse)
+        assert result.objective.value == pytest.approx(cost) and result.objective.bound == pytest.approx(cost)
 
 def test_a_comparison_on_one_catalog_reuses_what_fits_and_equals_independent_solves(catalog):
     base = make_scenario(SCENARIO)
