@@ -1,5 +1,6 @@
 """The reference evaluator: feasibility and objective of plans, written from docs/reference.md
-"The model" and "Constraints" on the raw frame and the scenario dict a test built, never on
+"The model" and "Constraints" (with gross floors after [robustness] dropouts and [replan]
+against replan.previous) on the raw frame and the scenario dict a test built, never on
 influmix's own objects. It is the second opinion that the brute-force and property tests
 hold the optimizer to: plain numpy, one line per rule, sharing no code with influmix.
 """
@@ -143,14 +144,26 @@ class Reference:
         if "min" in budget:
             ok &= le(budget["min"], S)
         targets = self.spec.get("targets", {})
+        dropouts = self.spec.get("robustness", {}).get("dropouts", 0)
+
+        def kept(contributions):       # a floor's sum without the `dropouts` largest contributions
+            return np.sort(contributions, axis=1)[:, : max(self.n - dropouts, 0)].sum(axis=1)
         if "engagements" in targets:
-            ok &= le(targets["engagements"], X @ self.eng)
+            ok &= le(targets["engagements"], kept(X * self.eng))
         if "reach" in targets:
-            ok &= le(targets["reach"], Y @ self.aud)
+            ok &= le(targets["reach"], kept(Y * self.aud))
         if "max_cpe" in targets:
             ok &= le(S, targets["max_cpe"] * (X @ self.eng))
         for segment, floor in self.spec.get("coverage", {}).items():     # "s1+s2": the shares add up
-            ok &= le(floor["min_reach"], sum(Y @ self.seg[part] for part in segment.split("+")))
+            ok &= le(floor["min_reach"], kept(Y * sum(self.seg[part] for part in segment.split("+"))))
+        replan = self.spec.get("replan", {})
+        if "previous" in replan:        # a change: a creator added or dropped (an ineligible one counts as dropped)
+            before = np.isin(self.ids, list(replan["previous"]))
+            unknown = len(set(replan["previous"]) - set(self.ids))
+            changes = (Y * ~before).sum(axis=1) + ((1 - Y) * before).sum(axis=1) + unknown
+            if "max_changes" in replan:
+                ok &= changes <= replan["max_changes"]
+            ok &= np.all(Y[:, np.isin(self.ids, replan.get("keep", []))] > 0, axis=1)
         div = self.spec.get("diversity", {})
         if "max_share_per_influencer" in div:
             ok &= np.all(le(X * self.cost + Y * self.fee, div["max_share_per_influencer"] * S[:, None]), axis=1)

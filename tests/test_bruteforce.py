@@ -72,6 +72,51 @@ def test_milp_matches_enumeration(objective, seed):
         assert outcome.bound >= optimum - max(1e-6, 1e-9 * abs(optimum)), f"bound {outcome.bound}\n{context}"
 
 
+def with_dropouts_and_replan(seed: int, objective: str):
+    """An instance of `instance` with [robustness] dropouts (1, or 2 with chance 1/4) on its floors, or a floor on the union
+    of the segments with them, and a previous plan with [replan] max_changes and keep."""
+    frame, spec = instance(objective, seed)
+    rng = np.random.default_rng([seed, OBJECTIVES.index(objective), 13])
+    if rng.random() < 0.5:
+        total = float((frame["followers"] * frame["authenticity"] * (frame["aud_s1"] + frame["aud_s2"])).sum())
+        spec.setdefault("coverage", {})["s1+s2"] = {"min_reach": round(float(rng.uniform(0.05, 0.3)) * total, 1)}
+    spec["robustness"] = {"dropouts": 2 if rng.random() < 0.25 else 1}
+    eligible = [str(i) for i in frame["id"] if i not in spec.get("selection", {}).get("exclude", [])]
+    previous = {str(i): int(rng.integers(1, 3)) for i in rng.choice(eligible, min(2, len(eligible)), replace=False)}
+    spec["replan"] = {"previous": previous, "max_changes": int(rng.integers(1, 6))}
+    if rng.random() < 0.4:
+        spec["replan"]["keep"] = [next(iter(previous))]
+    return frame, spec
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+@pytest.mark.parametrize("seed", range(16))
+def test_robust_floors_and_replanning_match_enumeration(objective, seed):
+    """Dropouts on gross floors (a union's included) and re-planning, on the plain path and the forced
+    fast reduction: the enumerated optimum, or infeasible exactly when nothing is."""
+    frame, spec = with_dropouts_and_replan(seed, objective)
+    reference = Reference(frame, spec)
+    if reference.combinations() > ENUMERATION_LIMIT:
+        pytest.skip("too many post vectors to enumerate")
+    best, best_plan = reference.enumerate()
+    catalog, scenario = make_catalog(frame), make_scenario(spec)
+    context = f"scenario {spec}\ncatalog\n{frame.to_string()}\nenumerated best {best} at {best_plan}"
+    problem = prepare(catalog, scenario)
+    if not set(spec["replan"].get("keep", [])) <= set(frame["id"].to_numpy(object)[problem.positions]):
+        return                                      # a kept id filtered out: an input error, tested elsewhere
+    result = solve(catalog, scenario, method="plain", diagnose=False)
+    outcome = solve_fast(problem, direct_below=0, core_min=2) if problem.n else None
+    if best is None:
+        assert result.status == "infeasible" and (outcome is None or outcome.status == "infeasible"), context
+        return
+    assert result.status == "optimal" and outcome.status == "optimal", context
+    fast_plan = np.zeros(len(frame), dtype=np.int64)
+    fast_plan[problem.positions] = outcome.posts
+    for plan in (posts_vector(result, frame), fast_plan):
+        assert reference.feasible(plan[None, :])[0], f"plan {plan} fails the reference\n{context}"
+        assert close(float(reference.objective(plan[None, :])[0]), best, rel=GAP), f"plan {plan}\n{context}"
+
+
 def test_instances_cover_every_constraint_kind():
     """The seeds above draw each objective and every constraint kind at least a few times."""
     seen: dict[str, int] = {}
