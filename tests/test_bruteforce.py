@@ -31,16 +31,22 @@ def instance(objective: str, seed: int):
     return with_fees(np.random.default_rng([seed, OBJECTIVES.index(objective), 11]), frame), spec
 
 
-@pytest.mark.parametrize("objective", OBJECTIVES)
-@pytest.mark.parametrize("seed", SEEDS)
-def test_milp_matches_enumeration(objective, seed):
-    frame, spec = instance(objective, seed)
+def enumerated(frame, spec):
+    """The instance's reference, its enumerated optimum (None: infeasible), catalog, scenario and a
+    context for failure messages; skipped when it has too many post vectors to enumerate."""
     reference = Reference(frame, spec)
     if reference.combinations() > ENUMERATION_LIMIT:
         pytest.skip("too many post vectors to enumerate")
     best, best_plan = reference.enumerate()
-    catalog, scenario = make_catalog(frame), make_scenario(spec)
     context = f"scenario {spec}\ncatalog\n{frame.to_string()}\nenumerated best {best} at {best_plan}"
+    return reference, best, make_catalog(frame), make_scenario(spec), context
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+@pytest.mark.parametrize("seed", SEEDS)
+def test_milp_matches_enumeration(objective, seed):
+    frame, spec = instance(objective, seed)
+    reference, best, catalog, scenario, context = enumerated(frame, spec)
 
     result = solve(catalog, scenario, method="plain")
     if best is None:
@@ -95,12 +101,7 @@ def test_robust_floors_and_replanning_match_enumeration(objective, seed):
     """Dropouts on gross floors (a union's included) and re-planning, on the plain path and the forced
     fast reduction: the enumerated optimum, or infeasible exactly when nothing is."""
     frame, spec = with_dropouts_and_replan(seed, objective)
-    reference = Reference(frame, spec)
-    if reference.combinations() > ENUMERATION_LIMIT:
-        pytest.skip("too many post vectors to enumerate")
-    best, best_plan = reference.enumerate()
-    catalog, scenario = make_catalog(frame), make_scenario(spec)
-    context = f"scenario {spec}\ncatalog\n{frame.to_string()}\nenumerated best {best} at {best_plan}"
+    reference, best, catalog, scenario, context = enumerated(frame, spec)
     problem = prepare(catalog, scenario)
     if not set(spec["replan"].get("keep", [])) <= set(frame["id"].to_numpy(object)[problem.positions]):
         return                                      # a kept id filtered out: an input error, tested elsewhere
