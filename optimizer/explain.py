@@ -144,9 +144,12 @@ def explain(catalog: Catalog, scenario: Scenario, *, prices: int = 5, method: st
              else scenario)
     try:
         base = solve(catalog, _limited(quiet, until), method=method)
-    except NoPlanError:
+    except NoPlanError as error:
         check_stop()                    # stopped (Ctrl-C): the command ends, it is no missing plan
-        raise
+        if time_limit is None:
+            raise
+        raise NoPlanError(scenario.path, f"no plan found within the explanation's time limit of {time_limit:g} s "
+                                         "(the plan itself comes first)") from error
     check_stop()                        # a plan cut short by a stop request is not explained
     if base.status == "infeasible":
         return _explanation(scenario, base, (), (), started)

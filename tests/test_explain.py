@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import time
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -242,3 +243,13 @@ def test_a_binding_limit_on_a_platform_written_in_capitals_is_loosened(tmp_path,
     assert done.exit_code == 0, done.stderr
     loosened = {item["name"]: item for item in json.loads(done.stdout)["constraints"]}
     assert loosened["limits.platform.tiktok.max_share"]["relaxed_bound"] == 0.55
+
+
+def test_a_plan_not_found_within_the_explanations_time_limit_names_that_limit():
+    """The base solve gets what is left of the whole limit (at least 0.01 s); the error names the limit
+    the caller gave, not that remainder."""
+    from models import Catalog, NoPlanError, Scenario
+
+    scenario = Scenario.load(Path(__file__).resolve().parents[1] / "scenarios" / "spring-launch.toml")
+    with pytest.raises(NoPlanError, match=r"explanation's time limit of 0.001 s"):
+        explain(Catalog.load(scenario.catalog), scenario, prices=0, time_limit=0.001, workers=1)
