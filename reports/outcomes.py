@@ -9,11 +9,22 @@ from rich import box
 from rich.console import RenderableType
 from rich.text import Text
 
-from models.result import Result
+from models.result import OutcomeRange, Outcomes, Result
 from optimizer.compare import CHANCE_PREFIX, OUTCOME_FIGURES, RISK_FIGURE
 from reports.formats import chance, count
 from reports.terminal import Column, fitted
 from reports.text import literal
+
+
+def outcome_rows(outcomes: Outcomes) -> list[tuple[str, OutcomeRange | None, str]]:
+    """The rows of an "Outcome ranges" block, on the terminal and in the report: label, range (None
+    for a floor with a chance and no range) and the key of the floor on that figure."""
+    rows = [("engagements", outcomes.engagements, "targets.engagements"), ("reach", outcomes.reach, "targets.reach")]
+    rows += [(f"reach {segment}", spread, f"coverage.{segment}.min_reach")
+             for segment, spread in outcomes.coverage.items()]
+    if any(floor.name == "targets.impressions" for floor in outcomes.floors):   # a chance, no range
+        rows.append(("impressions", None, "targets.impressions"))
+    return rows
 
 
 def outcome_table(result: Result, width: int) -> RenderableType | None:
@@ -26,11 +37,7 @@ def outcome_table(result: Result, width: int) -> RenderableType | None:
     if outcomes.skipped:
         return Text(f"Outcome ranges skipped: {outcomes.skipped}.\n")
     floors = {floor.name: floor for floor in outcomes.floors}
-    rows = [("engagements", outcomes.engagements, "targets.engagements"), ("reach", outcomes.reach, "targets.reach")]
-    rows += [(f"reach {segment}", spread, f"coverage.{segment}.min_reach")
-             for segment, spread in outcomes.coverage.items()]
-    if "targets.impressions" in floors:   # a chance, no range
-        rows.append(("impressions", None, "targets.impressions"))
+    rows = outcome_rows(outcomes)
     columns = [Column("figure", [literal(label) for label, _, _ in rows], justify="left", wrap=True)]
     for header, field, drop in (("mean", "mean", 1), ("P10", "p10", 0), ("P50", "p50", 2), ("P90", "p90", 0)):
         columns.append(Column(header, [Text(count(getattr(spread, field, None))) for _, spread, _ in rows], drop=drop))

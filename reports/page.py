@@ -22,6 +22,7 @@ from models.result import ALLOCATION_COLUMNS, Result
 from optimizer.compare import TIER_PREFIX, Comparison
 from reports.audience import floored_value
 from reports.formats import chance, count, gap, metric_value, money, number, rate, share
+from reports.outcomes import outcome_rows
 from reports.tables import change_rows, diagnosis_items, figure_rows, plain_cell, relative, shown_names
 from reports.text import printable
 
@@ -226,11 +227,7 @@ def outcome_ranges(result: Result) -> str:
     if outcomes.skipped:
         return f'<h3>Outcome ranges</h3><p class="note">Skipped: {esc(outcomes.skipped)}.</p>'
     floors = {floor.name: floor for floor in outcomes.floors}
-    rows = [("engagements", outcomes.engagements, "targets.engagements"), ("reach", outcomes.reach, "targets.reach")]
-    rows += [(f"reach {segment}", spread, f"coverage.{segment}.min_reach")
-             for segment, spread in outcomes.coverage.items()]
-    if "targets.impressions" in floors:   # a chance, no range
-        rows.append(("impressions", None, "targets.impressions"))
+    rows = outcome_rows(outcomes)
     body = "".join(
         f'<tr><td class="text">{esc(label)}</td>'
         + "".join(f"<td>{count(getattr(spread, key, None))}</td>" for key in ("mean", "p10", "p50", "p90"))
