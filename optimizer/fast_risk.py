@@ -41,7 +41,7 @@ from optimizer.fast import (CORE_GROWTH, CORE_MIN, DIRECT_BELOW, FIRST_CANDIDATE
                             Relaxation, Search, _outside, _outside_of, candidate_rankings, core_orders, relax)
 from optimizer.floors import post_slots
 from optimizer.milp import Milp, RowBlock
-from optimizer.outcome import Outcome
+from optimizer.outcome import Outcome, within_gap
 from optimizer.problem import Problem
 from optimizer.backend import Solution
 from optimizer.risk import expected_unit, risk_objective, risk_value, run_draws, scenario_rows
@@ -93,7 +93,7 @@ def solve_fast_risk(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_
     def finish(solution: Solution, on: np.ndarray, bound: float, status: str) -> Outcome:
         return clock.outcome(replace(solution, bound=min(bound, root.bound)), problem.n, on, None, status)
 
-    threshold = first.objective + options.gap * abs(first.objective)
+    threshold = within_gap(first.objective, options.gap)
     if root.bound <= threshold:                       # the LP bound proves the plan
         return finish(first, core, root.bound, "optimal")
     proven = np.flatnonzero(root.potential > threshold)

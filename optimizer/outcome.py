@@ -14,3 +14,9 @@ class Outcome:
     bound: float | None          # proven upper bound, maximize form
     build_seconds: float
     solve_seconds: float
+
+
+def within_gap(objective: float, gap: float) -> float:
+    """The bound up to which `objective` is optimal within the relative `gap` (a hair inside it, so
+    that the gap reported from that bound never rounds above `gap`)."""
+    return objective + gap * abs(objective) * (1 - 1e-9)
