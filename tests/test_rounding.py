@@ -38,30 +38,9 @@ def test_the_neighbourhood_keeps_what_the_lp_books_within_one_and_fixes_the_rest
     assert near.ub[2 * model.n] == model.ub[2 * model.n]             # the spend column is continuous: untouched
 
 
-@pytest.mark.parametrize("spec", SCENARIOS)
-def test_solve_rounded_proves_the_same_optimum_as_the_whole_milp(spec):
-    model = model_for(spec)
-    whole = solve_linear(model, gap=1e-6)
-    solves: list[dict] = []
-
-    def solve(milp, **options) -> Solution:
-        solves.append(options)
-        return solve_linear(milp, **options)
-
-    rounded = solve_rounded(model, solve, 1e-4)
-    assert rounded.status == "optimal"
-    assert rounded.objective >= whole.objective - 1e-4 * abs(whole.objective) - 1e-6
-    assert rounded.bound >= whole.objective - 1e-6                    # a proven bound
-    assert rounded.bound - rounded.objective <= 1e-4 * abs(rounded.objective) + 1e-6
-    assert solves[0] == {"mip": False}
-    if len(solves) > 2:                                                # the whole MILP ran, first as it is
-        assert solves[2] == {"gap": 1e-4, "time_limit": rounding.FIRST_SECONDS}
-
-
-@pytest.mark.parametrize("spec", SCENARIOS)
-def test_a_whole_milp_stopped_early_starts_again_beyond_the_best_plan_and_proves_the_same_optimum(spec, monkeypatch):
-    monkeypatch.setattr(rounding, "FIRST_SECONDS", 0.001)        # the first whole solve stops at once
-    model = model_for(spec, rows=150, seed=11)
+def rounded_against_whole(model) -> tuple[Solution, list[dict]]:
+    """solve_rounded on `model` (gap 1e-4) with the options of each solve it ran, after checking
+    that its plan is optimal within the gap under a proven bound (against the whole MILP at 1e-7)."""
     whole = solve_linear(model, gap=1e-7)
     solves: list[dict] = []
 
@@ -72,8 +51,23 @@ def test_a_whole_milp_stopped_early_starts_again_beyond_the_best_plan_and_proves
     rounded = solve_rounded(model, solve, 1e-4)
     assert rounded.status == "optimal"
     assert rounded.objective >= whole.objective - 1e-4 * abs(whole.objective) - 1e-6
-    assert rounded.bound >= whole.objective - 1e-6
+    assert rounded.bound >= whole.objective - 1e-6                    # a proven bound
     assert rounded.bound - rounded.objective <= 1e-4 * abs(rounded.objective)
+    return rounded, solves
+
+
+@pytest.mark.parametrize("spec", SCENARIOS)
+def test_solve_rounded_proves_the_same_optimum_as_the_whole_milp(spec):
+    rounded, solves = rounded_against_whole(model_for(spec))
+    assert solves[0] == {"mip": False}
+    if len(solves) > 2:                                                # the whole MILP ran, first as it is
+        assert solves[2] == {"gap": 1e-4, "time_limit": rounding.FIRST_SECONDS}
+
+
+@pytest.mark.parametrize("spec", SCENARIOS)
+def test_a_whole_milp_stopped_early_starts_again_beyond_the_best_plan_and_proves_the_same_optimum(spec, monkeypatch):
+    monkeypatch.setattr(rounding, "FIRST_SECONDS", 0.001)        # the first whole solve stops at once
+    rounded, solves = rounded_against_whole(model_for(spec, rows=150, seed=11))
     # the neighbourhood is not within the gap here: the whole MILP stopped, the wider neighbourhood, the cutoff
     assert [set(options) for options in solves[2:]] == [{"gap", "time_limit"}] * 2 + [{"gap", "cutoff"}]
     assert rounded.objective * (1 + 1e-4) >= solves[4]["cutoff"] - 1e-6   # never worse than the plan it cut off from
