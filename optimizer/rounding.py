@@ -12,7 +12,7 @@ neighbourhood search), then from the best plan found.
    plans beyond its gap (its objective bound option). Where it finds none, that plan is optimal
    within the gap; the bound reported is the least of the LP's, the first run's and the cutoff.
    HiGHS's pruning needs a good plan, and its own heuristics find one late on knapsack-like models:
-   the flagship at a 10,000 budget took 55 s as one run (its plan 49 s in), 15-25 s so;
+   the flagship at a 10,000 budget took 55 s as one run (its plan 49 s in), 15-25 s this way;
    at 15,000, 114 s against 24 s. Given from the start, the cutoff slowed easy models (the
    flagship at 45,000 and 60,000: 2.8 s -> 7.5 s), hence the first run as it is.
 
@@ -69,7 +69,7 @@ def solve_rounded(model: Milp, solve: Callable[..., Solution], gap: float) -> So
     if relaxed.objective - rounded.objective <= gap * abs(rounded.objective):
         return replace(rounded, status="optimal", bound=relaxed.objective)
     first = solve(model, gap=gap, time_limit=FIRST_SECONDS)
-    if first.status == "optimal" or first.status == "infeasible":
+    if first.status == "optimal":
         return first
     wider = solve(neighbourhood(model, relaxed.values, widened(model, relaxed)), gap=gap, time_limit=FIRST_SECONDS)
     log.debug("rounding: the whole MILP in %.2f s: %s %s; the wider neighbourhood %s %s", first.solve_seconds,
