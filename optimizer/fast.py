@@ -52,7 +52,7 @@ from optimizer.rounding import solve_rounded
 from optimizer.strengthen import books_one_of
 from optimizer.warm_lp import WarmLP
 
-DIRECT_BELOW = 1500       # below this many influencers the whole MILP is solved (optimizer/rounding.py)
+DIRECT_BELOW = 1500       # below this many influencers the whole MILP is solved at once
 FIRST_CANDIDATES = 150    # per ranking, in the first restricted LP
 GROUP_CANDIDATES = 25     # per group of a limit or a distinct floor
 RANKED = 20_000           # a ranking's length (widening past it takes everyone)
@@ -92,8 +92,8 @@ def solve_fast(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_min: 
     options = problem.scenario.solver
     clock = Clock(options.time_limit)
     model = build_milp(problem)[0] if model is None else model
-    if problem.n < max(direct_below, 1):   # small enough (or nobody eligible): the whole MILP
-        return clock.outcome(solve_rounded(model, clock.solve, options.gap), problem.n, np.arange(problem.n), None)
+    if problem.n < max(direct_below, 1):   # small enough (or nobody eligible): the whole MILP at once
+        return clock.outcome(clock.solve(model, gap=options.gap), problem.n, np.arange(problem.n), None)
     lp, rankings = (WarmLP(model), candidate_rankings(problem, model)) if reuse is None else (
         reuse.search(problem, model, candidate_rankings))
     search = Search(lp, rankings, problem.cost, clock)
@@ -243,10 +243,9 @@ class Clock:
     def out_of_time(self) -> bool:
         return stop_requested() or (self.limit is not None and self.elapsed >= self.limit)
 
-    def solve(self, model: Milp, time_limit: float | None = None, **options) -> Solution:
-        """solve_linear within the time left (and within `time_limit`)."""
+    def solve(self, model: Milp, **options) -> Solution:
+        """solve_linear within the time left."""
         left = None if self.limit is None else max(self.limit - self.elapsed, 0.01)
-        left = time_limit if left is None else min(left, time_limit or left)
         solution = solve_linear(model, time_limit=left, **options)
         self.milp_seconds += solution.solve_seconds
         return solution
