@@ -27,6 +27,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 import uuid
 import warnings
 from collections.abc import Iterator, Sequence
@@ -41,7 +42,8 @@ from models.result import Result
 from models.scenario import Scenario
 from optimizer.api import solve
 from optimizer.backend import limit_threads
-from optimizer.control import Interrupted, check_stop, last_signal, stop_on_signals_forever, stop_requested
+from optimizer.control import (Interrupted, check_stop, last_signal, request_stop, stop_on_signals_forever,
+                               stop_requested)
 from optimizer.reuse import Reuse
 
 REAP_SECONDS = 3.0
@@ -158,11 +160,28 @@ _REUSE = threading.local()
 
 
 def _start_worker(catalogs: dict[str, Catalog], threads: int) -> None:
-    """A local worker: stops its solves on signals, keeps the catalogs, and leaves the other
-    workers their share of the cores (`threads` per HiGHS MILP)."""
+    """A local worker: stops its solves on signals or when its parent is gone, keeps the catalogs,
+    and leaves the other workers their share of the cores (`threads` per HiGHS MILP)."""
     stop_on_signals_forever()
     _CATALOGS.update(catalogs)
     limit_threads(threads)
+    threading.Thread(target=_end_with_parent, args=(os.getppid(),), name="influmix-parent-watch",
+                     daemon=True).start()
+
+
+PARENT_WATCH_SECONDS = 0.5
+"""How often a local worker checks that the process that started it still runs."""
+
+
+def _end_with_parent(parent: int) -> None:
+    """Stop this worker's solve and end the process once its parent is gone (killed, say, by a
+    signal it could not handle: a script without influmix's handlers, or SIGKILL). Without this,
+    two workers of a killed `explain` script went on solving for 50 minutes."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_WATCH_SECONDS)
+    request_stop()
+    time.sleep(REAP_SECONDS)       # the solve ends at its next check; then nothing is left to do
+    os._exit(1)
 
 
 def _solve_job(catalog: Catalog | str, scenario: Scenario, method: str, diagnose: bool,

@@ -219,6 +219,36 @@ def test_a_sweep_stops_within_seconds_and_leaves_no_process(signum):
                 and "zombie" not in Path(f"/proc/{pid}/status").read_text()]
 
 
+def test_the_workers_of_a_killed_script_end_with_it(tmp_path):
+    """SIGKILL to a script mid-sweep (no handler can run): its workers stop their solves and end."""
+    script = tmp_path / "killed.py"
+    script.write_text(textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from models import Catalog, Scenario
+        from optimizer import sweep
+        scenario = Scenario.load({str(SAMPLE)!r})
+        sweep(Catalog.load(scenario.catalog), scenario, [10000, 20000, 30000, 40000, 50000, 60000], method="plain")
+    """))
+    child = subprocess.Popen([sys.executable, str(script)], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    workers = _workers_started(child)
+    try:
+        assert workers, "the sweep started no worker processes"
+        child.kill()
+        child.wait()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
+            time.sleep(0.2)
+        running = [pid for pid in workers if Path(f"/proc/{pid}").exists()
+                   and "zombie" not in Path(f"/proc/{pid}/status").read_text()]
+        assert not running
+    finally:                            # a failed assertion must not leave the workers running
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
 def test_workers_run_one_blas_thread_unless_the_caller_chose(monkeypatch):
     """Local workers get OPENBLAS_NUM_THREADS (and OMP, MKL) = 1 where the caller's environment leaves
     them unset; a caller's own setting is kept, and the caller's environment is left as it was."""
