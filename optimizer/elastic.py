@@ -271,12 +271,13 @@ def _violated(context: Context, side: Side, activity: np.ndarray) -> bool:
 
 
 def _beyond_reach(context: Context, side: Side) -> bool:
-    """Whether no plan meets the side (a floor above the most its rows can reach, a ceiling below the least)."""
-    least, most = context.base.activity_range()
-    rows, base = side.rows, context.base
+    """Whether no plan meets the side (a floor above the most its rows can reach, a ceiling below the
+    least): the reachable bound it is moved to lies beyond the tolerance."""
+    lo, hi = context.reachable
+    rows, base, tolerance = side.rows, context.base, VIOLATION * _norm(context, side, int(side.rows[0]))
     if side.sense == LOWER:
-        return bool(np.any(base.lo[rows] > most[rows] + VIOLATION * _norm(context, side, int(rows[0]))))
-    return bool(np.any(base.hi[rows] < least[rows] - VIOLATION * _norm(context, side, int(rows[0]))))
+        return bool(np.any(base.lo[rows] - lo[rows] > tolerance))
+    return bool(np.any(hi[rows] - base.hi[rows] > tolerance))
 
 
 def _widen(context: Context, side: Side, activity: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
