@@ -27,7 +27,7 @@ from optimizer.constraints import Layout
 from optimizer.fast import solve_fast
 from optimizer.floors import rates, segment_weights, tangent_cut
 from optimizer.milp import Milp, stack
-from optimizer.outcome import Outcome
+from optimizer.outcome import Outcome, within_gap
 from optimizer.problem import Problem
 
 MAX_ROUNDS = 30           # outer-approximation solves, at most
@@ -133,7 +133,7 @@ def _model_bound(solution: Solution, gap: float) -> float:
     """The solver's bound on the model's objective (CBC states none: its gap from the plan found)."""
     if solution.bound is not None:
         return float(solution.bound)
-    return float(solution.objective + gap * abs(solution.objective)) if solution.status == "optimal" else np.inf
+    return within_gap(float(solution.objective), gap) if solution.status == "optimal" else np.inf
 
 
 def _with_cuts(model: Milp, problem: Problem, layout: Layout, posts: np.ndarray) -> Milp:
