@@ -108,7 +108,6 @@ def test_coverage_above_the_whole_segment_audience():
         entry("coverage.f", 25_000, 21_000, "coverage.f: asked 25,000, at most 21,000 reachable with budget 2,000")])
 
 
-
 def test_a_floor_no_eligible_creator_can_move_is_named():
     """Only A and C eligible, neither with a segment g: coverage.g can reach nothing at all (its row is the
     constant 0). It was left out of the elastic model, and the diagnosis called the scenario numerical."""
@@ -123,6 +122,7 @@ def test_a_target_with_nobody_eligible_is_named():
     spec = {"budget": {"max": 2000}, "targets": {"engagements": 100}, "filters": {"min_followers": 50_000}}
     with pytest.warns(UserWarning, match="no row of the catalog is eligible"):
         same(diagnosis_of(spec), [entry("targets.engagements", 100, 0)])
+
 
 def test_coverage_reachable_within_the_budget():
     # within $800: A+B 13,000 ($800), A+D 11,000, B+C 10,000, ... -> 13,000. Raising the budget

@@ -96,7 +96,6 @@ def test_only_a_key_moved_its_tightening_way_carries_a_plan(key, old, new, tight
     assert _tightened(before, base.override({key: new})) is tightens
 
 
-
 @pytest.mark.parametrize("key", ["prices.niche.minecraft", "objective.segment_weights.minors", "tiers.mini",
                                  "audience.segments.minors", "limits.niche.minecraft.max_count"])
 def test_a_group_named_like_a_bound_is_no_bound(key):
@@ -116,6 +115,7 @@ def test_a_price_sweep_of_a_niche_named_like_a_floor_equals_independent_solves()
     for multiplier, cost in [(1.0, 100), (3.0, 150)]:
         result = solve(catalog, scenario.override({"prices.niche.minecraft": multiplier}), reuse=reuse)
         assert result.objective.value == pytest.approx(cost) and result.objective.bound == pytest.approx(cost)
+
 
 def test_a_comparison_on_one_catalog_reuses_what_fits_and_equals_independent_solves(catalog):
     base = make_scenario(SCENARIO)
