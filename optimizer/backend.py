@@ -40,6 +40,9 @@ CBC_FIGURE = re.compile(r"^(Objective value|Upper bound):\s+(\S+)", re.MULTILINE
 """The plan's value and the proven bound in the summary CBC prints at its end (run with -max)."""
 STOP_WAIT = 1.0
 """Seconds HiGHS gets to return after a stop request before its best plan so far is taken."""
+LIMIT_GRACE = 5.0
+"""Seconds HiGHS gets past its time limit before its best plan so far is taken (its own limit and
+its callbacks are not checked in its presolve and sub-MIPs)."""
 _THREADS: list[int] = []
 """The HiGHS thread count of this process's MILPs when set (`limit_threads`); HiGHS's own choice otherwise."""
 STOPPED = {"kTimeLimit", "kIterationLimit", "kInterrupt", "kSolutionLimit", "kObjectiveBound", "kObjectiveTarget"}
@@ -128,11 +131,12 @@ def _solve_highs(problem: pulp.LpProblem, mip: bool, gap: float, time_limit: flo
                                                                        np.ndarray | None]:
     """Status, objective, bound and (when HiGHS was abandoned) the plan's values.
 
-    HiGHS runs in a thread while this one watches for a stop request: HiGHS checks its
-    callbacks often, but not inside its sub-MIPs (70 s measured at 20,000 influencers). When it
-    has not returned STOP_WAIT seconds after the request, its best plan so far (kept from its
-    improving-solution callback) is reported as time_limit, and the thread is left to end at
-    its next callback.
+    HiGHS runs in a thread while this one watches for a stop request and for the time limit:
+    HiGHS checks its callbacks often, but not inside its presolve or its sub-MIPs (70 s measured
+    at 20,000 influencers; a 150 s limit became 337 s on a risk MILP of 962 creators and 200 runs).
+    When it has not returned STOP_WAIT seconds after the request or LIMIT_GRACE seconds after the
+    limit, its best plan so far (kept from its improving-solution callback) is reported as
+    time_limit, and the thread is left to end at its next callback.
     """
     silence_highs_banner()
     extra = (({} if cutoff is None else {"objective_bound": -cutoff}) | ({"threads": _THREADS[0]} if _THREADS else {})
@@ -152,11 +156,13 @@ def _solve_highs(problem: pulp.LpProblem, mip: bool, gap: float, time_limit: flo
     worker = threading.Thread(target=run, name="influmix-highs")   # not a daemon: see abandoned_solver
     worker.start()
     asked = None
+    give_up = math.inf if time_limit is None else time.monotonic() + time_limit + LIMIT_GRACE
     while worker.is_alive():
         worker.join(0.05)
+        now = time.monotonic()
         if asked is None and stop_requested():
-            asked = time.monotonic()
-        if asked is not None and worker.is_alive() and time.monotonic() - asked > STOP_WAIT:
+            asked = now
+        if worker.is_alive() and (now > give_up or (asked is not None and now - asked > STOP_WAIT)):
             _ABANDONED.append(worker)
             if seen.values is None:
                 return "no_solution", None, None, None

@@ -7,11 +7,13 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
+import pulp
 import pytest
 
 from models import Catalog, InfluError, NoPlanError, Scenario
@@ -140,3 +142,19 @@ def test_the_backend_refuses_a_model_it_cannot_represent(small, solver):
     model, _ = build_milp(prepare(catalog, plan))
     with pytest.raises(SolverFailure, match="coefficient of 1e\\+15, beyond what the solver can represent"):
         solve_linear(replace(model, vals=model.vals * 1e15 / abs(model.vals).max()), solver=solver)
+
+
+def test_a_highs_deaf_to_its_time_limit_is_left_behind_past_it(small, monkeypatch):
+    """HiGHS checks neither its limit nor its callbacks in its presolve and sub-MIPs (a 150 s limit
+    became 337 s): LIMIT_GRACE past the limit the solve ends with what HiGHS reported (here nothing)."""
+    release = threading.Event()
+    monkeypatch.setattr(backend, "LIMIT_GRACE", 0.5)
+    monkeypatch.setattr(pulp.LpProblem, "solve", lambda problem, options: release.wait(30))
+    catalog, plan = small
+    started = time.monotonic()
+    try:
+        with pytest.raises(NoPlanError, match="no plan found within the time limit of 1 s"):
+            solve(catalog, plan.override({"solver.name": "highs", "solver.time_limit": 1}))
+        assert time.monotonic() - started < 5
+    finally:
+        release.set()
