@@ -174,12 +174,14 @@ def _fix(lb: np.ndarray, ub: np.ndarray, layout: Layout, influencers: np.ndarray
 
 def heuristic_core(pricing: Pricing, root: Relaxation, clock: Clock, core_min: int) -> tuple[Solution, np.ndarray]:
     """The risk MILP on the LP's support and the influencers that lose least against its bound, grown
-    until it has a plan."""
+    until it has a plan (none when the time limit has passed)."""
     problem = pricing.problem
     size = core_min + len(root.support)
     while True:
         core = np.union1d(np.concatenate(core_orders(problem, root, pricing.base.ub[: problem.n], size)),
                           root.support)
+        if clock.out_of_time:       # a MILP with the run rows needs more than HiGHS's presolve (16 s on 962 creators)
+            return Solution("no_solution", None, None, None, None, 0.0, 0.0), core
         first = clock.solve(pricing.core_model(core), gap=problem.scenario.solver.gap)
         if first.status != "infeasible" or len(core) == problem.n:
             return first, core
@@ -285,8 +287,9 @@ def feasible_runs(mu: np.ndarray, weight: float, cap: float) -> np.ndarray:
 
 def risk_relax(pricing: Pricing, start: np.ndarray, clock: Clock) -> tuple[Relaxation, WarmLP]:
     """Column generation for the risk LP from the candidates `start` (and every influencer that must be
-    booked): the LP with the scenario rows on the candidates, priced over everyone (step 2); with the
-    last LP, solved (its model is the core model on the candidates)."""
+    booked): the LP with the scenario rows on the candidates, priced over everyone (step 2), until none
+    enters or the time limit has passed; with the last LP, solved (its model is the core model on the
+    candidates)."""
     problem, base = pricing.problem, pricing.base
     n, runs = problem.n, pricing.risk.runs
     must = (base.lb[:n] >= 1) | (base.lb[n: 2 * n] >= 1)
@@ -311,7 +314,7 @@ def risk_relax(pricing: Pricing, start: np.ndarray, clock: Clock) -> tuple[Relax
         converged = bound - solution.objective <= 1e-7 * scale
         log.debug("fast risk: LP round %d on %d influencers: %.8g, bound %.8g, %d entering", rounds,
                   len(candidates), solution.objective, bound, len(entering))
-        if converged or len(entering) == 0 or rounds >= MAX_ROUNDS:
+        if converged or len(entering) == 0 or rounds >= MAX_ROUNDS or clock.out_of_time:
             break
         best = entering[np.argsort(-block[entering], kind="stable")[: max(FIRST_CANDIDATES, len(candidates) // 2)]]
         candidates = np.union1d(candidates, best)

@@ -16,6 +16,7 @@ from instances import influencer, make_catalog, make_scenario, random_frame
 from models import ScenarioError
 from optimizer import compare, solve
 from optimizer import fast_risk
+from optimizer.fast import Clock
 from optimizer.fast_risk import Pricing, solve_fast_risk
 from optimizer.problem import prepare
 from optimizer.risk import risk_value, sampled_outcomes
@@ -273,3 +274,21 @@ def test_fees_with_risk_still_take_the_plain_path():
     with pytest.warns(UserWarning, match="fast path does not price fees"):
         result = solve(make_catalog(frame), scenario)
     assert result.solver.method == "plain" and result.status == "optimal"
+
+
+def test_past_its_time_limit_the_risk_path_starts_no_lp_round_and_no_core_milp(monkeypatch):
+    """Each risk LP round and a MILP with the run rows take seconds at 100,000 creators (a 10 s limit
+    took 21.5 s and gave no plan): once the limit has passed, the column generation keeps the LP it has
+    and the heuristic core is not solved."""
+    catalog, scenario = fast_case(5, "engagements", 0.5, n=300)
+    pricing = Pricing(prepare(catalog, scenario))
+    priced = []
+    lagrangian = Pricing.lagrangian
+    monkeypatch.setattr(Pricing, "lagrangian", lambda self, *duals: priced.append(1) or lagrangian(self, *duals))
+    monkeypatch.setattr(Clock, "out_of_time", property(lambda clock: bool(priced)))   # over after the first round
+    clock = Clock(None)
+    root, _ = fast_risk.risk_relax(pricing, np.arange(20), clock)
+    assert len(priced) == 1 and len(root.candidates) == 20
+    solving = clock.milp_seconds
+    first, _ = fast_risk.heuristic_core(pricing, root, clock, 10)
+    assert first.status == "no_solution" and clock.milp_seconds == solving
