@@ -244,7 +244,10 @@ class Clock:
         return stop_requested() or (self.limit is not None and self.elapsed >= self.limit)
 
     def solve(self, model: Milp, **options) -> Solution:
-        """solve_linear within the time left."""
+        """solve_linear within the time left; no solve once the limit has passed (building a large
+        core's model and HiGHS's presolve take seconds whatever the limit)."""
+        if self.out_of_time:
+            return Solution("no_solution", None, None, None, None, 0.0, 0.0)
         left = None if self.limit is None else max(self.limit - self.elapsed, 0.01)
         solution = solve_linear(model, time_limit=left, **options)
         self.milp_seconds += solution.solve_seconds

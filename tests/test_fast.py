@@ -19,6 +19,7 @@ from reference import Reference
 from models.synthetic import NICHES, generate_catalog
 from optimizer import solve
 from optimizer.backend import solve_linear
+from optimizer import fast
 from optimizer.fast import DIRECT_BELOW, lagrangian, solve_fast
 from optimizer.build import build_milp
 from optimizer.problem import prepare
@@ -235,3 +236,10 @@ def test_nobody_eligible_needs_no_relaxation():
     assert problem.n == 0
     outcome = solve_fast(problem, direct_below=0)
     assert outcome.status == "optimal" and not outcome.posts.any()
+
+
+def test_no_solve_starts_once_the_time_limit_has_passed(monkeypatch):
+    """A large core's model takes seconds to build and presolve whatever its limit: past the limit the
+    fast path's solves end at once without a plan."""
+    monkeypatch.setattr(fast, "solve_linear", lambda *args, **options: pytest.fail("a solve started"))
+    assert fast.Clock(0.0).solve(None, gap=1e-4).status == "no_solution"
