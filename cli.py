@@ -419,6 +419,8 @@ def report_command(
     output: OutputOption = None,
     catalog: CatalogOption = None,
     method: MethodOption = Method.fast,
+    time_limit: TimeLimitOption = None,
+    gap: GapOption = None,
     keep: KeepOption = None,
 ) -> None:
     """Write a report to share: one self-contained HTML page, readable offline and printable on A4.
@@ -434,9 +436,12 @@ def report_command(
       influmix report scenarios/spring-launch.toml --output report.html
 
       influmix report scenarios/spring-launch.toml scenarios/spring-launch-lean.toml -o launch.html
+
+      influmix report big.toml --time-limit 60 --gap 0.001 -o big.html
     """
     check_writable(output)
-    scenarios = [load_scenario(path, {"catalog": catalog}) for path in scenario_files]
+    scenarios = [load_scenario(path, {"catalog": catalog, "solver.time_limit": time_limit, "solver.gap": gap})
+                 for path in scenario_files]
     check_output(output, scenarios)
     results = solve_each(scenarios, method, keep=keep_option(keep))
     if len(results) == 1:

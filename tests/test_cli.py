@@ -137,6 +137,16 @@ def test_overrides_reach_the_scenario(project):
     assert document["objective"]["value"] == pytest.approx(expected["objective"]["value"])
 
 
+@pytest.mark.parametrize("command", ["compare", "report"])
+def test_time_limit_and_gap_reach_every_scenario(project, monkeypatch, command):
+    solved = []
+    monkeypatch.setattr(cli, "solve_each", lambda scenarios, *args, **options: solved.extend(scenarios) or
+                        [solve(Catalog.load(scenario.catalog), scenario) for scenario in scenarios])
+    result = run(command, "good.toml", "lean.toml", "--time-limit", "7", "--gap", "0.02", "-o", "out")
+    assert result.exit_code == 0, result.output
+    assert [(scenario.solver.time_limit, scenario.solver.gap) for scenario in solved] == [(7, 0.02)] * 2
+
+
 def test_catalog_option_replaces_the_scenario_catalog(project):
     (project / "nocatalog.toml").write_text(scenario_text().replace('catalog = "catalog.csv"\n', ""))
     missing = run("solve", "nocatalog.toml")
