@@ -19,7 +19,7 @@ import cli
 from instances import make_catalog, make_scenario
 from models.synthetic import generate_catalog
 from optimizer import Explanation, explain, solve
-from optimizer.explain import PRECISION, loosened_value
+from optimizer.explain import PRECISION, _Search, loosened_value
 
 runner = CliRunner()
 explaining = importlib.import_module("optimizer.explain")   # the module: optimizer.explain is the function
@@ -172,6 +172,28 @@ def test_a_risk_plan_is_explained_without_a_warning_about_its_simulation(catalog
     explained = explain(catalog, risky, prices=0, workers=1)
     assert explained.objective is not None and explained.constraints
     assert not [warning for warning in recwarn if "runs = 0" in str(warning.message)]
+
+
+class _Plan:
+    """What a re-solve tells a break-even search: whether its plan books the creator."""
+
+    def __init__(self, books: bool) -> None:
+        self.status, self.allocation_records = "optimal", [{"id": "x"}] if books else []
+
+
+@pytest.mark.parametrize("break_even", [0.0, 5.0, 70.0, 99.5])
+def test_a_search_brackets_the_break_even_of_an_unbooked_creator_wherever_it_is(break_even):
+    """Priced 100 and booked below `break_even` (0: never, even free)."""
+    search = _Search("x", "x", False, 100.0, {100.0: False})
+    while asked := search.next_prices():
+        search.learn([(price, probe, _Plan(price < break_even)) for price, probe in asked])
+    answer = search.answer()
+    if break_even == 0:
+        assert answer.status == "no_break_even" and answer.note == "not booked even at price 0"
+    else:
+        low, high = answer.break_even_low, answer.break_even_high
+        assert answer.status == "computed" and low < break_even <= high <= PRECISION * low
+        assert answer.solves <= 2 and answer.probes <= 12
 
 
 def test_negative_prices_is_a_value_error(catalog, scenario):
