@@ -43,6 +43,10 @@ STOP_WAIT = 1.0
 LIMIT_GRACE = 5.0
 """Seconds HiGHS gets past its time limit before its best plan so far is taken (its own limit and
 its callbacks are not checked in its presolve and sub-MIPs)."""
+NO_PLAN_GRACE = 0.5
+"""While it has reported no plan, HiGHS gets this share of its limit past it instead (at least
+LIMIT_GRACE): no plan is the worst answer, and the plain path at 100,000 rows, limited to 120 s,
+returns its first plan just past the limit."""
 _THREADS: list[int] = []
 """The HiGHS thread count of this process's MILPs when set (`limit_threads`); HiGHS's own choice otherwise."""
 STOPPED = {"kTimeLimit", "kIterationLimit", "kInterrupt", "kSolutionLimit", "kObjectiveBound", "kObjectiveTarget"}
@@ -134,9 +138,10 @@ def _solve_highs(problem: pulp.LpProblem, mip: bool, gap: float, time_limit: flo
     HiGHS runs in a thread while this one watches for a stop request and for the time limit:
     HiGHS checks its callbacks often, but not inside its presolve or its sub-MIPs (70 s measured
     at 20,000 influencers; a 150 s limit became 337 s on a risk MILP of 962 creators and 200 runs).
-    When it has not returned STOP_WAIT seconds after the request or LIMIT_GRACE seconds after the
-    limit, its best plan so far (kept from its improving-solution callback) is reported as
-    time_limit, and the thread is left to end at its next callback.
+    When it has not returned STOP_WAIT seconds after the request, or LIMIT_GRACE seconds after the
+    limit (NO_PLAN_GRACE of the limit while it has no plan), its best plan so far (kept from its
+    improving-solution callback) is reported as time_limit, and the thread is left to end at its
+    next callback.
     """
     silence_highs_banner()
     extra = (({} if cutoff is None else {"objective_bound": -cutoff}) | ({"threads": _THREADS[0]} if _THREADS else {})
@@ -156,13 +161,15 @@ def _solve_highs(problem: pulp.LpProblem, mip: bool, gap: float, time_limit: flo
     worker = threading.Thread(target=run, name="influmix-highs")   # not a daemon: see abandoned_solver
     worker.start()
     asked = None
-    give_up = math.inf if time_limit is None else time.monotonic() + time_limit + LIMIT_GRACE
+    deadline = math.inf if time_limit is None else time.monotonic() + time_limit
     while worker.is_alive():
         worker.join(0.05)
         now = time.monotonic()
         if asked is None and stop_requested():
             asked = now
-        if worker.is_alive() and (now > give_up or (asked is not None and now - asked > STOP_WAIT)):
+        late = now - deadline > (LIMIT_GRACE if seen.values is not None else
+                                 max(LIMIT_GRACE, NO_PLAN_GRACE * (time_limit or 0.0)))
+        if worker.is_alive() and (late or (asked is not None and now - asked > STOP_WAIT)):
             _ABANDONED.append(worker)
             if seen.values is None:
                 return "no_solution", None, None, None
