@@ -43,6 +43,7 @@ from optimizer.floors import post_slots
 from optimizer.milp import Milp, RowBlock
 from optimizer.outcome import Outcome, within_gap
 from optimizer.problem import Problem
+from optimizer.rounding import neighbourhood
 from optimizer.backend import Solution
 from optimizer.risk import expected_unit, risk_objective, risk_value, run_draws, scenario_rows
 from optimizer.verify import violations
@@ -117,9 +118,10 @@ def dive(pricing: Pricing, lp: WarmLP, candidates: np.ndarray, clock: Clock) -> 
     """A plan from the risk LP `lp` (solved: the core model on `candidates`) by diving: fix every
     influencer it books fractionally (posts, booking or post slots) at their nearest whole posts, solve
     the LP again from its basis, until it books whole posts (or MAX_DIVES: then the MILP places the last
-    LP's fractional influencers, everyone else fixed). The Solution on the candidates, in the risk
-    objective of the plan; None when a dive ends infeasible, that MILP has no plan, or the plan fails
-    the plan check."""
+    LP's fractional influencers, everyone else fixed; where they have no whole placement so, with those
+    the dive left unfixed within a post of the last LP too: optimizer/rounding.py's neighbourhood). The
+    Solution on the candidates, in the risk objective of the plan; None when a dive ends infeasible,
+    those MILPs have no plan, or the plan fails the plan check."""
     problem, model = pricing.problem, lp.model
     k = len(candidates)
     layout = pricing.layout(candidates)
@@ -146,9 +148,13 @@ def dive(pricing: Pricing, lp: WarmLP, candidates: np.ndarray, clock: Clock) -> 
     finally:
         clock.milp_seconds += lp.seconds - seconds
     if fractional.size:             # the last LP's fractional influencers placed by the MILP, everyone else fixed
+        free_lb, free_ub = lb.copy(), ub.copy()
         others = np.setdiff1d(np.arange(k), fractional)
         _fix(lb, ub, layout, others, np.round(posts[others]))
         solution = clock.solve(dataclasses.replace(model, lb=lb, ub=ub), gap=problem.scenario.solver.gap)
+        if solution.status == "infeasible":     # reach at 100k: then a MILP on a heuristic core ran 58 s
+            solution = clock.solve(neighbourhood(dataclasses.replace(model, lb=free_lb, ub=free_ub), values),
+                                   gap=problem.scenario.solver.gap)
         if solution.values is None:
             return None
         values = solution.values

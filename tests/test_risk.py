@@ -208,6 +208,16 @@ def test_a_dive_cut_short_still_gives_a_plan_within_the_gap(metric, monkeypatch)
     check_fast_risk(*fast_case(9, metric, 0.7, n=100))
 
 
+@pytest.mark.parametrize("metric, seed", [("reach", 1), ("reach", 10), ("reach", 21)])
+def test_a_dive_whose_last_placement_has_no_plan_widens_it(metric, seed, monkeypatch):
+    """With everyone else fixed, the last LP's fractional influencers may have no whole placement (reach at
+    100,000 rows: a MILP with the run rows on 1,711 creators then took the whole 60 s limit to a 1.5% gap);
+    the influencers the dive left free then move within a post of the LP as well."""
+    monkeypatch.setattr(fast_risk, "MAX_DIVES", 1)
+    monkeypatch.setattr(fast_risk, "heuristic_core", lambda *args: pytest.fail("the dive gave no plan"))
+    check_fast_risk(*fast_case(seed, metric, 0.7, n=100))
+
+
 def check_fast_risk(catalog, scenario):
     """The fast path with its screening forced against the plain path: feasible, optimal within the gap,
     and its bound proven (no plan, the plain optimum included, beats it)."""
