@@ -41,7 +41,7 @@ from models.errors import InfluError, NoPlanError
 from models.result import Result
 from models.scenario import Scenario
 from optimizer.api import solve
-from optimizer.backend import limit_threads
+from optimizer.backend import abandoned_solver, limit_threads
 from optimizer.control import (Interrupted, check_stop, last_signal, request_stop, stop_on_signals_forever,
                                stop_requested)
 from optimizer.reuse import Reuse
@@ -241,6 +241,14 @@ class _Process(multiprocessing.context.SpawnProcess):
     """A spawned process whose child does not import the parent's `__main__` (our workers run
     only optimizer code, and a script without a main guard must not run again in them), with
     ONE_BLAS_THREAD in its environment."""
+
+    def run(self) -> None:
+        """The pool's work loop; then out at once where a HiGHS run was left behind past its time
+        limit (`abandoned_solver`): its thread would hold the process, and so the pool's shutdown,
+        until HiGHS noticed."""
+        super().run()
+        if abandoned_solver():
+            os._exit(0)
 
     @staticmethod
     def _Popen(process_obj):

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 
 from instances import influencer, make_catalog, make_scenario
 from models import Catalog, Scenario, ScenarioError
-from optimizer import sweep
+from optimizer import backend, sweep
 from optimizer.executors import WorkerFailure, local_pool, solve_all
 
 pytestmark = pytest.mark.timing      # runs alone: see the Makefile's test target
@@ -270,3 +271,20 @@ def test_a_local_pool_has_at_most_one_worker_per_core(monkeypatch):
         assert pool._max_workers == 2 and sorted(pool.map(abs, [-1, -2, -3])) == [1, 2, 3]
     finally:
         pool.shutdown()
+
+
+def _leave_a_solver_behind(seconds: float) -> None:
+    """In a worker: a thread registered as a HiGHS run left behind past its time limit, alive `seconds`."""
+    thread = threading.Thread(target=time.sleep, args=(seconds,))
+    thread.start()
+    backend._ABANDONED.append(thread)
+
+
+def test_a_worker_holding_a_solver_left_behind_does_not_hold_the_pool():
+    """A HiGHS run left behind past its limit ends at its next callback (a presolve took 16 s): its
+    worker leaves at once when the pool shuts down instead of waiting for it."""
+    pool = local_pool(2)
+    started = time.monotonic()
+    pool.submit(_leave_a_solver_behind, 60).result()
+    pool.shutdown(wait=True)
+    assert time.monotonic() - started < 20
