@@ -186,7 +186,7 @@ def heuristic_core(pricing: Pricing, root: Relaxation, clock: Clock, core_min: i
     while True:
         core = np.union1d(np.concatenate(core_orders(problem, root, pricing.base.ub[: problem.n], size)),
                           root.support)
-        if clock.out_of_time:       # a MILP with the run rows needs more than HiGHS's presolve (16 s on 962 creators)
+        if clock.out_of_time:       # no solve starts now (Clock.solve): nor is its model with the run rows built
             return Solution("no_solution", None, None, None, None, 0.0, 0.0), core
         first = clock.solve(pricing.core_model(core), gap=problem.scenario.solver.gap)
         if first.status != "infeasible" or len(core) == problem.n:
