@@ -5,7 +5,8 @@ The LP relaxation is solved first. The MILP restricted to its neighbourhood (eve
 the LP leaves at 0 fixed there, every other one held within one of its LP value's floor and
 ceiling) keeps only what the LP books and solves in seconds. Where its plan is within the gap of
 the LP's bound, that plan is optimal within the gap for the whole MILP and no search runs;
-otherwise the whole MILP runs as it would have.
+otherwise the whole MILP runs as it would have (and where it stops early, on a time limit or
+Ctrl-C, with a worse plan or none, the neighbourhood's plan is kept).
 Unique reach with dropouts at 100,000 creators (a core MILP of 3,405 creators, 18,795 integer
 columns, 6 fractional in the LP): HiGHS took 30 s (14 s of presolve, 9 s of heuristics before a
 first plan), the neighbourhood 2.4 s after a 2.2 s LP, at 1.7e-5 of the LP bound. Holding the
@@ -52,7 +53,12 @@ def solve_rounded(model: Milp, solve: Callable[..., Solution], gap: float) -> So
         return solve(model, gap=gap)
     if relaxed.objective - rounded.objective <= gap * abs(rounded.objective):
         return replace(rounded, status="optimal", bound=relaxed.objective)
-    return solve(model, gap=gap)
+    whole = solve(model, gap=gap)
+    if whole.status not in ("time_limit", "no_solution") or (whole.values is not None
+                                                             and whole.objective >= rounded.objective):
+        return whole
+    # stopped (time limit, Ctrl-C) with a worse plan or none: the neighbourhood's, under what is proven
+    return replace(rounded, status="time_limit", bound=relaxed.objective if whole.bound is None else whole.bound)
 
 
 def neighbourhood(model: Milp, values: np.ndarray) -> Milp:

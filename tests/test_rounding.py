@@ -68,3 +68,26 @@ def test_an_infeasible_lp_ends_the_solve():
 def test_a_bound_within_the_gap_never_reports_a_gap_above_it(objective):
     bound = within_gap(objective, 1e-4)     # objective + 1e-4 |objective| gives 1.00000000000005e-4 for 523,547.00139
     assert bound > objective and (bound - objective) / abs(objective) <= 1e-4
+
+
+@pytest.mark.parametrize("whole", ["no plan", "a worse plan"])
+def test_a_whole_milp_stopped_early_keeps_the_neighbourhoods_plan(whole):
+    """A time limit or Ctrl-C that stops the whole MILP with a worse plan, or before any, leaves the
+    neighbourhood's plan as the answer (time_limit), under the LP's bound."""
+    model = model_for(SCENARIOS[1])
+    solves = []
+
+    def solve(milp, **options) -> Solution:
+        solves.append(options)
+        if len(solves) < 3:                 # the LP, then the neighbourhood (exact: not within the gap)
+            return solve_linear(milp, **options)
+        if whole == "no plan":
+            return Solution("no_solution", None, None, None, None, 0.0, 0.0)
+        return Solution("time_limit", np.zeros(milp.num_cols), 0.0, None, None, 0.0, 0.0)
+
+    lp = solve_linear(model, mip=False)
+    near = solve_linear(neighbourhood(model, lp.values), gap=0.0)
+    assert lp.objective - near.objective > 1e-4 * abs(near.objective)     # so the whole MILP runs
+    kept = solve_rounded(model, solve, 1e-4)
+    assert len(solves) == 3 and kept.status == "time_limit"
+    assert kept.objective == pytest.approx(near.objective, rel=1e-4) and kept.bound == pytest.approx(lp.objective)
