@@ -180,14 +180,12 @@ def _fix(lb: np.ndarray, ub: np.ndarray, layout: Layout, influencers: np.ndarray
 
 def heuristic_core(pricing: Pricing, root: Relaxation, clock: Clock, core_min: int) -> tuple[Solution, np.ndarray]:
     """The risk MILP on the LP's support and the influencers that lose least against its bound, grown
-    until it has a plan (none when the time limit has passed)."""
+    until it has a plan (none when the time limit has passed: Clock.solve starts nothing then)."""
     problem = pricing.problem
     size = core_min + len(root.support)
     while True:
         core = np.union1d(np.concatenate(core_orders(problem, root, pricing.base.ub[: problem.n], size)),
                           root.support)
-        if clock.out_of_time:       # no solve starts now (Clock.solve): nor is its model with the run rows built
-            return Solution("no_solution", None, None, None, None, 0.0, 0.0), core
         first = clock.solve(pricing.core_model(core), gap=problem.scenario.solver.gap)
         if first.status != "infeasible" or len(core) == problem.n:
             return first, core
