@@ -17,9 +17,8 @@ import pytest
 from instances import make_catalog, make_scenario, random_frame
 from reference import Reference
 from models.synthetic import NICHES, generate_catalog
-from optimizer import solve
+from optimizer import fast, solve
 from optimizer.backend import solve_linear
-from optimizer import fast
 from optimizer.fast import DIRECT_BELOW, lagrangian, solve_fast
 from optimizer.build import build_milp
 from optimizer.problem import prepare

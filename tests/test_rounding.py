@@ -79,7 +79,7 @@ def test_a_whole_milp_stopped_early_keeps_the_neighbourhoods_plan(whole):
 
     def solve(milp, **options) -> Solution:
         solves.append(options)
-        if len(solves) < 3:                 # the LP, then the neighbourhood (exact: not within the gap)
+        if len(solves) < 3:                 # the LP, then the neighbourhood (its plan not within the gap)
             return solve_linear(milp, **options)
         if whole == "no plan":
             return Solution("no_solution", None, None, None, None, 0.0, 0.0)
