@@ -47,6 +47,8 @@ NO_PLAN_GRACE = 0.5
 """While it has reported no plan, HiGHS gets this share of its limit past it instead (at least
 LIMIT_GRACE): no plan is the worst answer, and the plain path at 100,000 rows, limited to 120 s,
 returns its first plan just past the limit."""
+NO_PLAN_GRACE_MAX = 60.0
+"""Seconds past its limit that NO_PLAN_GRACE gives at most: a 600 s limit waits 60 s more, not 300."""
 _THREADS: list[int] = []
 """The HiGHS thread count of this process's MILPs when set (`limit_threads`); HiGHS's own choice otherwise."""
 STOPPED = {"kTimeLimit", "kIterationLimit", "kInterrupt", "kSolutionLimit", "kObjectiveBound", "kObjectiveTarget"}
@@ -139,9 +141,9 @@ def _solve_highs(problem: pulp.LpProblem, mip: bool, gap: float, time_limit: flo
     HiGHS checks its callbacks often, but not inside its presolve or its sub-MIPs (70 s measured
     at 20,000 influencers; a 150 s limit became 337 s on a risk MILP of 962 creators and 200 runs).
     When it has not returned STOP_WAIT seconds after the request, or LIMIT_GRACE seconds after the
-    limit (NO_PLAN_GRACE of the limit while it has no plan), its best plan so far (kept from its
-    improving-solution callback) is reported as time_limit, and the thread is left to end at its
-    next callback.
+    limit (NO_PLAN_GRACE of the limit, up to NO_PLAN_GRACE_MAX, while it has no plan), its best plan
+    so far (kept from its improving-solution callback) is reported as time_limit, and the thread is
+    left to end at its next callback.
     """
     silence_highs_banner()
     extra = (({} if cutoff is None else {"objective_bound": -cutoff}) | ({"threads": _THREADS[0]} if _THREADS else {})
@@ -168,7 +170,7 @@ def _solve_highs(problem: pulp.LpProblem, mip: bool, gap: float, time_limit: flo
         if asked is None and stop_requested():
             asked = now
         late = now - deadline > (LIMIT_GRACE if seen.values is not None else
-                                 max(LIMIT_GRACE, NO_PLAN_GRACE * (time_limit or 0.0)))
+                                 max(LIMIT_GRACE, min(NO_PLAN_GRACE * (time_limit or 0.0), NO_PLAN_GRACE_MAX)))
         if worker.is_alive() and (late or (asked is not None and now - asked > STOP_WAIT)):
             _ABANDONED.append(worker)
             if seen.values is None:

@@ -144,14 +144,15 @@ def test_the_backend_refuses_a_model_it_cannot_represent(small, solver):
         solve_linear(replace(model, vals=model.vals * 1e15 / abs(model.vals).max()), solver=solver)
 
 
-@pytest.mark.parametrize("no_plan_grace, ends_after", [(0.0, 1.5), (2.0, 3.0)])
-def test_a_highs_deaf_to_its_time_limit_is_left_behind_past_it(small, monkeypatch, no_plan_grace, ends_after):
+@pytest.mark.parametrize("no_plan_grace, most, ends_after", [(0.0, 60.0, 1.5), (2.0, 60.0, 3.0), (2.0, 1.0, 2.0)])
+def test_a_highs_deaf_to_its_time_limit_is_left_behind_past_it(small, monkeypatch, no_plan_grace, most, ends_after):
     """HiGHS checks neither its limit nor its callbacks in its presolve and sub-MIPs (a 150 s limit
-    became 337 s): LIMIT_GRACE past the limit, or NO_PLAN_GRACE of the limit while it has reported no
-    plan, the solve ends with what HiGHS reported (here nothing)."""
+    became 337 s): LIMIT_GRACE past the limit, or NO_PLAN_GRACE of the limit (up to NO_PLAN_GRACE_MAX)
+    while it has reported no plan, the solve ends with what HiGHS reported (here nothing)."""
     release = threading.Event()
     monkeypatch.setattr(backend, "LIMIT_GRACE", 0.5)
     monkeypatch.setattr(backend, "NO_PLAN_GRACE", no_plan_grace)
+    monkeypatch.setattr(backend, "NO_PLAN_GRACE_MAX", most)
     monkeypatch.setattr(pulp.LpProblem, "solve", lambda problem, options: release.wait(30))
     catalog, plan = small
     started = time.monotonic()
