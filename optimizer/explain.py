@@ -266,7 +266,9 @@ class _Search:
 
     The search first probes with a coarse gap (`hints`: cheap, never reported), then re-solves the
     ends it found at the scenario's own gap; only those full re-solves (`seen`) make the answer, and
-    where they disagree with the probes the search goes on with full re-solves alone.
+    where they disagree with the probes the search goes on with full re-solves alone, out from the
+    price where they disagreed (`anchor`) in steps that double (2%, 4%, 8%, ...): the break-even is
+    usually next to it, since probes and full re-solves part only where two plans nearly tie.
     """
 
     id: str
@@ -279,6 +281,8 @@ class _Search:
     solves: int = 0
     probes: int = 0
     failed: str = ""
+    anchor: float | None = None      # the last full re-solve out from a disagreement with the probes
+    steps: int = 0                   # how many steps out from it so far
 
     def bracket(self, view: dict[float, bool] | None = None) -> tuple[float, float] | None:
         view = self.seen if view is None else view
@@ -302,7 +306,8 @@ class _Search:
         if self.exhausted(view):
             return True
         bracket = self.bracket(view)
-        return bracket is not None and (bracket[1] <= PRECISION * bracket[0] or bracket[1] - bracket[0] <= CENT)
+        return bracket is not None and (bracket[1] <= PRECISION * bracket[0] * (1 + 1e-12)
+                                        or bracket[1] - bracket[0] <= CENT)
 
     @property
     def done(self) -> bool:
@@ -320,7 +325,21 @@ class _Search:
             ends = self.bracket(view) or ((0.0,) if not self.booked else (max(view),))
             if fresh := [price for price in ends if price not in self.seen]:
                 return [(price, False) for price in fresh]
-        return [(price, False) for price in self._probe(self.seen)]
+        return [(price, False) for price in self._out_from_anchor() or self._probe(self.seen)]
+
+    def _out_from_anchor(self) -> list[float]:
+        """The next full re-solve out from the anchor (up where it books the creator, down where it
+        does not), unless that leaves the bracket of the full re-solves."""
+        if self.anchor is None:
+            return []
+        factor = PRECISION ** (2 ** self.steps)
+        price = self.anchor * factor if self.seen[self.anchor] else self.anchor / factor
+        if price < CENT:                # down to nothing: free is the last price to try
+            price = 0.0
+        bracket = self.bracket()
+        if bracket is not None and not bracket[0] < price < bracket[1]:
+            return []
+        return [price]
 
     def _probe(self, view: dict[float, bool]) -> list[float]:
         """The next price to look at: the middle of the bracket, or further out."""
@@ -332,7 +351,9 @@ class _Search:
             top = max(view)
             return [max(top * (1.5 if top <= self.price else 2.0), CENT)]
         lowest = min((price for price in view if price > 0), default=self.price)
-        return [lowest / (1.5 if lowest >= self.price else 2.0)] + ([0.0] if 0.0 not in view else [])
+        if lowest >= self.price:        # price 0 only once a lower price did not book the creator either
+            return [lowest / 1.5]
+        return [lowest / 2.0] + ([0.0] if 0.0 not in view else [])
 
     def learn(self, outcomes: list[tuple[float, bool, Result | None]]) -> None:
         """Record this round's re-solves (price, probe or not, result)."""
@@ -344,7 +365,22 @@ class _Search:
             if result is None or result.status == "time_limit":
                 self.failed = "a re-solve did not prove its plan before the time limit"
                 return
-            (self.hints if probe else self.seen)[price] = _books(result, self.id)
+            books = _books(result, self.id)
+            (self.hints if probe else self.seen)[price] = books
+            if not probe:
+                self._move_anchor(price, books)
+
+    def _move_anchor(self, price: float, books: bool) -> None:
+        """A full re-solve that disagrees with the probe at its price anchors the steps out; one that
+        agrees with the anchor moves it a step further; one that does not has found the bracket."""
+        if self.hints.get(price, books) != books:
+            self.anchor, self.steps = price, 0
+        elif self.anchor is None:
+            return
+        elif self.seen[self.anchor] != books:
+            self.anchor = None
+        elif price > self.anchor if books else price < self.anchor:
+            self.anchor, self.steps = price, self.steps + 1
 
     def answer(self) -> BreakEven:
         def entry(low: float | None, high: float | None, status: str, note: str = "") -> BreakEven:

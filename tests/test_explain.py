@@ -196,6 +196,34 @@ def test_a_search_brackets_the_break_even_of_an_unbooked_creator_wherever_it_is(
         assert answer.solves <= 2 and answer.probes <= 12
 
 
+class _Stand:
+    """Re-solves of a creator priced 100 whose plans book it below `full` (`probe` for the probes)."""
+
+    def __init__(self, full: float, probe: float) -> None:
+        self.full, self.probe = full, probe
+
+    def __call__(self, asked: list[tuple[float, bool]]) -> list[tuple[float, bool, _Plan]]:
+        return [(price, probe, _Plan(price < (self.probe if probe else self.full))) for price, probe in asked]
+
+
+@pytest.mark.parametrize("booked", [True, False])
+@pytest.mark.parametrize("shift", [0.75, 0.97, 0.995, 1.005, 1.03, 1.2])
+def test_where_full_re_solves_disagree_with_the_probes_the_search_steps_out_from_there(booked, shift):
+    """Probes put the break-even at 150 (booked) or 80 (unbooked); the full re-solves at `shift` times
+    that. The bracket is the full re-solves', within 2%: where they are within 5% of the probes, in at
+    most five full re-solves (going out by a factor of 2 and halving back, as the search once did,
+    took 6 to 10)."""
+    probe = 150.0 if booked else 80.0
+    stand = _Stand(probe * shift, probe)
+    search = _Search("x", "x", booked, 100.0, {100.0: booked})
+    while asked := search.next_prices():
+        search.learn(stand(asked))
+    answer = search.answer()
+    low, high = answer.break_even_low, answer.break_even_high
+    assert answer.status == "computed" and low < stand.full <= high <= PRECISION * low * (1 + 1e-9)
+    assert answer.solves <= (5 if abs(shift - 1) < 0.05 else 9)
+
+
 def test_negative_prices_is_a_value_error(catalog, scenario):
     with pytest.raises(ValueError, match="prices"):
         explain(catalog, scenario, prices=-1, workers=1)
