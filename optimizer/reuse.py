@@ -12,7 +12,8 @@ A `Reuse` lives in one process (a sweep's worker) and is handed to each solve in
 - the LP relaxation (`optimizer.warm_lp.WarmLP`): for a model of the same shape (a budget,
   a share, a floor or a count moved: bounds, sides or coefficients), its candidates and
   its last basis carry over, and the next point's LP starts from the last one's; a model of
-  another shape starts afresh;
+  another shape starts afresh, and so does a point whose tree, from the carried basis, leaves a
+  proven core too large to solve (optimizer/fast.py: `without_lp`);
 - the last optimal plan: where the scenario differs from the last one in one key moved the
   way that only removes plans (a floor raised, a cap lowered: `tighter`) and the last plan
   passes the new scenario's independent check, it is optimal again under the last bound,
@@ -70,6 +71,11 @@ class Reuse:
             self.lp = WarmLP(model)
         self.ranked = (positions, objective)
         return self.lp, self.rankings
+
+    def without_lp(self) -> Reuse:
+        """This Reuse with its warm LP dropped: the next search starts a fresh one."""
+        self.lp = None
+        return self
 
     def carried(self, catalog: Catalog, problem: Problem) -> tuple[Outcome, str] | None:
         """The last plan with its proven bound, where they answer this scenario too: the last

@@ -54,6 +54,7 @@ class WarmLP:
         self.cols = np.zeros(0, dtype=np.int64)    # whole-model column of each restricted column
         self.rows = np.zeros(0, dtype=np.int64)    # whole-model row of each restricted row
         self.seconds = 0.0                         # spent in HiGHS and in handing it models
+        self.carried = False                       # retargeted: its basis comes from another model
 
     def fits(self, model: Milp) -> bool:
         """Whether `model` has this one's shape (influencers, columns, rows and their owners), so
@@ -70,6 +71,7 @@ class WarmLP:
             raise ValueError("retarget needs a model of the same shape")
         self.model = model
         self.seconds = 0.0
+        self.carried = True
         if len(self.candidates):
             started = time.perf_counter()
             self._load(self.candidates)

@@ -155,3 +155,29 @@ def test_a_retargeted_lp_solves_the_new_model_exactly(catalog):
     assert not lp.fits(fewer)
     with pytest.raises(ValueError):
         lp.retarget(fewer)
+
+
+def test_a_carried_basis_that_leaves_a_huge_proven_core_is_dropped_for_a_fresh_lp(catalog, monkeypatch):
+    """At 100,000 rows a basis carried from five lower budgets left the tree unable to branch away
+    from its LP vertex (70,000 influencers proven, then a 400 s MILP; none from a fresh LP). Here
+    such a tree is played by a proof that returns every influencer whenever the basis is carried:
+    the point is solved again from its own LP, as alone."""
+    from optimizer import fast
+    proofs = []
+    prove = fast.prove
+
+    def playing_stuck(model, search, root, *rest):
+        proofs.append(search.lp.carried)
+        return (np.arange(model.n), root.bound) if search.lp.carried else prove(model, search, root, *rest)
+
+    monkeypatch.setattr(fast, "prove", playing_stuck)
+    monkeypatch.setattr(fast, "HUGE_CORE", 10)
+    base = make_scenario(SCENARIO).override({"solver.gap": 0.0})   # gap 0: the tree runs on this catalog
+    alone = fast.solve_fast(prepare(catalog, base.override({"budget.max": 40_000})), direct_below=0, core_min=2)
+    reuse = Reuse()
+    for budget in (20_000, 40_000):
+        outcome = fast.solve_fast(reuse.prepare(catalog, base.override({"budget.max": budget})), direct_below=0,
+                                  core_min=2, reuse=reuse)
+    assert proofs == [False, False, True, False]      # alone; the first point; carried, stuck; again, fresh
+    assert outcome.status == alone.status == "optimal" and not reuse.lp.carried
+    assert outcome.bound == pytest.approx(alone.bound) and (outcome.posts == alone.posts).all()
