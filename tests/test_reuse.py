@@ -173,9 +173,9 @@ def test_a_carried_basis_that_leaves_a_huge_proven_core_is_dropped_for_a_fresh_l
     monkeypatch.setattr(fast, "prove", playing_stuck)
     monkeypatch.setattr(fast, "HUGE_CORE", 10)
     base = make_scenario(SCENARIO).override({"solver.gap": 0.0})   # gap 0: the tree runs on this catalog
-    alone = fast.solve_fast(prepare(catalog, base.override({"budget.max": 40_000})), direct_below=0, core_min=2)
+    alone = fast.solve_fast(prepare(catalog, base.override({"budget.max": 10_000})), direct_below=0, core_min=2)
     reuse = Reuse()
-    for budget in (20_000, 40_000):
+    for budget in (5_000, 10_000):
         outcome = fast.solve_fast(reuse.prepare(catalog, base.override({"budget.max": budget})), direct_below=0,
                                   core_min=2, reuse=reuse)
     assert proofs == [False, False, True, False]      # alone; the first point; carried, stuck; again, fresh
