@@ -306,8 +306,8 @@ class _Search:
         if self.exhausted(view):
             return True
         bracket = self.bracket(view)
-        return bracket is not None and (bracket[1] <= PRECISION * bracket[0] * (1 + 1e-12)
-                                        or bracket[1] - bracket[0] <= CENT)
+        return bracket is not None and (bracket[1] <= PRECISION * bracket[0] * (1 + 1e-12)   # halving a 4% step
+                                        or bracket[1] - bracket[0] <= CENT)                   # gives 2%, rounded
 
     @property
     def done(self) -> bool:
