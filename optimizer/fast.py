@@ -116,6 +116,9 @@ def solve_fast(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_min: 
     threshold = within_gap(first.objective, options.gap)
     if first.status == "time_limit" or np.isin(np.flatnonzero(root.potential > threshold), core).all():
         return clock.outcome(first, problem.n, core, _outside(root.potential, core))
+    if search.lp.carried:               # the tree branches from this point's own LP vertex, not one
+        search.lp.forget_basis()        # the last point's basis led to (see the retry below)
+        root = relax(model, search, start=root.candidates) or root
     try:                                # step 4: branch-and-bound shrinks the proven core
         proven, tree_bound = prove(model, search, root, threshold, leaf_core, max_nodes)
     except Interrupted:                 # stopped in the tree: the first plan, under the root's bound
@@ -125,9 +128,9 @@ def solve_fast(problem: Problem, *, direct_below: int = DIRECT_BELOW, core_min: 
     if np.isin(proven, core).all():
         return clock.outcome(first, problem.n, core, threshold, "optimal")
     if len(proven) > HUGE_CORE and reuse is not None and search.lp.carried:
-        # the last point's basis can leave the tree at an LP vertex it cannot branch away from (a
-        # budget of 316,000 at 100,000 rows after five lower ones: 70,000 proven, then a 400 s MILP;
-        # 0 from its own LP): once more from this point's own LP, as a solve alone
+        # a carried LP can leave the tree at a vertex it cannot branch away from (a budget of 316,000
+        # at 100,000 rows after five lower ones, before the basis was dropped for the tree: 70,000
+        # proven, then a 400 s MILP; 0 from its own LP): once more from a fresh LP, as a solve alone
         log.debug("fast: proven core %d from a carried basis; again from a fresh LP", len(proven))
         clock.retire(search.lp)
         return solve_fast(problem, direct_below=direct_below, core_min=core_min, leaf_core=leaf_core,

@@ -11,9 +11,10 @@ A `Reuse` lives in one process (a sweep's worker) and is handed to each solve in
   never change a result;
 - the LP relaxation (`optimizer.warm_lp.WarmLP`): for a model of the same shape (a budget,
   a share, a floor or a count moved: bounds, sides or coefficients), its candidates and
-  its last basis carry over, and the next point's LP starts from the last one's; a model of
-  another shape starts afresh, and so does a point whose tree, from the carried basis, leaves a
-  proven core too large to solve (optimizer/fast.py: `without_lp`);
+  its last basis carry over, and the next point's LP starts from the last one's (the fast path's
+  tree branches from the point's own vertex, re-solved from scratch, and starts again from a fresh
+  LP if it still leaves a proven core too large to solve: optimizer/fast.py); a model of another
+  shape starts afresh;
 - the last optimal plan: where the scenario differs from the last one in one key moved the
   way that only removes plans (a floor raised, a cap lowered: `tighter`) and the last plan
   passes the new scenario's independent check, it is optimal again under the last bound,

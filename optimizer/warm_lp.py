@@ -77,6 +77,11 @@ class WarmLP:
             self._load(self.candidates)
             self.seconds += time.perf_counter() - started
 
+    def forget_basis(self) -> None:
+        """Solve the next LP from scratch (on the same candidates): its optimal vertex is then the one a
+        cold solve finds, whatever basis came before."""
+        self.highs.clearSolver()
+
     def solve(self, candidates: np.ndarray, lb: np.ndarray, ub: np.ndarray) -> LPSolution:
         """The LP on `candidates` (sorted positions) and those seen before, under column bounds
         `lb`, `ub` of the whole model."""
