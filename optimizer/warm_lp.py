@@ -94,7 +94,7 @@ class WarmLP:
         status = self._run()
         check_stop()
         if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible):
-            self.highs.clearSolver()               # a warm start gone wrong numerically: once more, cold
+            self.forget_basis()                    # a warm start gone wrong numerically: once more, cold
             status = self._run()
         try:
             if status == highspy.HighsModelStatus.kInfeasible:

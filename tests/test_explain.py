@@ -19,7 +19,7 @@ import cli
 from instances import make_catalog, make_scenario
 from models.synthetic import generate_catalog
 from optimizer import Explanation, explain, solve
-from optimizer.explain import PRECISION, _Search, loosened_value
+from optimizer.explain import PRECISION, BreakEven, _Search, loosened_value
 
 runner = CliRunner()
 explaining = importlib.import_module("optimizer.explain")   # the module: optimizer.explain is the function
@@ -181,29 +181,25 @@ class _Plan:
         self.status, self.allocation_records = "optimal", [{"id": "x"}] if books else []
 
 
+def searched(booked: bool, full: float, probe: float) -> BreakEven:
+    """The answer of a break-even search for a creator priced 100 whose re-solves book it below `full`
+    (the probes below `probe`)."""
+    search = _Search("x", "x", booked, 100.0, {100.0: booked})
+    while asked := search.next_prices():
+        search.learn([(price, cheap, _Plan(price < (probe if cheap else full))) for price, cheap in asked])
+    return search.answer()
+
+
 @pytest.mark.parametrize("break_even", [0.0, 5.0, 70.0, 99.5])
 def test_a_search_brackets_the_break_even_of_an_unbooked_creator_wherever_it_is(break_even):
     """Priced 100 and booked below `break_even` (0: never, even free)."""
-    search = _Search("x", "x", False, 100.0, {100.0: False})
-    while asked := search.next_prices():
-        search.learn([(price, probe, _Plan(price < break_even)) for price, probe in asked])
-    answer = search.answer()
+    answer = searched(False, break_even, break_even)
     if break_even == 0:
         assert answer.status == "no_break_even" and answer.note == "not booked even at price 0"
     else:
         low, high = answer.break_even_low, answer.break_even_high
         assert answer.status == "computed" and low < break_even <= high <= PRECISION * low
         assert answer.solves <= 2 and answer.probes <= 12
-
-
-class _Stand:
-    """Re-solves of a creator priced 100 whose plans book it below `full` (`probe` for the probes)."""
-
-    def __init__(self, full: float, probe: float) -> None:
-        self.full, self.probe = full, probe
-
-    def __call__(self, asked: list[tuple[float, bool]]) -> list[tuple[float, bool, _Plan]]:
-        return [(price, probe, _Plan(price < (self.probe if probe else self.full))) for price, probe in asked]
 
 
 @pytest.mark.parametrize("booked", [True, False])
@@ -214,13 +210,10 @@ def test_where_full_re_solves_disagree_with_the_probes_the_search_steps_out_from
     most five full re-solves (going out by a factor of 2 and halving back, as the search once did,
     took 6 to 10)."""
     probe = 150.0 if booked else 80.0
-    stand = _Stand(probe * shift, probe)
-    search = _Search("x", "x", booked, 100.0, {100.0: booked})
-    while asked := search.next_prices():
-        search.learn(stand(asked))
-    answer = search.answer()
+    full = probe * shift
+    answer = searched(booked, full, probe)
     low, high = answer.break_even_low, answer.break_even_high
-    assert answer.status == "computed" and low < stand.full <= high <= PRECISION * low * (1 + 1e-9)
+    assert answer.status == "computed" and low < full <= high <= PRECISION * low * (1 + 1e-9)
     assert answer.solves <= (5 if abs(shift - 1) < 0.05 else 9)
 
 
