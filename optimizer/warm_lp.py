@@ -53,6 +53,7 @@ class WarmLP:
         self.candidates = np.zeros(0, dtype=np.int64)
         self.cols = np.zeros(0, dtype=np.int64)    # whole-model column of each restricted column
         self.rows = np.zeros(0, dtype=np.int64)    # whole-model row of each restricted row
+        self.order = np.zeros(0, dtype=np.int64)   # the restricted columns in whole-model order
         self.seconds = 0.0                         # spent in HiGHS and in handing it models
         self.carried = False                       # retargeted: its basis comes from another model
 
@@ -88,7 +89,7 @@ class WarmLP:
         check_stop()
         started = time.perf_counter()
         if not np.isin(candidates, self.candidates, assume_unique=True).all():
-            self._load(np.union1d(self.candidates, candidates))
+            self._grow(np.union1d(self.candidates, candidates))
         self.highs.changeColsBounds(len(self.cols), np.arange(len(self.cols), dtype=np.int32),
                                     lb[self.cols], ub[self.cols])
         status = self._run()
@@ -104,7 +105,7 @@ class WarmLP:
                 raise LPFailure(f"HiGHS stopped an LP relaxation with status {status.name}")
             solution = self.highs.getSolution()
             return LPSolution(self.candidates, 0.0 - self.highs.getInfo().objective_function_value,
-                              np.asarray(solution.col_value), self._whole(solution.row_dual))
+                              np.asarray(solution.col_value)[self.order], self._whole(solution.row_dual))
         finally:
             self.seconds += time.perf_counter() - started
 
@@ -137,7 +138,37 @@ class WarmLP:
         self.highs.passModel(lp)
         if basis is not None and basis.valid:
             self.highs.setBasis(self._carried(basis, cols, rows))
-        self.candidates, self.cols, self.rows = candidates, cols, rows
+        self.candidates, self.cols, self.rows, self.order = candidates, cols, rows, np.arange(len(cols))
+
+    def _grow(self, candidates: np.ndarray) -> None:
+        """Add the columns and rows of the influencers in `candidates` that HiGHS does not hold yet
+        to its LP: a pass over the model's entries instead of restricting the whole model again. HiGHS
+        keeps its basis (new columns at a bound, new rows basic), as `_load` hands it over."""
+        if not len(self.cols):
+            self._load(candidates)
+            return
+        model, n = self.model, self.model.n
+        fresh = np.zeros(n, dtype=bool)
+        fresh[candidates] = True
+        fresh[self.candidates] = False
+        new = np.flatnonzero(fresh)
+        cols = np.concatenate([new, new + n, model.owned.cols[fresh[model.owned.owner]]])
+        rows = np.flatnonzero((model.owner >= 0) & fresh[np.maximum(model.owner, 0)])
+        col_at = _positions(model.num_cols, self.cols, cols)
+        row_at = _positions(model.num_rows, self.rows, rows)
+        entry_col, entry_row = col_at[model.cols], row_at[model.rows]
+        held_cols, held_rows = len(self.cols), len(self.rows)
+        in_new_col = (entry_col >= held_cols) & (entry_row >= 0) & (entry_row < held_rows)
+        self.highs.addCols(len(cols), -model.obj[cols], model.lb[cols], model.ub[cols],
+                           *_compressed(entry_col[in_new_col] - held_cols, entry_row[in_new_col],
+                                        model.vals[in_new_col], len(cols)))
+        in_new_row = (entry_row >= held_rows) & (entry_col >= 0)
+        self.highs.addRows(len(rows), model.lo[rows], model.hi[rows],
+                           *_compressed(entry_row[in_new_row] - held_rows, entry_col[in_new_row],
+                                        model.vals[in_new_row], len(rows)))
+        self.candidates = candidates
+        self.cols, self.rows = np.concatenate([self.cols, cols]), np.concatenate([self.rows, rows])
+        self.order = np.argsort(self.cols, kind="stable")
 
     def _carried(self, basis: highspy.HighsBasis, cols: np.ndarray, rows: np.ndarray) -> highspy.HighsBasis:
         """The old basis on the new columns and rows."""
@@ -146,6 +177,23 @@ class WarmLP:
         carried.row_status = _statuses(basis.row_status, self.rows, rows, BASIC, self.model.num_rows)
         carried.valid = True
         return carried
+
+
+def _positions(size: int, held: np.ndarray, added: np.ndarray) -> np.ndarray:
+    """Each whole-model index's place in HiGHS's LP once `added` follows `held` (-1: not in it)."""
+    at = np.full(size, -1, dtype=np.int64)
+    at[held] = np.arange(len(held))
+    at[added] = len(held) + np.arange(len(added))
+    return at
+
+
+def _compressed(major: np.ndarray, minor: np.ndarray, values: np.ndarray,
+                count: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """Entries as HiGHS takes them for added columns (or rows): their number, each column's start,
+    the row of each entry and its value, in column order."""
+    order = np.argsort(major, kind="stable")
+    starts = np.searchsorted(major[order], np.arange(count)).astype(np.int32)
+    return len(order), starts, minor[order].astype(np.int32), values[order]
 
 
 def _statuses(old_status: list, old: np.ndarray, new: np.ndarray, default, size: int) -> list:
