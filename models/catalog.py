@@ -134,6 +134,13 @@ class Catalog:
         """The same catalog without the columns influmix does not use: what a worker process needs."""
         return dataclasses.replace(self, extras=None) if self.extras is not None else self
 
+    def subset(self, rows: np.ndarray) -> Catalog:
+        """The rows at positions `rows`, in that order: a plan's figures need its own rows alone."""
+        def taken(frame: pd.DataFrame) -> pd.DataFrame:
+            return frame.iloc[rows].reset_index(drop=True)
+        return dataclasses.replace(self, frame=taken(self.frame),
+                                   extras=None if self.extras is None else taken(self.extras))
+
     @property
     def source(self) -> str:
         """The file the catalog came from, or the name given to from_frame."""

@@ -51,8 +51,10 @@ def check_against_catalog(catalog: Catalog, scenario: Scenario) -> None:
         problems += [(f"prices.{column}.{value}", f"'{value}' appears nowhere in column {column}{_hint(value, present)}")
                      for value in multipliers if value not in present]
     for key, column in (FILTER_COLUMNS | EXCLUDE_COLUMNS).items():
+        if not getattr(scenario.filters, key):
+            continue
         present = {value.casefold(): value for value in map(str, catalog.frame[column].dropna().unique()) if value}
-        for value in getattr(scenario.filters, key) or []:
+        for value in getattr(scenario.filters, key):
             if value.casefold() in present:
                 continue
             hint = _hint(value.casefold(), list(present), present)

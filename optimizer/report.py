@@ -20,32 +20,31 @@ GROUP_COLUMNS = ("tier", "platform", "niche")
 
 def plan_frame(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> pd.DataFrame:
     """Booked rows with posts, spend, reach, engagements and reach per segment, best first."""
-    frame = catalog.frame
     booked = np.flatnonzero(posts > 0)
-    plan = frame.iloc[booked][["id", "name", "platform", "niche", "followers"]].copy()
-    plan.insert(3, "tier", catalog.tiers(scenario.tier_scheme)[booked])
-    plan["posts"] = posts[booked].astype(np.int64)
+    catalog, posts = catalog.subset(booked), posts[booked]        # every figure from the booked rows alone
+    plan = catalog.frame[["id", "name", "platform", "niche", "followers"]].copy()
+    plan.insert(3, "tier", catalog.tiers(scenario.tier_scheme))
+    plan["posts"] = posts.astype(np.int64)
     cost, fee = booking_prices(catalog, scenario)
-    plan["spend"] = cost[booked] * plan["posts"].to_numpy() + fee[booked]
-    reached = _reached(catalog, scenario, posts, booked)
+    plan["spend"] = cost * posts + fee
+    reached = _reached(catalog, scenario, posts)
     plan["reach"] = reached(catalog.audience)
-    plan["engagements"] = catalog.engagements_per_post[booked] * plan["posts"].to_numpy()
+    plan["engagements"] = catalog.engagements_per_post * posts
     with np.errstate(divide="ignore", invalid="ignore"):
         plan["cpe"] = np.where(plan["engagements"] > 0, plan["spend"] / plan["engagements"], np.nan)
     if scenario.unique:
-        plan["impressions"] = (catalog.audience * view_rates(catalog, scenario) * posts)[booked]
+        plan["impressions"] = catalog.audience * view_rates(catalog, scenario) * posts
     for segment in catalog.segments:
         plan[f"reach_{segment}"] = reached(catalog.segment_audience(segment))
     return plan.sort_values(["engagements", "id"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
-def _reached(catalog: Catalog, scenario: Scenario, posts: np.ndarray, booked: np.ndarray):
-    """Each booked row's reach from an audience column: A once (gross), or r(x) = A (1 - (1 - v)^x)
-    with [audience]."""
+def _reached(catalog: Catalog, scenario: Scenario, posts: np.ndarray):
+    """Each row's reach from an audience column: A once (gross), or r(x) = A (1 - (1 - v)^x) with [audience]."""
     if not scenario.unique:
-        return lambda audience: audience[booked]
-    rates = view_rates(catalog, scenario)[booked]
-    return lambda audience: people_reached(audience[booked], rates, posts[booked])
+        return lambda audience: audience
+    rates = view_rates(catalog, scenario)
+    return lambda audience: people_reached(audience, rates, posts)
 
 
 def objective_value(catalog: Catalog, scenario: Scenario, plan: pd.DataFrame) -> float:

@@ -41,8 +41,10 @@ def _evaluate(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> tuple[
 
 
 def constraint_rows(catalog: Catalog, scenario: Scenario, posts: np.ndarray) -> list[ConstraintRow]:
-    """One row per bound the scenario sets, kind by kind in registry order."""
-    plan = Plan(catalog, scenario, posts)
+    """One row per bound the scenario sets, kind by kind in registry order; figured on the rows with
+    posts alone (the others add nothing to any figure)."""
+    held = np.flatnonzero(posts)
+    plan = Plan(catalog.subset(held), scenario, posts[held])
     return [row for kind in KINDS for row in kind.check(plan)]
 
 
