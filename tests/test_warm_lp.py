@@ -57,6 +57,12 @@ def test_warm_solves_match_cold_ones_as_bounds_change_and_candidates_grow(model)
         restricted, _, rows = replace(model, lb=lb, ub=ub).restrict(candidates)
         bound = lagrangian(restricted, warm.duals[rows])[0]
         assert bound == pytest.approx(warm.objective, abs=1e-6 * scale)
+        # the values are the restricted model's columns in its order (new ones were added at HiGHS's end)
+        assert restricted.obj @ warm.values == pytest.approx(warm.objective, abs=1e-6 * scale)
+        activity = restricted.activity(warm.values)
+        slack = 1e-6 * np.maximum(1.0, np.abs(activity))
+        assert np.all(activity >= restricted.lo - slack) and np.all(activity <= restricted.hi + slack)
+        assert np.all(warm.values >= restricted.lb - 1e-9) and np.all(warm.values <= restricted.ub + 1e-9)
 
 
 def test_an_lp_asked_on_fewer_candidates_keeps_the_ones_seen(model):
