@@ -83,12 +83,14 @@ class Solution:
     solve_seconds: float
 
 
-def solve_linear(model: Milp, *, solver: str = "highs", mip: bool = True,
-                 time_limit: float | None = None, gap: float = 1e-4, cutoff: float | None = None) -> Solution:
+def solve_linear(model: Milp, *, solver: str = "highs", mip: bool = True, time_limit: float | None = None,
+                 gap: float = 1e-4, cutoff: float | None = None, give_up_below: float | None = None) -> Solution:
     """Build the PuLP problem from the arrays and solve it.
 
     With a `cutoff` (HiGHS only), plans worth no more than it are pruned, and status
-    "cut_off" means the solver proved that no plan is worth more. Once a stop is requested
+    "cut_off" means the solver proved that no plan is worth more. With `give_up_below` (HiGHS
+    only), a MILP whose proven bound falls below it stops there (status time_limit with its best
+    plan, or no_solution): it can no longer find the plan it was solved for. Once a stop is requested
     (`optimizer.control`) a running solve ends with what it has, and a new one does not
     start (status no_solution). A solver that fails raises SolverFailure.
     """
@@ -106,10 +108,11 @@ def solve_linear(model: Milp, *, solver: str = "highs", mip: bool = True,
     values = None
     if solver == "highs":
         try:
-            status, objective, bound, values = _solve_highs(problem, mip, gap, time_limit, cutoff)
+            status, objective, bound, values = _solve_highs(problem, mip, gap, time_limit, cutoff, give_up_below)
         except PostsolveError:        # HiGHS's own optimum, postsolved, broke a row by its tolerance: once more
             problem, variables, constraints = _build(model, mip)        # without presolve
-            status, objective, bound, values = _solve_highs(problem, mip, gap, time_limit, cutoff, presolve=False)
+            status, objective, bound, values = _solve_highs(problem, mip, gap, time_limit, cutoff, give_up_below,
+                                                            presolve=False)
     else:
         status, objective, bound = _solve_cbc(problem, mip, gap, time_limit)
     solved = time.perf_counter()
@@ -132,9 +135,9 @@ def check_representable(model: Milp) -> None:
                                       f"can represent ({limit:.0e}); check the catalog's largest numbers")
 
 
-def _solve_highs(problem: pulp.LpProblem, mip: bool, gap: float, time_limit: float | None,
-                 cutoff: float | None, presolve: bool = True) -> tuple[str, float | None, float | None,
-                                                                       np.ndarray | None]:
+def _solve_highs(problem: pulp.LpProblem, mip: bool, gap: float, time_limit: float | None, cutoff: float | None,
+                 give_up_below: float | None = None,
+                 presolve: bool = True) -> tuple[str, float | None, float | None, np.ndarray | None]:
     """Status, objective, bound and (when HiGHS was abandoned) the plan's values.
 
     HiGHS runs in a thread while this one watches for a stop request and for the time limit:
@@ -150,7 +153,7 @@ def _solve_highs(problem: pulp.LpProblem, mip: bool, gap: float, time_limit: flo
              | ({} if presolve else {"presolve": "off"}))
     seen = Incumbent()
     options = pulp.HiGHS(msg=False, mip=mip, gapRel=gap, timeLimit=time_limit, **extra,
-                         **_callbacks(time_limit, seen))
+                         **_callbacks(time_limit, seen, give_up_below))
     finished: list[BaseException | None] = []
 
     def run() -> None:
@@ -201,11 +204,11 @@ class Incumbent:
     bound: float | None = None
 
 
-def _callbacks(time_limit: float | None, seen: Incumbent | None = None) -> dict:
-    """HiGHS options that interrupt it on a stop request or once `time_limit` seconds have
+def _callbacks(time_limit: float | None, seen: Incumbent | None = None, give_up_below: float | None = None) -> dict:
+    """HiGHS options that interrupt it on a stop request, once `time_limit` seconds have
     passed (on large models its own time limit is checked loosely: 60 s became 97 s at
-    100,000 influencers), that report the progress of a long MILP without a limit, and that
-    keep each improving plan in `seen`."""
+    100,000 influencers) or once its proven bound is below `give_up_below`, that report the
+    progress of a long MILP without a limit, and that keep each improving plan in `seen`."""
     now = time.perf_counter()
     deadline = None if time_limit is None else now + time_limit
     next_report = [now + PROGRESS_SECONDS]
@@ -219,7 +222,9 @@ def _callbacks(time_limit: float | None, seen: Incumbent | None = None) -> dict:
             seen.values = np.array(data_out.mip_solution, dtype=float)
             seen.objective = 0.0 - data_out.objective_function_value
             return
-        if stop_requested() or (deadline is not None and now > deadline):
+        if stop_requested() or (deadline is not None and now > deadline) or (
+                give_up_below is not None and kind == kinds.kCallbackMipInterrupt
+                and -data_out.mip_dual_bound < give_up_below):
             data_in.user_interrupt = True
         elif deadline is None and kind == kinds.kCallbackMipInterrupt and now >= next_report[0]:
             next_report[0] = now + PROGRESS_SECONDS

@@ -6,7 +6,9 @@ the LP leaves at 0 fixed there, every other one held within one of its LP value'
 ceiling) keeps only what the LP books and solves in seconds. Where its plan is within the gap of
 the LP's bound, that plan is optimal within the gap for the whole MILP and no search runs;
 otherwise the whole MILP runs as it would have (and where it stops early, on a time limit or
-Ctrl-C, with a worse plan or none, the neighbourhood's plan is kept).
+Ctrl-C, with a worse plan or none, the neighbourhood's plan is kept). The neighbourhood's MILP
+gives up as soon as its proven bound shows no plan of it within the gap (`least_within_gap`): at
+100,000 rows it then proved a plan 0.7% below the LP for 0.9 s where 0.1 s tells it is no use.
 Unique reach with dropouts at 100,000 creators (a core MILP of 3,405 creators, 18,795 integer
 columns, 6 fractional in the LP): HiGHS took 30 s (14 s of presolve, 9 s of heuristics before a
 first plan), the neighbourhood 2.4 s after a 2.2 s LP, at 1.7e-5 of the LP bound. Holding the
@@ -43,7 +45,7 @@ def solve_rounded(model: Milp, solve: Callable[..., Solution], gap: float) -> So
         return relaxed
     if relaxed.status != "optimal" or relaxed.values is None:
         return solve(model, gap=gap)
-    rounded = solve(neighbourhood(model, relaxed.values), gap=gap)
+    rounded = solve(neighbourhood(model, relaxed.values), gap=gap, give_up_below=least_within_gap(relaxed.objective, gap))
     if log.isEnabledFor(logging.DEBUG):
         whole = relaxed.values[model.integer]
         log.debug("rounding: %d of %d integer columns fractional; LP %.6g in %.2f s, neighbourhood %s %s in %.2f s",
@@ -59,6 +61,11 @@ def solve_rounded(model: Milp, solve: Callable[..., Solution], gap: float) -> So
         return whole
     # stopped (time limit, Ctrl-C) with a worse plan or none: the neighbourhood's, under what is proven
     return replace(rounded, status="time_limit", bound=relaxed.objective if whole.bound is None else whole.bound)
+
+
+def least_within_gap(bound: float, gap: float) -> float:
+    """The least objective z with z + gap |z| >= bound: a plan below it is not within `gap` of `bound`."""
+    return bound / (1 + gap) if bound >= 0 else bound / (1 - gap)
 
 
 def neighbourhood(model: Milp, values: np.ndarray) -> Milp:

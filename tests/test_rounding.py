@@ -11,7 +11,7 @@ from optimizer.backend import Solution, solve_linear
 from optimizer.build import build_milp
 from optimizer.problem import prepare
 from optimizer.outcome import within_gap
-from optimizer.rounding import neighbourhood, solve_rounded
+from optimizer.rounding import least_within_gap, neighbourhood, solve_rounded
 
 SCENARIOS = [
     {"budget": {"max": 20_000}},
@@ -75,12 +75,13 @@ def test_a_whole_milp_stopped_early_keeps_the_neighbourhoods_plan(whole):
     """A time limit or Ctrl-C that stops the whole MILP with a worse plan, or before any, leaves the
     neighbourhood's plan as the answer (time_limit), under the LP's bound."""
     model = model_for(SCENARIOS[1])
-    solves = []
+    solves, found = [], []
 
     def solve(milp, **options) -> Solution:
         solves.append(options)
         if len(solves) < 3:                 # the LP, then the neighbourhood (its plan not within the gap)
-            return solve_linear(milp, **options)
+            found.append(solve_linear(milp, **options))
+            return found[-1]
         if whole == "no plan":
             return Solution("no_solution", None, None, None, None, 0.0, 0.0)
         return Solution("time_limit", np.zeros(milp.num_cols), 0.0, None, None, 0.0, 0.0)
@@ -89,5 +90,25 @@ def test_a_whole_milp_stopped_early_keeps_the_neighbourhoods_plan(whole):
     near = solve_linear(neighbourhood(model, lp.values), gap=0.0)
     assert lp.objective - near.objective > 1e-4 * abs(near.objective)     # so the whole MILP runs
     kept = solve_rounded(model, solve, 1e-4)
-    assert len(solves) == 3 and kept.status == "time_limit"
-    assert kept.objective == pytest.approx(near.objective, rel=1e-4) and kept.bound == pytest.approx(lp.objective)
+    assert len(solves) == 3 and kept.status == "time_limit" and found[1].values is not None
+    assert kept.objective == found[1].objective and kept.bound == pytest.approx(lp.objective)
+
+
+@pytest.mark.parametrize("spec", SCENARIOS)
+def test_a_milp_gives_up_once_its_bound_is_below_what_it_was_solved_for(spec):
+    """give_up_below: above the optimum the MILP stops with the bound under it (no proven optimum);
+    below it, nothing changes."""
+    model = model_for(spec)
+    whole = solve_linear(model, gap=1e-6)
+    above = solve_linear(model, gap=1e-6, give_up_below=whole.objective * 1.01)
+    assert above.status in ("time_limit", "no_solution")
+    below = solve_linear(model, gap=1e-6, give_up_below=whole.objective * 0.99)
+    assert below.status == "optimal" and below.objective == pytest.approx(whole.objective, rel=1e-6)
+
+
+def test_the_neighbourhood_is_solved_for_a_plan_within_the_gap_of_the_lp():
+    assert least_within_gap(100.0, 0.01) == pytest.approx(100 / 1.01)
+    assert least_within_gap(-100.0, 0.01) == pytest.approx(-100 / 0.99)
+    for bound in (100.0, -100.0):
+        least = least_within_gap(bound, 0.01)
+        assert least + 0.01 * abs(least) == pytest.approx(bound)
