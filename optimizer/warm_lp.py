@@ -51,9 +51,9 @@ class WarmLP:
         self.highs.setOptionValue("output_flag", False)
         stop_check(self.highs)
         self.candidates = np.zeros(0, dtype=np.int64)
-        self.cols = np.zeros(0, dtype=np.int64)    # whole-model column of each restricted column
-        self.rows = np.zeros(0, dtype=np.int64)    # whole-model row of each restricted row
-        self.order = np.zeros(0, dtype=np.int64)   # the restricted columns in whole-model order
+        self.cols = np.zeros(0, dtype=np.int64)    # whole-model column of each column HiGHS holds
+        self.rows = np.zeros(0, dtype=np.int64)    # whole-model row of each row HiGHS holds
+        self.order = np.zeros(0, dtype=np.int64)   # HiGHS's columns in whole-model order (the restricted model's)
         self.seconds = 0.0                         # spent in HiGHS and in handing it models
         self.carried = False                       # retargeted: its basis comes from another model
 
