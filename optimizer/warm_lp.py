@@ -54,6 +54,7 @@ class WarmLP:
         self.cols = np.zeros(0, dtype=np.int64)    # whole-model column of each column HiGHS holds
         self.rows = np.zeros(0, dtype=np.int64)    # whole-model row of each row HiGHS holds
         self.order = np.zeros(0, dtype=np.int64)   # HiGHS's columns in whole-model order (the restricted model's)
+        self.lower = self.upper = np.zeros(0)      # the bounds HiGHS holds on its columns
         self.seconds = 0.0                         # spent in HiGHS and in handing it models
         self.carried = False                       # retargeted: its basis comes from another model
 
@@ -90,8 +91,7 @@ class WarmLP:
         started = time.perf_counter()
         if not np.isin(candidates, self.candidates, assume_unique=True).all():
             self._grow(np.union1d(self.candidates, candidates))
-        self.highs.changeColsBounds(len(self.cols), np.arange(len(self.cols), dtype=np.int32),
-                                    lb[self.cols], ub[self.cols])
+        self._bound(lb[self.cols], ub[self.cols])
         status = self._run()
         check_stop()
         if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible):
@@ -108,6 +108,14 @@ class WarmLP:
                               np.asarray(solution.col_value)[self.order], self._whole(solution.row_dual))
         finally:
             self.seconds += time.perf_counter() - started
+
+    def _bound(self, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Give HiGHS's columns these bounds, changing only those that differ from what it holds (a
+        branch moves a few)."""
+        moved = np.flatnonzero((lower != self.lower) | (upper != self.upper))
+        if len(moved):
+            self.highs.changeColsBounds(len(moved), moved.astype(np.int32), lower[moved], upper[moved])
+        self.lower, self.upper = lower, upper
 
     def _whole(self, row_values) -> np.ndarray:
         """Row duals (or a ray) on the whole model's rows, in the maximize convention
@@ -139,6 +147,7 @@ class WarmLP:
         if basis is not None and basis.valid:
             self.highs.setBasis(self._carried(basis, cols, rows))
         self.candidates, self.cols, self.rows, self.order = candidates, cols, rows, np.arange(len(cols))
+        self.lower, self.upper = restricted.lb, restricted.ub
 
     def _grow(self, candidates: np.ndarray) -> None:
         """Add the columns and rows of the influencers in `candidates` that HiGHS does not hold yet
@@ -168,6 +177,7 @@ class WarmLP:
                                         model.vals[in_new_row], len(rows)))
         self.candidates = candidates
         self.cols, self.rows = np.concatenate([self.cols, cols]), np.concatenate([self.rows, rows])
+        self.lower, self.upper = np.concatenate([self.lower, model.lb[cols]]), np.concatenate([self.upper, model.ub[cols]])
         self.order = np.argsort(self.cols, kind="stable")
 
     def _carried(self, basis: highspy.HighsBasis, cols: np.ndarray, rows: np.ndarray) -> highspy.HighsBasis:
