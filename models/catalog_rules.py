@@ -9,6 +9,7 @@ with nothing to work on) live here, beside the eligibility they share, so that `
 from __future__ import annotations
 
 import difflib
+import math
 import warnings
 
 import numpy as np
@@ -81,10 +82,15 @@ def check_against_catalog(catalog: Catalog, scenario: Scenario) -> None:
         if floors > 1 + 1e-9:     # one column's groups are disjoint: their spends sum to at most the total
             _warn(scenario, f"limits.{column}", f"the min_share floors sum to {floors:g}, above 1: "
                                                 "no plan can spend anything")
+    most, share = scenario.diversity.max_influencers, scenario.diversity.max_share_per_influencer
     if placeable_share(scenario) < 1:
-        most, share = scenario.diversity.max_influencers, scenario.diversity.max_share_per_influencer
         _warn(scenario, "diversity.max_influencers", f"{most} influencer{'' if most == 1 else 's'}, each at most "
               f"{share:g} of the spend, can place only {most * share:.0%} of it: no plan can spend anything")
+    elif math.isclose(placeable_share(scenario), 1) and most > 1:
+        _warn(scenario, "diversity.max_influencers", f"{most} influencers, each at most {share:g} of the spend, "
+              f"place all of it only if each spends exactly {share:g} of it: a plan must book {most} whose "
+              "spends come out equal, which prices rarely allow (the solver may find no plan); allow one "
+              "more influencer or a larger share")
     if scenario.audience is not None:
         problems += _audience_problems(catalog, scenario)
     if not problems and not eligible_rows(catalog, scenario).any():

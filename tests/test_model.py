@@ -527,3 +527,14 @@ def test_share_cap_times_count_cap_below_one_leaves_only_free_posts(method):
     # at most 6: the six paid creators (1,000 each, 1/6 of the spend each) beat five and the free one
     scenario = make_scenario(budget={"max": 1000}, diversity={"max_influencers": 6, "max_share_per_influencer": 0.2})
     assert solve(make_catalog(rows), scenario, method=method).objective.value == pytest.approx(6000)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_share_cap_times_count_cap_of_one_warns_that_the_spends_must_come_out_equal(method):
+    # at most 5 influencers, each at most 20% of the spend: a plan that spends books 5 that spend 20%
+    # each. Here five creators cost the same, so such a plan exists; the warning says why it is rare.
+    rows = [influencer(f"p{k}", 10_000, 0.1, 50, max_posts=2) for k in range(5)] + [influencer("dear", 50_000, 0.1, 70)]
+    scenario = make_scenario(budget={"max": 1000}, diversity={"max_influencers": 5, "max_share_per_influencer": 0.2})
+    with pytest.warns(UserWarning, match="place all of it only if each spends exactly 0.2 of it"):
+        result = solve(make_catalog(rows), scenario, method=method)
+    assert result.status == "optimal" and booked(result) == {f"p{k}": 2 for k in range(5)}
