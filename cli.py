@@ -39,7 +39,7 @@ from optimizer.executors import dask_executor, solve_all
 from optimizer.kept import kept_columns, with_kept_columns
 from optimizer.reuse import tighter
 from reports import emit, render
-from reports.formats import gap as share_gap
+from reports.formats import gap as share_gap, metric_value
 from reports.output import check_not_input, check_writable, deliver, write_output
 from reports.plots import PLOT_FORMATS
 from reports.tables import TOP
@@ -339,9 +339,15 @@ def report_status(result: Result, name: str | None = None, *, with_diagnosis: bo
     """Stderr lines for a result that is not simply optimal; the diagnosis too where stdout does not show it."""
     label = f"{name}: " if name else ""
     if result.status == "time_limit":
-        gap = result.objective.gap
-        message(f"{label}time limit reached: best plan found, within "
-                f"{share_gap(gap) if gap is not None else 'an unknown gap'} of the optimum")
+        objective = result.objective
+        if objective.gap is not None:
+            found = f"within {share_gap(objective.gap)} of the optimum"
+        elif objective.bound is not None:     # a plan worth 0: no gap relative to it
+            found = (f"worth {metric_value(objective.metric, objective.value)}; no plan is worth more than "
+                     f"{metric_value(objective.metric, objective.bound)}")
+        else:
+            found = "within an unknown gap of the optimum"
+        message(f"{label}time limit reached: best plan found, {found}")
     elif result.status == "infeasible":
         message(f"{label}infeasible: no plan meets every constraint; see the diagnosis")
     if with_diagnosis:

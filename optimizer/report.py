@@ -120,13 +120,14 @@ def scenario_info(scenario: Scenario) -> ScenarioInfo:
 
 
 def _objective(scenario: Scenario, value: float, bound: float | None) -> Objective:
-    """Value and proven bound in the scenario's own sense; the gap never negative."""
+    """Value and proven bound in the scenario's own sense; the gap never negative, and None where the
+    plan is worth 0 and the bound is not (no gap relative to 0)."""
     sense, metric = scenario.objective.sense, scenario.objective.metric
     model = "unique" if scenario.unique else "gross"
     if bound is None:
         return Objective(sense, metric, value, None, None, model)
     bound = max(bound, value) if sense == "maximize" else min(bound, value)
-    gap = abs(bound - value) / max(abs(value), 1e-9) if value or bound else 0.0
+    gap = abs(bound - value) / abs(value) if value else (0.0 if bound == value else None)
     return Objective(sense, metric, value, bound, gap, model)
 
 

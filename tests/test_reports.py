@@ -266,3 +266,20 @@ def test_a_plot_title_with_dollars_is_not_mathtext():
     assert render(frontier, "png")[:8] == b"\x89PNG\r\n\x1a\n"
     svg = render(frontier, "svg")
     assert b"Budget $5k or $10k" in svg and b"Oblique" not in svg
+
+
+def test_a_plan_worth_0_under_a_larger_bound_has_no_gap_and_says_so(capsys):
+    """A time-limited plan worth 0 (the empty plan) has no gap relative to it: null, not 1e9 x the bound."""
+    import dataclasses
+
+    from optimizer.report import _objective
+
+    scenario = make_scenario(budget={"max": 1000})
+    assert _objective(scenario, 0.0, 410_057.0).gap is None
+    assert _objective(scenario, 0.0, 0.0).gap == 0.0
+    assert _objective(scenario, 50.0, 100.0).gap == pytest.approx(1.0)
+    result = solve(make_catalog([influencer("a", 10_000, 0.05, 100)]), scenario)
+    stopped = dataclasses.replace(result, status="time_limit", objective=_objective(scenario, 0.0, 410_057.0))
+    cli.report_status(stopped)
+    assert "best plan found, worth 0; no plan is worth more than 410,057" in capsys.readouterr().err
+    assert json.loads(render(stopped, "json"))["objective"]["gap"] is None
