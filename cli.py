@@ -34,7 +34,7 @@ from models.describe import describe
 from models.synthetic import catalog_bytes, generate_catalog
 from optimizer import Frontier, compare, explain, solve, sweep
 from optimizer.backend import abandoned_solver
-from optimizer.control import Interrupted, reporting_progress, solving, stopping_on_signals
+from optimizer.control import Interrupted, noting, reporting_progress, solving, stopping_on_signals
 from optimizer.executors import dask_executor, solve_all
 from optimizer.kept import kept_columns, with_kept_columns
 from optimizer.reuse import tighter
@@ -67,7 +67,7 @@ def reported(command: Callable) -> Callable:
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
-        with warnings.catch_warnings(), stopping_on_signals(), reporting_progress(show_progress()):
+        with warnings.catch_warnings(), stopping_on_signals(), reporting_progress(show_progress()), noting(message):
             warnings.showwarning = show_warning
             try:
                 try:

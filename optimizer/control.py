@@ -7,7 +7,8 @@ so far as `time_limit` (or no plan). Outside `solving()` (reading the files, wri
 the signal raises Interrupted at once. A second signal ends the process at once.
 
 A progress reporter (set by the command line, never by the library itself) receives the
-incumbent, bound and gap of a MILP that runs long without a time limit.
+incumbent, bound and gap of a MILP that runs long without a time limit, and a note as a long step
+starts (the diagnosis of an infeasible scenario).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ Reporter = Callable[[float | None, float | None, float | None], None]
 _stop = threading.Event()
 _last_signal: list[int] = []
 _reporter: list[Reporter] = []
+_notes: list[Callable[[str], None]] = []
 _solving: list[bool] = []
 
 
@@ -150,3 +152,18 @@ def reporting_progress(reporter: Reporter) -> Iterator[None]:
 def report_progress(incumbent: float | None, bound: float | None, gap: float | None) -> None:
     if _reporter:
         _reporter[-1](incumbent, bound, gap)
+
+
+@contextmanager
+def noting(note: Callable[[str], None]) -> Iterator[None]:
+    """Within: a long step that starts says so through `note` (a line for the user)."""
+    _notes.append(note)
+    try:
+        yield
+    finally:
+        _notes.remove(note)
+
+
+def note(text: str) -> None:
+    if _notes:
+        _notes[-1](text)

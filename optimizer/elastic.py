@@ -41,6 +41,7 @@ import numpy as np
 
 from optimizer.backend import Solution, solve_linear
 from optimizer.build import LOOSE, build_milp
+from optimizer.control import note
 from optimizer.findings import Finding, num
 from optimizer.milp import LOWER, UPPER, Bound, Milp
 from optimizer.problem import Problem
@@ -193,6 +194,7 @@ def minimal_relaxation(problem: Problem) -> list[Finding]:
     base, layout = build_milp(problem, LOOSE)
     budget = problem.scenario.budget.max
     seconds = max(options.time_limit, 1.0) if options.time_limit else DEFAULT_SECONDS
+    note(f"no plan meets every constraint: finding what to relax (at most {seconds:g} s)")
     context = Context(problem, base, layout.spend, options.name, seconds, options.gap,
                       scale=float(budget) if budget else float(base.ub[layout.spend]))
     entries = _relaxation(dataclasses.replace(context, seconds=(1 - LEVER_SHARE) * seconds))

@@ -233,6 +233,7 @@ def test_infeasible_prints_the_result_with_its_diagnosis_exit_3(project):
     assert isinstance(document["diagnosis"], list)
     assert without_timing(document) == without_timing(api_dict(project / "infeasible.toml"))
     assert "infeasible" in result.stderr
+    assert "no plan meets every constraint: finding what to relax (at most 20 s)" in result.stderr  # before the wait
     table = run("solve", "infeasible.toml")
     assert table.exit_code == 3
     assert "infeasible" in table.stdout and "Diagnosis" in table.stdout
