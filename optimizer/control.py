@@ -17,7 +17,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 PROGRESS_SECONDS = 5.0
@@ -139,14 +139,9 @@ def last_signal() -> int | None:
     return _last_signal[0] if _last_signal else None
 
 
-@contextmanager
-def reporting_progress(reporter: Reporter) -> Iterator[None]:
+def reporting_progress(reporter: Reporter) -> AbstractContextManager[None]:
     """Within: long MILPs without a time limit call `reporter` every PROGRESS_SECONDS."""
-    _reporter.append(reporter)
-    try:
-        yield
-    finally:
-        _reporter.remove(reporter)
+    return _registered(_reporter, reporter)
 
 
 def report_progress(incumbent: float | None, bound: float | None, gap: float | None) -> None:
@@ -154,16 +149,21 @@ def report_progress(incumbent: float | None, bound: float | None, gap: float | N
         _reporter[-1](incumbent, bound, gap)
 
 
-@contextmanager
-def noting(note: Callable[[str], None]) -> Iterator[None]:
+def noting(note: Callable[[str], None]) -> AbstractContextManager[None]:
     """Within: a long step that starts says so through `note` (a line for the user)."""
-    _notes.append(note)
-    try:
-        yield
-    finally:
-        _notes.remove(note)
+    return _registered(_notes, note)
 
 
 def note(text: str) -> None:
     if _notes:
         _notes[-1](text)
+
+
+@contextmanager
+def _registered(stack: list, item: Callable) -> Iterator[None]:
+    """Within: `item` is the last of `stack` (the one called)."""
+    stack.append(item)
+    try:
+        yield
+    finally:
+        stack.remove(item)
