@@ -135,11 +135,9 @@ class Catalog:
         return dataclasses.replace(self, extras=None) if self.extras is not None else self
 
     def subset(self, rows: np.ndarray) -> Catalog:
-        """The rows at positions `rows`, in that order: a plan's figures need its own rows alone."""
-        def taken(frame: pd.DataFrame) -> pd.DataFrame:
-            return frame.iloc[rows].reset_index(drop=True)
-        return dataclasses.replace(self, frame=taken(self.frame),
-                                   extras=None if self.extras is None else taken(self.extras))
+        """The rows at positions `rows`, in that order, without the columns influmix does not use:
+        what a plan's figures are computed from."""
+        return dataclasses.replace(self, frame=self.frame.iloc[rows].reset_index(drop=True), extras=None)
 
     @property
     def source(self) -> str:
