@@ -83,10 +83,11 @@ def check_against_catalog(catalog: Catalog, scenario: Scenario) -> None:
             _warn(scenario, f"limits.{column}", f"the min_share floors sum to {floors:g}, above 1: "
                                                 "no plan can spend anything")
     most, share = scenario.diversity.max_influencers, scenario.diversity.max_share_per_influencer
-    if placeable_share(scenario) < 1:
+    placeable = placeable_share(scenario)
+    if placeable < 1:
         _warn(scenario, "diversity.max_influencers", f"{most} influencer{'' if most == 1 else 's'}, each at most "
               f"{share:g} of the spend, can place only {most * share:.0%} of it: no plan can spend anything")
-    elif math.isclose(placeable_share(scenario), 1) and most > 1:
+    elif math.isclose(placeable, 1) and most > 1:
         _warn(scenario, "diversity.max_influencers", f"{most} influencers, each at most {share:g} of the spend, "
               f"place all of it only if each spends exactly {share:g} of it: a plan must book {most} whose "
               "spends come out equal, which prices rarely allow (the solver may find no plan); allow one "
